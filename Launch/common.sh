@@ -1,0 +1,55 @@
+# Shared by the Launch scripts (sourced, not run): finding the repository and making sure the
+# system libraries SiteLens links against are present.
+
+SITELENS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Debian package names, and what a cluster user loads instead.
+SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev"
+SITELENS_MODULES="an Open MPI module (e.g. 'module load openmpi') and an OpenBLAS module (e.g. 'module load openblas')"
+
+sitelens_missing_packages() {
+    local missing=""
+    command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+    if command -v pkg-config >/dev/null 2>&1; then
+        pkg-config --exists ompi-c || missing="$missing libopenmpi-dev"
+        pkg-config --exists openblas || missing="$missing libopenblas-dev"
+    else
+        missing="$missing libopenmpi-dev libopenblas-dev"
+    fi
+    command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin"
+    echo "$missing"
+}
+
+# Installs the system packages only when pkg-config (or mpirun) cannot find them.
+sitelens_ensure_system_packages() {
+    local missing
+    missing="$(sitelens_missing_packages)"
+    [ -z "$missing" ] && return 0
+    echo "sitelens: missing system packages:$missing"
+    local apt=""
+    if command -v apt-get >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ]; then apt="apt-get"
+        elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt="sudo apt-get"
+        fi
+    fi
+    if [ -z "$apt" ]; then
+        echo "sitelens: cannot install them here (no apt-get, or not root and no sudo)." >&2
+        echo "  On Debian/Ubuntu: sudo apt-get install$missing" >&2
+        echo "  On a cluster: load $SITELENS_MODULES, so that 'pkg-config --exists ompi-c openblas' succeeds." >&2
+        exit 1
+    fi
+    echo "sitelens: installing with $apt:$missing"
+    $apt update -qq
+    DEBIAN_FRONTEND=noninteractive $apt install -y -qq --no-install-recommends $missing
+    missing="$(sitelens_missing_packages)"
+    if [ -n "$missing" ]; then
+        echo "sitelens: still missing after install:$missing" >&2
+        exit 1
+    fi
+}
+
+# mpirun refuses root unless told; set the two variables only when the user is root.
+sitelens_allow_root_mpirun() {
+    if [ "$(id -u)" = 0 ]; then
+        export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    fi
+}
