@@ -13,23 +13,35 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
     ],
     targets: [
         // System libraries: the only places that include C headers.
         .systemLibrary(
             name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // Basics: seeded random numbers, input errors, atomic file writes.
+        .target(name: "Basics"),
+        // Structures: atoms, elements, extxyz, the HEA site table and its site template.
+        .target(name: "Structures", dependencies: ["Basics", .product(name: "CSV", package: "CSV.swift")]),
+        // Images: the Gaussian rasteriser (Ryczko et al.), .npy and PNG output.
+        .target(name: "Images", dependencies: ["Basics", "Structures", "CZlib"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
         .executableTarget(
             name: "sitelens",
             dependencies: [
-                "MPI",
+                "MPI", "Basics", "Structures", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Started by the multi-rank tests under real mpirun.
         .executableTarget(name: "mpi-test-helper", dependencies: ["MPI"], path: "Tests/Helpers/mpi-test-helper"),
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
         .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport", "mpi-test-helper"]),
+        .testTarget(name: "StructuresTests", dependencies: ["Structures", "Basics", "TestSupport"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
     ]
 )

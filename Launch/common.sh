@@ -3,7 +3,7 @@
 
 SITELENS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian package names, and what a cluster user loads instead.
-SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev"
+SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev"
 SITELENS_MODULES="an Open MPI module (e.g. 'module load openmpi') and an OpenBLAS module (e.g. 'module load openblas')"
 
 sitelens_missing_packages() {
@@ -12,8 +12,9 @@ sitelens_missing_packages() {
     if command -v pkg-config >/dev/null 2>&1; then
         pkg-config --exists ompi-c || missing="$missing libopenmpi-dev"
         pkg-config --exists openblas || missing="$missing libopenblas-dev"
+        pkg-config --exists zlib || missing="$missing zlib1g-dev"
     else
-        missing="$missing libopenmpi-dev libopenblas-dev"
+        missing="$missing libopenmpi-dev libopenblas-dev zlib1g-dev"
     fi
     command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin"
     echo "$missing"
@@ -51,5 +52,16 @@ sitelens_ensure_system_packages() {
 sitelens_allow_root_mpirun() {
     if [ "$(id -u)" = 0 ]; then
         export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    fi
+}
+
+# The Python packages some tests use to read SiteLens's files as other tools do (numpy for .npy,
+# ase for extxyz, safetensors for model files). Best effort: tests that need one say so and skip.
+sitelens_ensure_python_checkers() {
+    command -v python3 >/dev/null 2>&1 || { echo "sitelens: no python3; file-format cross-checks will be skipped"; return 0; }
+    if ! python3 -c "import numpy, ase, safetensors" >/dev/null 2>&1; then
+        echo "sitelens: installing numpy, ase, safetensors with pip for the cross-checks"
+        python3 -m pip install --quiet numpy ase safetensors \
+            || echo "sitelens: pip could not install them; those cross-checks will be skipped"
     fi
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Images
+import Structures
+
+/// Where the structures come from; shared by every command that reads data.
+struct DataOptions: ParsableArguments {
+    @Argument(help: "Input file: extxyz (.xyz/.extxyz) or a site table (.csv).")
+    var input: String
+
+    @Option(help: "Input format.")
+    var format: StructureSource.Format = .auto
+
+    @Option(help: "Keep only site-table rows with COLUMN=VALUE, e.g. Adsorbate=COOH.")
+    var group: String?
+
+    @Option(help: "Site-table column holding the target energy.")
+    var target = "Eads"
+
+    @Option(help: "Site-table site columns, comma-separated, in template order (default: all but target and group).")
+    var sites: String?
+
+    @Flag(help: "Skip invalid site-table rows and report them, instead of stopping at the first.")
+    var skipInvalid = false
+
+    @Option(help: "extxyz comment key holding the energy.")
+    var energyKey = "energy"
+
+    @Option(help: "Nearest-neighbour distance of the fcc(111) site template, Å.")
+    var nnDistance = 2.5
+
+    @Option(help: "Height of the adsorbate marker above the centre site, Å.")
+    var adsorbateHeight = 1.9
+
+    func source(requireEnergy: Bool = false) throws -> StructureSource {
+        var siteOptions = SiteTable.Options(targetColumn: target, skipInvalid: skipInvalid)
+        if let sites { siteOptions.siteColumns = sites.split(separator: ",").map(String.init) }
+        if let group { try siteOptions.select(group: group) }
+        return StructureSource(
+            path: input, format: format, siteOptions: siteOptions,
+            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy),
+            template: .fcc111Top(nearestNeighbour: nnDistance, adsorbateHeight: adsorbateHeight))
+    }
+}
+
+extension StructureSource.Format: ExpressibleByArgument {}
+extension RasterSettings.Centring: ExpressibleByArgument {}
+
+/// How structures become images; shared by `rasterise` and the image models.
+struct RasterOptions: ParsableArguments {
+    enum ChannelChoice: String, ExpressibleByArgument, CaseIterable {
+        case single, species, descriptor
+    }
+
+    @Option(help: "Pixels per side.")
+    var grid = 256
+
+    @Option(help: "Å from the first to the last pixel centre (the seed: 5).")
+    var extent: Double?
+
+    @Option(help: "Å between pixel centres (instead of --extent).")
+    var spacing: Double?
+
+    @Option(help: "Gaussian width σ, Å.")
+    var sigma = 0.2
+
+    @Option(help: "Grid placement: origin (first pixel at 0, as the seed) or structure (centred on it).")
+    var centre: RasterSettings.Centring = .origin
+
+    @Option(help: "1 projects along z (2D); more gives that many z-slices as channels (3D).")
+    var depth = 1
+
+    @Option(help: "Channels: single (every atom weight 1), species (one per species), descriptor (weighted by --descriptor).")
+    var channels: ChannelChoice = .single
+
+    @Option(help: "Species for --channels species, comma-separated (default: those in the data).")
+    var species: String?
+
+    @Option(help: "Element descriptor weighting --channels descriptor: \(ElementDescriptors.available.joined(separator: ", ")).")
+    var descriptor = "electronegativity"
+
+    @Option(help: "Gaussian cutoff in σ (at least 4).")
+    var cutoff = 5.0
+
+    func validate() throws {
+        if extent != nil && spacing != nil { throw ValidationError("give --extent or --spacing, not both") }
+    }
+
+    /// The settings for these structures (species and descriptor weights come from the data).
+    func settings(for structures: [Structure]) throws -> RasterSettings {
+        let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? 5
+        let present = speciesInOrder(structures)
+        let channelSetting: RasterSettings.Channels
+        switch channels {
+        case .single: channelSetting = .single
+        case .species: channelSetting = .species(species.map { $0.split(separator: ",").map(String.init) } ?? present)
+        case .descriptor:
+            let table = try ElementDescriptors.lookUp([descriptor], for: present.filter { $0 != "X" })
+            channelSetting = .descriptor(name: descriptor, weights: table.values.mapValues { $0[0] })
+        }
+        let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depth,
+                                      channels: channelSetting, cutoffSigmas: cutoff)
+        try settings.validate()
+        return settings
+    }
+}
+
+/// Species present in the structures, by atomic number, dummy atoms last.
+func speciesInOrder(_ structures: [Structure]) -> [String] {
+    Set(structures.flatMap(\.symbols)).sorted {
+        (PeriodicTable.element($0)?.atomicNumber ?? 1000) < (PeriodicTable.element($1)?.atomicNumber ?? 1000)
+    }
+}

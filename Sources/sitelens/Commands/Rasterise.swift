@@ -1,0 +1,34 @@
+import ArgumentParser
+import Basics
+import Foundation
+import Images
+import Structures
+
+/// `sitelens rasterise`: structures to Gaussian images in a NumPy file.
+struct Rasterise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rasterise structures into Gaussian images (float32 .npy, shape [N, C, H, W]).")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var raster: RasterOptions
+
+    @Option(help: "Output .npy file.")
+    var out: String
+
+    @Option(help: "Also write a PNG preview of the first images.")
+    var preview: String?
+
+    func run() throws {
+        let loaded = try data.source().load()
+        if let note = loaded.table?.skippedSummary { print(note) }
+        let settings = try raster.settings(for: loaded.structures)
+        let rasteriser = try Rasteriser(settings: settings)
+        let images = try loaded.structures.map { try rasteriser.image(of: $0) }
+        try NPY.write(images, to: URL(fileURLWithPath: out))
+        print("wrote \(out): \(images.count) images, \(settings.channelCount) channel\(settings.channelCount == 1 ? "" : "s") (\(settings.channelNames.joined(separator: ", "))), \(settings.gridSize)×\(settings.gridSize), spacing \(settings.spacing) Å, σ \(settings.sigma) Å")
+        if let preview {
+            try writeAtomically(PNG.preview(images), to: URL(fileURLWithPath: preview))
+            print("wrote \(preview)")
+        }
+    }
+}

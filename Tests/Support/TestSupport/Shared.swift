@@ -1,0 +1,26 @@
+import Foundation
+
+/// The HEA data set beside the repository (`../shared/data`), or nil when this clone has none;
+/// tests that need it say so and skip.
+public func sharedHEAFile() -> String? {
+    let path = repositoryRoot().deletingLastPathComponent().appendingPathComponent("shared/data/hea_co2rr_sites.csv").path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+}
+
+/// True when `python3 -c "import <modules>"` works here.
+public func pythonHas(_ modules: String...) -> Bool {
+    guard let run = try? runProcess("python3", ["-c", "import " + modules.joined(separator: ", ")], timeout: 60) else { return false }
+    return run.status == 0
+}
+
+/// A fresh temporary folder.
+public func temporaryFolder(_ name: String = "sitelens-test") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Relative-and-absolute closeness, named as swift-numerics names it.
+public func isApproximatelyEqual(_ a: Double, _ b: Double, relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 0) -> Bool {
+    abs(a - b) <= max(absoluteTolerance, relativeTolerance * max(abs(a), abs(b)))
+}
