@@ -96,14 +96,21 @@ public struct Rasteriser: Sendable {
         let boxLow = origin, boxHigh = origin + SIMD3(h * Double(n - 1), h * Double(n - 1), hz * Double(max(depth - 1, 0)))
 
         var gx = [Float](repeating: 0, count: n), gy = [Float](repeating: 0, count: n), gz = [Float](repeating: 1, count: depth)
-        // The 1-D factor along one axis: pixel range in reach of the atom, and its exponentials.
+        // The 1-D factor along one axis: the pixel range in reach of the atom and its Gaussian
+        // values. On an even grid, exp(−(d+h)²/2σ²) = exp(−d²/2σ²)·exp(−(2dh+h²)/2σ²), and that
+        // ratio itself shrinks by exp(−h²/σ²) each step, so three exponentials serve a whole row.
         func factor(_ centre: Double, _ start: Double, _ step: Double, _ count: Int, into g: inout [Float]) -> Range<Int>? {
             let first = max(0, Int(((centre - cutoff - start) / step).rounded(.up)))
             let last = min(count - 1, Int(((centre + cutoff - start) / step).rounded(.down)))
             guard first <= last else { return nil }
+            let d0 = start + Double(first) * step - centre
+            var value = expDouble(-d0 * d0 * inverseTwoSigmaSquared)
+            var ratio = expDouble(-(2 * d0 * step + step * step) * inverseTwoSigmaSquared)
+            let ratioStep = expDouble(-2 * step * step * inverseTwoSigmaSquared)
             for i in first...last {
-                let d = start + Double(i) * step - centre
-                g[i] = Float(expDouble(-d * d * inverseTwoSigmaSquared))
+                g[i] = Float(value)
+                value *= ratio
+                ratio *= ratioStep
             }
             return first..<(last + 1)
         }
@@ -122,13 +129,19 @@ public struct Rasteriser: Sendable {
                         guard let range = factor(p.z, origin.z, hz, depth, into: &gz) else { continue }
                         zs = range
                     }
-                    for z in zs {
-                        let plane = (channel * depth + z) * n * n
-                        let wz = weight * (depth > 1 ? gz[z] : 1)
-                        for y in ys {
-                            let row = plane + y * n
-                            let wy = wz * gy[y]
-                            for x in xs { pixels[row + x] += wy * gx[x] }
+                    // The outer product gz ⊗ gy ⊗ gx, added row by row over contiguous pixels
+                    // through raw pointers so the inner loop vectorises.
+                    gx.withUnsafeBufferPointer { gxBuffer in
+                        let gxBase = gxBuffer.baseAddress! + xs.lowerBound
+                        let width = xs.count
+                        for z in zs {
+                            let plane = (channel * depth + z) * n * n
+                            let wz = weight * (depth > 1 ? gz[z] : 1)
+                            for y in ys {
+                                let row = pixels.baseAddress! + plane + y * n + xs.lowerBound
+                                let wy = wz * gy[y]
+                                for x in 0..<width { row[x] += wy * gxBase[x] }
+                            }
                         }
                     }
                 }

@@ -76,11 +76,11 @@ public final class Communicator: @unchecked Sendable {
     /// MPI_Bcast: every rank's `buffer` ends with root's contents. Sizes must already agree.
     public func broadcast<T: MPIElement>(_ buffer: inout [T], root: Int) throws {
         try checkRoot(root, "MPI_Bcast")
-        try uncheckedBroadcast(&buffer, root: root)
+        try _uncheckedBroadcast(&buffer, root: root)
     }
 
-    /// MPI_Bcast without SiteLens's own root check, so tests can see MPI's error come back.
-    func uncheckedBroadcast<T: MPIElement>(_ buffer: inout [T], root: Int) throws {
+    /// MPI_Bcast without SiteLens's own root check, so tests can see MPI's error come back. Not for use.
+    public func _uncheckedBroadcast<T: MPIElement>(_ buffer: inout [T], root: Int) throws {
         let count = try mpiCount(buffer.count, "MPI_Bcast")
         try buffer.withUnsafeMutableBytes { raw in
             try check(MPI_Bcast(raw.baseAddress, count, T.mpiDatatype, Int32(root), handle), "MPI_Bcast")

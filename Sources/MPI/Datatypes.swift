@@ -31,7 +31,7 @@ public enum ReductionOp: String, CaseIterable, Sendable {
 }
 
 /// MPI's own name and size of a datatype (MPI_Type_get_name, MPI_Type_size), to check the mapping.
-func datatypeNameAndSize(_ datatype: MPI_Datatype) throws -> (name: String, size: Int) {
+public func datatypeNameAndSize(_ datatype: MPI_Datatype) throws -> (name: String, size: Int) {
     var buffer = [CChar](repeating: 0, count: 256)
     var length: Int32 = 0
     try check(MPI_Type_get_name(datatype, &buffer, &length), "MPI_Type_get_name")

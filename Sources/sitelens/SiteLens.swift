@@ -6,5 +6,5 @@ struct SiteLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",
-        subcommands: [Rasterise.self, MPIInfo.self])
+        subcommands: [Rasterise.self, Bench.self, MPIInfo.self])
 }

@@ -1,6 +1,6 @@
 // Started by MPITests under real `mpirun`: runs each collective on known per-rank values and
 // prints one line per check and rank, `rank=R check=NAME ok=0|1 value=V`, for the test to read.
-@testable import MPI
+import MPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -114,7 +114,7 @@ func runSingleton(_ mpi: MPIEnvironment) throws {
         report(world, "root-refused", ok: error.call == "MPI_Bcast", "usage")
     }
     do {
-        try world.uncheckedBroadcast(&buffer, root: 5)
+        try world._uncheckedBroadcast(&buffer, root: 5)
         report(world, "mpi-error", ok: false, "no-error")
     } catch let error as MPIError {
         // MPI's own text for MPI_ERR_ROOT, with the call's name.
