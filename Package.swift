@@ -29,12 +29,17 @@ let package = Package(
         .target(name: "Structures", dependencies: ["Basics", .product(name: "CSV", package: "CSV.swift")]),
         // Images: the Gaussian rasteriser (Ryczko et al.), .npy and PNG output.
         .target(name: "Images", dependencies: ["Basics", "Structures", "CZlib"]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // Networks: flat parameter buffers, layers, the three models, Adam, safetensors files.
+        .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
         .executableTarget(
             name: "sitelens",
             dependencies: [
-                "MPI", "Basics", "Structures", "Images",
+                "MPI", "Basics", "Structures", "Images", "Networks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Started by the multi-rank tests under real mpirun.
@@ -42,6 +47,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
         .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport", "mpi-test-helper"]),
         .testTarget(name: "StructuresTests", dependencies: ["Structures", "Basics", "TestSupport"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Images", "Structures", "Basics", "TestSupport"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
     ]
 )

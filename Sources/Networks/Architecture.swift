@@ -1,0 +1,102 @@
+/// The three model families SiteLens trains.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    /// Seed A's site network: per site, [element descriptors ⊕ one-hot(site)] → Dense(tanh) → Dense(1); E = Σ sites.
+    case sites
+    /// Seed B's image CNN (Ryczko et al.): one image per structure → one energy.
+    case ryczko
+    /// Per-atom patches through a shared small CNN → ε_atom; E = Σ atoms (exact contributions).
+    case atomic
+}
+
+/// A layer's activation.
+public enum Activation: String, Codable, Sendable {
+    case identity, relu, tanh
+}
+
+/// One layer of an architecture, in Keras's terms.
+public enum LayerSpec: Codable, Sendable, Equatable {
+    /// Fully connected; kernel [inputs, units] as Keras stores it.
+    case dense(units: Int, activation: Activation, bias: Bool)
+    /// 2-D convolution with Keras "same" padding; kernel [k, k, in, filters] as Keras stores it.
+    case conv(filters: Int, kernel: Int, stride: Int, activation: Activation, bias: Bool)
+    /// Flattens h×w×c to one vector (NHWC order, as Keras's Flatten on channels-last data).
+    case flatten
+}
+
+/// A network that maps each input item (a site, an atom's patch or a whole image) to one number;
+/// a structure's energy is the sum over its items.
+public struct Architecture: Codable, Sendable, Equatable {
+    public var kind: ModelKind
+    /// Shape of one item: height, width, channels (a site's feature vector is 1×1×F).
+    public var itemHeight: Int
+    public var itemWidth: Int
+    public var itemChannels: Int
+    public var layers: [LayerSpec]
+
+    public init(kind: ModelKind, itemHeight: Int, itemWidth: Int, itemChannels: Int, layers: [LayerSpec]) {
+        self.kind = kind
+        self.itemHeight = itemHeight
+        self.itemWidth = itemWidth
+        self.itemChannels = itemChannels
+        self.layers = layers
+    }
+
+    public var itemSize: Int { itemHeight * itemWidth * itemChannels }
+
+    /// Seed A: features → Dense(hidden, tanh, no bias) → Dense(1, no bias).
+    public static func sites(features: Int, hidden: Int = 6) -> Architecture {
+        Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: features,
+                     layers: [.dense(units: hidden, activation: .tanh, bias: false),
+                              .dense(units: 1, activation: .identity, bias: false)])
+    }
+
+    /// Seed B for a G×G×C image: Conv 64 (3×3, /2), six blocks [Conv 16 (4×4), Conv 16 (4×4),
+    /// Conv 64 (3×3, /2)], all ReLU, then Flatten, Dense 1024 ReLU, Dense 1.
+    public static func ryczko(grid: Int, channels: Int, blocks: Int = 6, dense: Int = 1024) -> Architecture {
+        var layers: [LayerSpec] = [.conv(filters: 64, kernel: 3, stride: 2, activation: .relu, bias: true)]
+        for _ in 0..<blocks {
+            layers += [.conv(filters: 16, kernel: 4, stride: 1, activation: .relu, bias: true),
+                       .conv(filters: 16, kernel: 4, stride: 1, activation: .relu, bias: true),
+                       .conv(filters: 64, kernel: 3, stride: 2, activation: .relu, bias: true)]
+        }
+        layers += [.flatten, .dense(units: dense, activation: .relu, bias: true), .dense(units: 1, activation: .identity, bias: true)]
+        return Architecture(kind: .ryczko, itemHeight: grid, itemWidth: grid, itemChannels: channels, layers: layers)
+    }
+
+    /// The per-atom network: Conv(filters, 3×3) ReLU, Conv(filters, 3×3, /2) ReLU, Flatten,
+    /// Dense(hidden, tanh), Dense(1).
+    public static func atomic(patch: Int, channels: Int, filters: Int = 8, hidden: Int = 16) -> Architecture {
+        Architecture(kind: .atomic, itemHeight: patch, itemWidth: patch, itemChannels: channels,
+                     layers: [.conv(filters: filters, kernel: 3, stride: 1, activation: .relu, bias: true),
+                              .conv(filters: filters, kernel: 3, stride: 2, activation: .relu, bias: true),
+                              .flatten,
+                              .dense(units: hidden, activation: .tanh, bias: true),
+                              .dense(units: 1, activation: .identity, bias: true)])
+    }
+}
+
+/// Where each named parameter tensor lives in the one flat buffer.
+public struct ParameterLayout: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+    public private(set) var entries: [Entry] = []
+    public private(set) var count = 0
+
+    mutating func add(_ name: String, _ shape: [Int]) -> Int {
+        let offset = count
+        entries.append(Entry(name: name, shape: shape, offset: offset))
+        count += shape.reduce(1, *)
+        return offset
+    }
+}
+
+/// Errors in an architecture or in data given to it.
+public struct NetworkError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

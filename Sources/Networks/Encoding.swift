@@ -1,0 +1,109 @@
+import Basics
+import Images
+import Structures
+
+/// How a structure becomes a network's input items, recorded with every saved model.
+public enum InputEncoding: Codable, Sendable, Equatable {
+    /// One item per site, in `siteNames` order: standardised element descriptors ⊕ one-hot(site).
+    case sites(siteNames: [String], descriptors: ElementDescriptors, featureMean: [Double], featureScale: [Double])
+    /// One item per structure: its whole image (channels last).
+    case image(RasterSettings)
+    /// One item per (non-dummy) atom: its atom-centred patch (channels last).
+    case patches(RasterSettings, patchSize: Int, spacing: Double)
+
+    /// Values per item.
+    public var itemShape: (height: Int, width: Int, channels: Int) {
+        switch self {
+        case .sites(let names, let descriptors, _, _): return (1, 1, descriptors.names.count + names.count)
+        case .image(let settings): return (settings.gridSize, settings.gridSize, settings.channelCount)
+        case .patches(let settings, let size, _): return (size, size, settings.channelCount)
+        }
+    }
+
+    /// The sites encoding with descriptor standardisation fitted to `elements`.
+    public static func sites(siteNames: [String], descriptors: ElementDescriptors, elements: [String]) throws -> InputEncoding {
+        let vectors = try elements.map { try descriptors.vector($0) }
+        let width = descriptors.names.count
+        var mean = [Double](repeating: 0, count: width), scale = [Double](repeating: 1, count: width)
+        for k in 0..<width {
+            let column = vectors.map { $0[k] }
+            mean[k] = column.reduce(0, +) / Double(column.count)
+            let variance = column.map { ($0 - mean[k]) * ($0 - mean[k]) }.reduce(0, +) / Double(column.count)
+            scale[k] = variance > 1e-12 ? variance.squareRoot() : 1
+        }
+        return .sites(siteNames: siteNames, descriptors: descriptors, featureMean: mean, featureScale: scale)
+    }
+}
+
+/// A structure's items: the values (item after item), and each item's label and atom index.
+public struct EncodedStructure: Sendable {
+    public let values: [Float]
+    /// Site label (or species) of each item; "structure" for whole-image models.
+    public let labels: [String]
+    /// Element of each item (nil for whole-image items).
+    public let elements: [String?]
+    public var itemCount: Int { labels.count }
+}
+
+/// Turns structures into items by an `InputEncoding`.
+public struct SampleEncoder: Sendable {
+    public let encoding: InputEncoding
+    let rasteriser: Rasteriser?
+
+    public init(_ encoding: InputEncoding) throws {
+        self.encoding = encoding
+        switch encoding {
+        case .sites: rasteriser = nil
+        case .image(let settings), .patches(let settings, _, _): rasteriser = try Rasteriser(settings: settings)
+        }
+    }
+
+    /// The feature vector of element `element` at site index `site` (sites encoding only).
+    public func siteFeatures(element: String, site: Int) throws -> [Float] {
+        guard case .sites(let names, let descriptors, let mean, let scale) = encoding else {
+            throw NetworkError("site features exist only for the sites model")
+        }
+        let raw = try descriptors.vector(element)
+        var features = raw.enumerated().map { Float(($0.element - mean[$0.offset]) / scale[$0.offset]) }
+        features += (0..<names.count).map { $0 == site ? 1 : 0 }
+        return features
+    }
+
+    public func encode(_ structure: Structure) throws -> EncodedStructure {
+        switch encoding {
+        case .sites(let names, _, _, _):
+            guard let labels = structure.siteLabels else {
+                throw NetworkError("the sites model needs site labels (a site table, or an extxyz 'site' column)")
+            }
+            var values: [Float] = []
+            var elements: [String?] = []
+            for (index, name) in names.enumerated() {
+                guard let atom = labels.firstIndex(of: name) else {
+                    throw NetworkError("structure has no atom at site '\(name)'")
+                }
+                values += try siteFeatures(element: structure.symbols[atom], site: index)
+                elements.append(structure.symbols[atom])
+            }
+            return EncodedStructure(values: values, labels: names, elements: elements)
+        case .image:
+            let image = try rasteriser!.image(of: structure)
+            return EncodedStructure(values: channelsLast(image), labels: ["structure"], elements: [nil])
+        case .patches(_, let size, let spacing):
+            let (atoms, patches) = try rasteriser!.patches(of: structure, patchSize: size, spacing: spacing)
+            let labels = structure.groupingLabels
+            return EncodedStructure(values: patches.flatMap(channelsLast), labels: atoms.map { labels[$0] },
+                                    elements: atoms.map { structure.symbols[$0] })
+        }
+    }
+}
+
+/// An image's pixels reordered from channels-first (C, H, W) to channels-last (H, W, C).
+public func channelsLast(_ image: RasterImage) -> [Float] {
+    let plane = image.height * image.width
+    if image.channels == 1 { return image.pixels }
+    var out = [Float](repeating: 0, count: image.pixels.count)
+    for c in 0..<image.channels {
+        for p in 0..<plane { out[p * image.channels + c] = image.pixels[c * plane + p] }
+    }
+    return out
+}

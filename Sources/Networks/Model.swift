@@ -1,0 +1,146 @@
+import Basics
+import Foundation
+import Structures
+
+/// Targets are trained in standard units: t = (E − mean) / scale.
+public struct TargetNormalisation: Codable, Sendable, Equatable {
+    public var mean: Double
+    public var scale: Double
+    public init(mean: Double, scale: Double) { self.mean = mean; self.scale = scale }
+
+    /// Fitted to energies (scale 1 when they do not vary).
+    public init(fitting energies: [Double]) {
+        let mean = energies.reduce(0, +) / Double(max(energies.count, 1))
+        let variance = energies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(energies.count, 1))
+        self.init(mean: mean, scale: variance > 1e-24 ? variance.squareRoot() : 1)
+    }
+}
+
+/// How a member was trained, recorded beside its weights.
+public struct TrainingRecord: Codable, Sendable, Equatable {
+    public var seed: UInt64
+    public var member: Int
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var optimizer: OptimizerKind
+    public var validationFraction: Double
+    public var trainCount: Int
+    public var validationCount: Int
+    public var ranks: Int
+    public var finalValidationMAE: Double?
+    public var finalTrainMAE: Double?
+
+    public init(seed: UInt64, member: Int, epochs: Int, batchSize: Int, learningRate: Double, optimizer: OptimizerKind,
+                validationFraction: Double, trainCount: Int, validationCount: Int, ranks: Int) {
+        self.seed = seed; self.member = member; self.epochs = epochs; self.batchSize = batchSize
+        self.learningRate = learningRate; self.optimizer = optimizer; self.validationFraction = validationFraction
+        self.trainCount = trainCount; self.validationCount = validationCount; self.ranks = ranks
+    }
+}
+
+/// Everything besides the weights that a saved model needs: architecture, input encoding
+/// (rasteriser settings or element descriptors), target normalisation and training record.
+public struct ModelDescription: Codable, Sendable, Equatable {
+    public var format = "sitelens-model"
+    public var version = 1
+    public var architecture: Architecture
+    public var encoding: InputEncoding
+    public var normalisation: TargetNormalisation
+    public var training: TrainingRecord?
+
+    public init(architecture: Architecture, encoding: InputEncoding, normalisation: TargetNormalisation, training: TrainingRecord? = nil) {
+        self.architecture = architecture
+        self.encoding = encoding
+        self.normalisation = normalisation
+        self.training = training
+    }
+}
+
+/// A trained network ready to predict: description, network and its flat parameter buffer.
+public final class EnergyModel {
+    public let description: ModelDescription
+    public let network: Network
+    public var parameters: [Float]
+    public let encoder: SampleEncoder
+
+    public init(description: ModelDescription, parameters: [Float]) throws {
+        self.description = description
+        self.network = try Network(description.architecture)
+        guard parameters.count == network.parameterCount else {
+            throw NetworkError("the architecture has \(network.parameterCount) parameters; \(parameters.count) were given")
+        }
+        self.parameters = parameters
+        self.encoder = try SampleEncoder(description.encoding)
+    }
+
+    /// Each item's contribution in eV: scale·f(item) + mean/items for additive models, so they
+    /// sum to the predicted energy; the whole prediction for image models.
+    public func contributions(_ encoded: EncodedStructure) -> [Double] {
+        let outputs = encoded.values.withUnsafeBufferPointer { input in
+            parameters.withUnsafeBufferPointer { network.forward(input.baseAddress!, items: encoded.itemCount, parameters: $0.baseAddress!) }
+        }
+        let n = Double(encoded.itemCount)
+        return outputs.map { description.normalisation.scale * Double($0) + description.normalisation.mean / n }
+    }
+
+    /// Predicted energy in eV.
+    public func predict(_ structure: Structure) throws -> Double {
+        contributions(try encoder.encode(structure)).reduce(0, +)
+    }
+
+    // MARK: Files
+
+    /// The parameter buffer as named tensors, in layout order.
+    public func tensors() -> [SafeTensors.Tensor] {
+        network.layout.entries.map { entry in
+            SafeTensors.Tensor(name: entry.name, shape: entry.shape, values: Array(parameters[entry.offset..<(entry.offset + entry.count)]))
+        }
+    }
+
+    /// Writes `NAME.safetensors` and `NAME.json` into `folder`, each atomically.
+    public func save(to folder: URL, name: String) throws {
+        try writeAtomically(SafeTensors.encode(tensors(), metadata: ["format": "sitelens", "kind": description.architecture.kind.rawValue]),
+                            to: folder.appendingPathComponent("\(name).safetensors"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(encoder.encode(description), to: folder.appendingPathComponent("\(name).json"))
+    }
+
+    /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking every tensor's name and
+    /// shape against the architecture.
+    public static func load(from folder: URL, name: String) throws -> EnergyModel {
+        let jsonURL = folder.appendingPathComponent("\(name).json")
+        let weightsURL = folder.appendingPathComponent("\(name).safetensors")
+        guard let json = FileManager.default.contents(atPath: jsonURL.path) else {
+            throw InputError(file: jsonURL.path, "cannot read the model description")
+        }
+        let description: ModelDescription
+        do { description = try JSONDecoder().decode(ModelDescription.self, from: json) }
+        catch { throw InputError(file: jsonURL.path, "not a SiteLens model description: \(error)") }
+        guard description.format == "sitelens-model", description.version == 1 else {
+            throw InputError(file: jsonURL.path, field: "format", "expected sitelens-model version 1")
+        }
+        guard let data = FileManager.default.contents(atPath: weightsURL.path) else {
+            throw InputError(file: weightsURL.path, "cannot read the weights")
+        }
+        let (tensors, _) = try SafeTensors.decode(data, file: weightsURL.path)
+        let network = try Network(description.architecture)
+        var parameters = [Float](repeating: 0, count: network.parameterCount)
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard byName.count == network.layout.entries.count else {
+            throw InputError(file: weightsURL.path, field: "safetensors",
+                             "holds \(byName.count) tensors; the architecture has \(network.layout.entries.count)")
+        }
+        for entry in network.layout.entries {
+            guard let tensor = byName[entry.name] else {
+                throw InputError(file: weightsURL.path, field: entry.name, "missing tensor")
+            }
+            guard tensor.shape == entry.shape else {
+                throw InputError(file: weightsURL.path, field: entry.name, "shape \(tensor.shape) but the architecture needs \(entry.shape)")
+            }
+            parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)
+        }
+        return try EnergyModel(description: description, parameters: parameters)
+    }
+}

@@ -1,0 +1,184 @@
+import Basics
+
+/// An architecture made runnable: the parameter layout in one flat buffer, and forward and
+/// backward over a batch of items. Parameters and gradients are owned by the caller (the
+/// trainer keeps one flat buffer of each, as llm.c does); the network keeps only activations.
+public final class Network {
+    public let architecture: Architecture
+    public let layout: ParameterLayout
+
+    struct Compiled {
+        let spec: LayerSpec
+        let inputs: Int        // values per item going in
+        let outputs: Int       // values per item coming out
+        let geometry: ConvGeometry?
+        let weightOffset: Int
+        let biasOffset: Int?
+        let activation: Activation
+        let fanIn: Int, fanOut: Int
+    }
+    let layers: [Compiled]
+
+    // Workspace, grown as needed: each layer's output for every item of the batch, two
+    // gradient buffers used in turn, and the im2col matrix of one chunk of items.
+    private var activations: [[Float]]
+    private var gradientA: [Float] = []
+    private var gradientB: [Float] = []
+    private var columns: [Float] = []
+    /// Most im2col values held at once; convolutions run over items in chunks that fit.
+    private let columnBudget = 1 << 23
+
+    public init(_ architecture: Architecture) throws {
+        self.architecture = architecture
+        var layout = ParameterLayout()
+        var compiled: [Compiled] = []
+        var (h, w, c) = (architecture.itemHeight, architecture.itemWidth, architecture.itemChannels)
+        guard h > 0, w > 0, c > 0 else { throw NetworkError("item shape \(h)×\(w)×\(c) is empty") }
+        for (index, spec) in architecture.layers.enumerated() {
+            switch spec {
+            case .flatten:
+                (h, w, c) = (1, 1, h * w * c)
+            case .dense(let units, let activation, let bias):
+                guard h == 1 && w == 1 else { throw NetworkError("layer \(index): Dense needs a flat input; add flatten before it") }
+                let weight = layout.add("layer\(index).dense.kernel", [c, units])
+                let biasOffset = bias ? layout.add("layer\(index).dense.bias", [units]) : nil
+                compiled.append(Compiled(spec: spec, inputs: c, outputs: units, geometry: nil, weightOffset: weight,
+                                         biasOffset: biasOffset, activation: activation, fanIn: c, fanOut: units))
+                c = units
+            case .conv(let filters, let kernel, let stride, let activation, let bias):
+                guard kernel >= 1, stride >= 1, filters >= 1 else { throw NetworkError("layer \(index): bad convolution") }
+                let g = ConvGeometry(inHeight: h, inWidth: w, inChannels: c, kernel: kernel, stride: stride, filters: filters)
+                let weight = layout.add("layer\(index).conv.kernel", [kernel, kernel, c, filters])
+                let biasOffset = bias ? layout.add("layer\(index).conv.bias", [filters]) : nil
+                compiled.append(Compiled(spec: spec, inputs: g.inSize, outputs: g.outSize, geometry: g, weightOffset: weight,
+                                         biasOffset: biasOffset, activation: activation,
+                                         fanIn: kernel * kernel * c, fanOut: kernel * kernel * filters))
+                (h, w, c) = (g.outHeight, g.outWidth, filters)
+            }
+        }
+        guard h * w * c == 1 else { throw NetworkError("the network must end in one number per item, not \(h)×\(w)×\(c)") }
+        self.layout = layout
+        self.layers = compiled
+        self.activations = Array(repeating: [], count: compiled.count)
+    }
+
+    public var parameterCount: Int { layout.count }
+
+    /// Glorot-uniform weights and zero biases, as Keras initialises them, from a seeded generator:
+    /// the same seed gives the same parameters on any machine.
+    public func initialParameters(seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed, stream: 0x5EED)
+        var parameters = [Float](repeating: 0, count: layout.count)
+        for layer in layers {
+            let limit = (6.0 / Double(layer.fanIn + layer.fanOut)).squareRoot()
+            for i in 0..<layer.weightCount {
+                parameters[layer.weightOffset + i] = Float(generator.uniform(-limit, limit))
+            }
+        }
+        return parameters
+    }
+
+    /// One number per item: runs every layer over `items` inputs of `itemSize` values each.
+    /// The result stays valid until the next call.
+    public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) -> [Float] {
+        var current = input
+        for (l, layer) in layers.enumerated() {
+            let needed = items * layer.outputs
+            if activations[l].count < needed { activations[l] = [Float](repeating: 0, count: needed) }
+            activations[l].withUnsafeMutableBufferPointer { out in
+                run(layer, forwardFrom: current, into: out.baseAddress!, items: items, parameters: parameters)
+            }
+            current = activations[l].withUnsafeBufferPointer { $0.baseAddress! }
+        }
+        return Array(activations[layers.count - 1].prefix(items))
+    }
+
+    private func run(_ layer: Compiled, forwardFrom input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                     items: Int, parameters: UnsafePointer<Float>) {
+        let weight = parameters + layer.weightOffset
+        let bias = layer.biasOffset.map { parameters + $0 }
+        guard let g = layer.geometry else {
+            denseForward(output, input, rows: items, inputs: layer.inputs, units: layer.outputs, weight: weight, bias: bias,
+                         activation: layer.activation)
+            return
+        }
+        let chunk = chunkSize(g)
+        ensureColumns(chunk * g.outHeight * g.outWidth * g.patchLength)
+        columns.withUnsafeMutableBufferPointer { cols in
+            var start = 0
+            while start < items {
+                let count = min(chunk, items - start)
+                convForward(output + start * g.outSize, input + start * g.inSize, items: count, g, weight: weight, bias: bias,
+                            activation: layer.activation, columns: cols.baseAddress!)
+                start += count
+            }
+        }
+    }
+
+    /// Adds the gradient of Σ_items outputGradient[i]·output[i] with respect to the parameters
+    /// to `gradients`. Call right after `forward` on the same input.
+    public func backward(_ outputGradient: [Float], input: UnsafePointer<Float>, items: Int,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+        let largest = layers.map { $0.outputs }.max()! * items
+        let largestInput = layers.map { $0.inputs }.max()! * items
+        if gradientA.count < max(largest, largestInput) { gradientA = [Float](repeating: 0, count: max(largest, largestInput)) }
+        if gradientB.count < max(largest, largestInput) { gradientB = [Float](repeating: 0, count: max(largest, largestInput)) }
+        gradientA.withUnsafeMutableBufferPointer { a in
+            gradientB.withUnsafeMutableBufferPointer { b in
+                var dOut = a.baseAddress!, dIn = b.baseAddress!
+                dOut.update(from: outputGradient, count: items)
+                for l in stride(from: layers.count - 1, through: 0, by: -1) {
+                    let layer = layers[l]
+                    let layerInput: UnsafePointer<Float> = l == 0 ? input : activations[l - 1].withUnsafeBufferPointer { $0.baseAddress! }
+                    let layerOutput = activations[l].withUnsafeBufferPointer { $0.baseAddress! }
+                    let weight = parameters + layer.weightOffset
+                    let weightGradient = gradients + layer.weightOffset
+                    let biasGradient = layer.biasOffset.map { gradients + $0 }
+                    let inputGradient: UnsafeMutablePointer<Float>? = l == 0 ? nil : dIn
+                    if let g = layer.geometry {
+                        let chunk = chunkSize(g)
+                        ensureColumns(chunk * g.outHeight * g.outWidth * g.patchLength)
+                        columns.withUnsafeMutableBufferPointer { cols in
+                            var start = 0
+                            while start < items {
+                                let count = min(chunk, items - start)
+                                convBackward(dOut + start * g.outSize, output: layerOutput + start * g.outSize,
+                                             input: layerInput + start * g.inSize, items: count, g, weight: weight,
+                                             weightGradient: weightGradient, biasGradient: biasGradient,
+                                             inputGradient: inputGradient.map { $0 + start * g.inSize },
+                                             activation: layer.activation, columns: cols.baseAddress!)
+                                start += count
+                            }
+                        }
+                    } else {
+                        denseBackward(dOut, output: layerOutput, input: layerInput, rows: items, inputs: layer.inputs,
+                                      units: layer.outputs, weight: weight, weightGradient: weightGradient,
+                                      biasGradient: biasGradient, inputGradient: inputGradient, activation: layer.activation)
+                    }
+                    swap(&dOut, &dIn)
+                }
+            }
+        }
+    }
+
+    private func chunkSize(_ g: ConvGeometry) -> Int {
+        max(1, columnBudget / max(1, g.outHeight * g.outWidth * g.patchLength))
+    }
+
+    private func ensureColumns(_ count: Int) {
+        if columns.count < count { columns = [Float](repeating: 0, count: count) }
+    }
+
+    /// Multiply-adds of one forward pass of one item (for GFLOP/s figures: ×2 for FLOPs, ×3 with backward).
+    public var multiplyAddsPerItem: Int {
+        layers.reduce(0) { total, layer in
+            if let g = layer.geometry { return total + g.outHeight * g.outWidth * g.patchLength * g.filters }
+            return total + layer.inputs * layer.outputs
+        }
+    }
+}
+
+extension Network.Compiled {
+    /// Values in the kernel: inputs × units, or k·k·in × filters.
+    var weightCount: Int { geometry.map { $0.patchLength * $0.filters } ?? inputs * outputs }
+}

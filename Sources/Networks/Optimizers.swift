@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How parameters move each step; both act on the whole flat buffer in one loop.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case adam, sgd
+}
+
+/// Adam with Keras's defaults (lr 1e-3, β1 0.9, β2 0.999, ε 1e-7) and Keras's update:
+/// α = lr·√(1−β2ᵗ)/(1−β1ᵗ), m += (g−m)(1−β1), v += (g²−v)(1−β2), p −= α·m/(√v + ε).
+/// Plain SGD is p −= lr·g. m and v share the parameter buffer's layout.
+public struct Optimizer: Codable, Sendable, Equatable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-7
+    /// Steps taken so far.
+    public var step: Int = 0
+    public var m: [Float]
+    public var v: [Float]
+
+    public init(kind: OptimizerKind = .adam, learningRate: Float = 1e-3, parameterCount: Int) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.m = kind == .adam ? [Float](repeating: 0, count: parameterCount) : []
+        self.v = kind == .adam ? [Float](repeating: 0, count: parameterCount) : []
+    }
+
+    /// One update of every parameter from its gradient.
+    public mutating func update(_ parameters: inout [Float], gradients: [Float]) {
+        step += 1
+        switch kind {
+        case .sgd:
+            for i in parameters.indices { parameters[i] -= learningRate * gradients[i] }
+        case .adam:
+            let t = Float(step)
+            let alpha = learningRate * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
+            let (b1, b2, eps) = (beta1, beta2, epsilon)
+            parameters.withUnsafeMutableBufferPointer { p in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        gradients.withUnsafeBufferPointer { g in
+                            for i in 0..<p.count {
+                                m[i] += (g[i] - m[i]) * (1 - b1)
+                                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+                                p[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mean squared error of a batch and its gradient: dL/dpred = 2(pred − target)/denominator.
+/// Under data parallelism each rank passes the global batch size as `denominator`, so the
+/// summed gradients are those of the global batch mean.
+public func squaredErrorGradient(predictions: [Float], targets: [Float], denominator: Int) -> (sumSquared: Double, sumAbsolute: Double, gradient: [Float]) {
+    var sumSquared = 0.0, sumAbsolute = 0.0
+    var gradient = [Float](repeating: 0, count: predictions.count)
+    for i in predictions.indices {
+        let error = predictions[i] - targets[i]
+        sumSquared += Double(error) * Double(error)
+        sumAbsolute += Double(abs(error))
+        gradient[i] = 2 * error / Float(denominator)
+    }
+    return (sumSquared, sumAbsolute, gradient)
+}

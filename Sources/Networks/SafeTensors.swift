@@ -1,0 +1,107 @@
+import Basics
+import Foundation
+
+/// The safetensors format: an 8-byte little-endian header length, a JSON header giving each
+/// tensor's dtype, shape and data_offsets, then the raw little-endian data. SiteLens stores F32.
+public enum SafeTensors {
+    public struct Tensor: Equatable, Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let values: [Float]
+        public init(name: String, shape: [Int], values: [Float]) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// Encodes tensors (in the given order) with optional string metadata.
+    public static func encode(_ tensors: [Tensor], metadata: [String: String] = [:]) throws -> Data {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for tensor in tensors {
+            precondition(tensor.shape.reduce(1, *) == tensor.values.count, "\(tensor.name): shape and values disagree")
+            let bytes = tensor.values.count * 4
+            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad with spaces so the data starts 8-byte aligned, as the format allows.
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for tensor in tensors {
+            tensor.values.withUnsafeBufferPointer { buffer in
+                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            }
+        }
+        return data
+    }
+
+    /// Decodes and validates a safetensors file's bytes; `file` names it in errors.
+    public static func decode(_ data: Data, file: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
+        func bad(_ message: String) -> InputError { InputError(file: file, field: "safetensors", message) }
+        guard data.count >= 8 else { throw bad("file is \(data.count) bytes; too short for the 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw bad("header length \(headerLength) runs past the end of the \(data.count)-byte file")
+        }
+        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
+        guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
+            throw bad("header is not a JSON object")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataLength = data.count - dataStart
+        var metadata: [String: String] = [:]
+        var spans: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let dictionary = value as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
+                metadata = dictionary
+                continue
+            }
+            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw bad("tensor '\(name)' needs dtype, shape and two data_offsets")
+            }
+            guard dtype == "F32" else { throw bad("tensor '\(name)' has dtype \(dtype); SiteLens reads F32") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative dimension") }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, end >= begin, end <= dataLength else {
+                throw bad("tensor '\(name)' data_offsets [\(begin), \(end)] fall outside the \(dataLength)-byte data")
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (p, acc.1 || o)
+            }
+            guard !overflow, count * 4 == end - begin else {
+                throw bad("tensor '\(name)' shape \(shape) needs \(count * 4) bytes but data_offsets span \(end - begin)")
+            }
+            spans.append((name, shape, begin, end))
+        }
+        spans.sort { $0.begin < $1.begin }
+        var expected = 0
+        for span in spans {
+            guard span.begin == expected else {
+                throw bad(span.begin < expected ? "tensor '\(span.name)' overlaps the tensor before it"
+                                                : "a gap of \(span.begin - expected) bytes before tensor '\(span.name)'")
+            }
+            expected = span.end
+        }
+        guard expected == dataLength else { throw bad("\(dataLength - expected) bytes after the last tensor belong to none") }
+        let tensors = spans.map { span -> Tensor in
+            let count = (span.end - span.begin) / 4
+            var values = [Float](repeating: 0, count: count)
+            data.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    let bits = raw.loadUnaligned(fromByteOffset: dataStart + span.begin + 4 * i, as: UInt32.self)
+                    values[i] = Float(bitPattern: UInt32(littleEndian: bits))
+                }
+            }
+            return Tensor(name: span.name, shape: span.shape, values: values)
+        }
+        return (tensors, metadata)
+    }
+}

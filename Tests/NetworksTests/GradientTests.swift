@@ -1,0 +1,201 @@
+import Basics
+import Testing
+import TestSupport
+@testable import Networks
+
+/// Central finite differences against backward. Float arithmetic, so the stated tolerance is
+/// |analytic − numeric| ≤ 2e-2·max(|analytic|, |numeric|) + 2e-3, with step 1e-3 on a loss of order one.
+/// Where the two one-sided differences disagree, a step crossed a ReLU kink: the side without
+/// one gives the derivative, so the analytic value is compared with the nearer one-sided slope.
+func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, maxParameters: Int = 400) throws -> (worst: Double, checked: Int, kinks: Int) {
+    let network = try Network(architecture)
+    var generator = SeededGenerator(seed: seed)
+    var parameters = network.initialParameters(seed: seed)
+    // Non-zero biases so their gradients are exercised away from zero.
+    for entry in network.layout.entries where entry.name.hasSuffix("bias") {
+        for i in entry.offset..<(entry.offset + entry.count) { parameters[i] = Float(generator.uniform(-0.1, 0.1)) }
+    }
+    let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(-1, 1)) }
+    let weights = (0..<items).map { _ in Float(generator.uniform(-1, 1)) }
+    func loss(_ p: [Float]) -> Double {
+        let out = input.withUnsafeBufferPointer { i in p.withUnsafeBufferPointer { network.forward(i.baseAddress!, items: items, parameters: $0.baseAddress!) } }
+        return zip(out, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    _ = loss(parameters)
+    var gradients = [Float](repeating: 0, count: parameters.count)
+    input.withUnsafeBufferPointer { i in
+        parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                network.backward(weights, input: i.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
+            }
+        }
+    }
+    let stride = max(1, parameters.count / maxParameters)
+    var worst = 0.0
+    var checked = 0, kinks = 0
+    let base = loss(parameters)
+    for index in Swift.stride(from: 0, to: parameters.count, by: stride) {
+        var plus = parameters, minus = parameters
+        let h: Float = 1e-3
+        plus[index] += h
+        minus[index] -= h
+        let (up, down) = (loss(plus), loss(minus))
+        let forwardSlope = (up - base) / Double(h), backwardSlope = (base - down) / Double(h)
+        var numeric = (up - down) / Double(2 * h)
+        let analytic = Double(gradients[index])
+        if abs(forwardSlope - backwardSlope) > 0.02 * max(abs(forwardSlope), abs(backwardSlope)) + 2e-3 {
+            // A ReLU kink lies within one step on one side: the other side's slope is the derivative.
+            kinks += 1
+            numeric = abs(forwardSlope - analytic) < abs(backwardSlope - analytic) ? forwardSlope : backwardSlope
+        }
+        let excess = abs(analytic - numeric) - (2e-2 * max(abs(analytic), abs(numeric)) + 2e-3)
+        worst = max(worst, excess)
+        checked += 1
+    }
+    return (worst, checked, kinks)
+}
+
+struct GradientTests {
+    @Test func denseLayersWithAndWithoutBias() throws {
+        for activation in [Activation.identity, .tanh, .relu] {
+            let architecture = Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: 5,
+                                            layers: [.dense(units: 7, activation: activation, bias: true),
+                                                     .dense(units: 1, activation: .identity, bias: false)])
+            let result = try gradientCheck(architecture, items: 6)
+            #expect(result.worst <= 0, "dense \(activation): worst excess \(result.worst) over \(result.checked) parameters")
+            #expect(result.kinks * 4 <= result.checked)
+        }
+    }
+
+    @Test(arguments: [(3, 1), (3, 2), (4, 1), (4, 2), (1, 1), (2, 2)])
+    func convolutionsWithSamePadding(kernel: Int, stride: Int) throws {
+        let architecture = Architecture(kind: .atomic, itemHeight: 7, itemWidth: 6, itemChannels: 2,
+                                        layers: [.conv(filters: 3, kernel: kernel, stride: stride, activation: .tanh, bias: true),
+                                                 .conv(filters: 2, kernel: 3, stride: 1, activation: .identity, bias: true),
+                                                 .flatten, .dense(units: 1, activation: .identity, bias: true)])
+        let result = try gradientCheck(architecture, items: 3)
+        #expect(result.worst <= 0, "conv k\(kernel) s\(stride): worst excess \(result.worst) over \(result.checked)")
+        #expect(result.kinks * 4 <= result.checked)
+    }
+
+    @Test func theThreeModels() throws {
+        let models: [(String, Architecture)] = [
+            ("sites", .sites(features: 13, hidden: 6)),
+            ("atomic", .atomic(patch: 9, channels: 3, filters: 4, hidden: 8)),
+            ("ryczko", .ryczko(grid: 16, channels: 2, blocks: 2, dense: 32)),
+        ]
+        for (name, architecture) in models {
+            let result = try gradientCheck(architecture, items: name == "sites" ? 10 : 3)
+            #expect(result.worst <= 0, "\(name): worst excess \(result.worst) over \(result.checked) parameters")
+            #expect(result.checked > 10 && result.kinks * 4 <= result.checked, "\(name): \(result.kinks) kinks")
+        }
+    }
+
+    @Test func aBrokenBackwardIsCaught() throws {
+        // The check must be able to fail: scale one layer's weights after the forward pass so
+        // backward sees different weights from the ones forward used.
+        let architecture = Architecture.sites(features: 4, hidden: 3)
+        let network = try Network(architecture)
+        let parameters = network.initialParameters(seed: 3)
+        let input: [Float] = (0..<8).map { Float($0) / 8 - 0.5 }
+        _ = input.withUnsafeBufferPointer { i in parameters.withUnsafeBufferPointer { network.forward(i.baseAddress!, items: 2, parameters: $0.baseAddress!) } }
+        var wrong = parameters.map { $0 * 1.5 }
+        var gradients = [Float](repeating: 0, count: parameters.count)
+        var right = gradients
+        input.withUnsafeBufferPointer { i in
+            wrong.withUnsafeMutableBufferPointer { p in
+                gradients.withUnsafeMutableBufferPointer { g in network.backward([1, 1], input: i.baseAddress!, items: 2, parameters: p.baseAddress!, gradients: g.baseAddress!) }
+            }
+            parameters.withUnsafeBufferPointer { p in
+                right.withUnsafeMutableBufferPointer { g in network.backward([1, 1], input: i.baseAddress!, items: 2, parameters: p.baseAddress!, gradients: g.baseAddress!) }
+            }
+        }
+        #expect(gradients != right)
+    }
+}
+
+struct LayerTests {
+    /// Keras "same" convolution written as a plain loop in Double.
+    func directConvolution(_ input: [Float], h: Int, w: Int, c: Int, kernel k: Int, stride s: Int, filters f: Int,
+                           weight: [Float], bias: [Float]) -> [Double] {
+        let oh = (h + s - 1) / s, ow = (w + s - 1) / s
+        let padTop = max((oh - 1) * s + k - h, 0) / 2, padLeft = max((ow - 1) * s + k - w, 0) / 2
+        var out = [Double](repeating: 0, count: oh * ow * f)
+        for oy in 0..<oh { for ox in 0..<ow { for o in 0..<f {
+            var sum = Double(bias[o])
+            for ky in 0..<k { for kx in 0..<k { for ci in 0..<c {
+                let iy = oy * s - padTop + ky, ix = ox * s - padLeft + kx
+                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                sum += Double(input[(iy * w + ix) * c + ci]) * Double(weight[((ky * k + kx) * c + ci) * f + o])
+            } } }
+            out[(oy * ow + ox) * f + o] = sum
+        } } }
+        return out
+    }
+
+    @Test(arguments: [(3, 2), (4, 1), (3, 1)])
+    func convolutionMatchesTheDirectSum(kernel: Int, stride: Int) throws {
+        let architecture = Architecture(kind: .atomic, itemHeight: 8, itemWidth: 8, itemChannels: 3,
+                                        layers: [.conv(filters: 4, kernel: kernel, stride: stride, activation: .identity, bias: true)])
+        // A lone conv layer does not end in one number, so check the layer function directly.
+        _ = architecture
+        let g = ConvGeometry(inHeight: 8, inWidth: 8, inChannels: 3, kernel: kernel, stride: stride, filters: 4)
+        var generator = SeededGenerator(seed: 9)
+        let input = (0..<(2 * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
+        let weight = (0..<(g.patchLength * 4)).map { _ in Float(generator.uniform(-1, 1)) }
+        let bias: [Float] = [0.1, -0.2, 0.3, 0]
+        var output = [Float](repeating: 0, count: 2 * g.outSize)
+        var columns = [Float](repeating: 0, count: 2 * g.outHeight * g.outWidth * g.patchLength)
+        output.withUnsafeMutableBufferPointer { o in
+            columns.withUnsafeMutableBufferPointer { c in
+                convForward(o.baseAddress!, input, items: 2, g, weight: weight, bias: bias, activation: .identity, columns: c.baseAddress!)
+            }
+        }
+        for item in 0..<2 {
+            let reference = directConvolution(Array(input[(item * g.inSize)..<((item + 1) * g.inSize)]), h: 8, w: 8, c: 3,
+                                               kernel: kernel, stride: stride, filters: 4, weight: weight, bias: bias)
+            let mine = output[(item * g.outSize)..<((item + 1) * g.outSize)]
+            let worst = zip(mine, reference).map { abs(Double($0) - $1) }.max()!
+            #expect(worst < 1e-5, "item \(item): worst \(worst)")
+        }
+    }
+
+    @Test func keras_samePaddingSizes() {
+        let g = ConvGeometry(inHeight: 256, inWidth: 256, inChannels: 1, kernel: 3, stride: 2, filters: 64)
+        #expect(g.outHeight == 128 && g.padTop == 0)  // TF pads 0 before, 1 after here
+        let h = ConvGeometry(inHeight: 128, inWidth: 128, inChannels: 64, kernel: 4, stride: 1, filters: 16)
+        #expect(h.outHeight == 128 && h.padTop == 1)  // 3 padding rows: 1 before, 2 after
+    }
+
+    @Test func theSeedCNNFlattensTwoByTwoBySixtyFour() throws {
+        let network = try Network(.ryczko(grid: 256, channels: 1))
+        let dense = network.layout.entries.first { $0.name.hasSuffix("dense.kernel") }!
+        #expect(dense.shape == [2 * 2 * 64, 1024])
+        #expect(network.layout.entries.filter { $0.name.hasSuffix("conv.kernel") }.count == 19)
+    }
+
+    @Test func glorotInitialisationIsSeededAndBounded() throws {
+        let network = try Network(.sites(features: 13, hidden: 6))
+        let a = network.initialParameters(seed: 7), b = network.initialParameters(seed: 7), c = network.initialParameters(seed: 8)
+        #expect(a == b && a != c)
+        let limit = Float((6.0 / 19.0).squareRoot())
+        #expect(a[0..<78].allSatisfy { abs($0) <= limit } && a[0..<78].contains { abs($0) > limit / 2 })
+        // Platform independence: the first draws are pinned.
+        var generator = SeededGenerator(seed: 0)
+        #expect(generator.next() == 0xE220A8397B1DCDAF)
+    }
+
+    @Test func adamFollowsKerasUpdate() {
+        var optimizer = Optimizer(kind: .adam, learningRate: 0.1, parameterCount: 2)
+        var parameters: [Float] = [1, -2]
+        optimizer.update(&parameters, gradients: [0.5, -4])
+        // Step 1: m = 0.1g, v = 0.001g², α = 0.1·√0.001/0.1 → p −= α·m/(√v+ε) ≈ 0.1·sign(g).
+        #expect(abs(parameters[0] - 0.9) < 1e-5 && abs(parameters[1] - (-1.9)) < 1e-5)
+        optimizer.update(&parameters, gradients: [0.5, -4])
+        #expect(abs(parameters[0] - 0.8) < 1e-5)
+        var sgd = Optimizer(kind: .sgd, learningRate: 0.1, parameterCount: 2)
+        var q: [Float] = [1, 1]
+        sgd.update(&q, gradients: [1, -2])
+        #expect(q == [0.9, 1.2])
+    }
+}
