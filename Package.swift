@@ -36,10 +36,16 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
+        // Training: data-parallel training of ensemble members; with MPI, the only MPI user.
+        .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
+        // Decomposition: per-site and per-element contributions read off trained members.
+        .target(name: "Decomposition", dependencies: ["Networks", "Structures", "Images"]),
+        // Reports: CSV, JSON and SVG outputs of a run.
+        .target(name: "Reports", dependencies: ["Decomposition", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
         .executableTarget(
             name: "sitelens",
             dependencies: [
-                "MPI", "Basics", "Structures", "Images", "Networks",
+                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Started by the multi-rank tests under real mpirun.

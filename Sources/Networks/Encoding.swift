@@ -43,6 +43,12 @@ public struct EncodedStructure: Sendable {
     /// Element of each item (nil for whole-image items).
     public let elements: [String?]
     public var itemCount: Int { labels.count }
+
+    public init(values: [Float], labels: [String], elements: [String?]) {
+        self.values = values
+        self.labels = labels
+        self.elements = elements
+    }
 }
 
 /// Turns structures into items by an `InputEncoding`.

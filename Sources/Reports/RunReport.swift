@@ -1,0 +1,98 @@
+import Basics
+import Decomposition
+import Foundation
+import Structures
+
+/// One point of a learning curve.
+public struct LearningPoint: Codable, Sendable {
+    public let member: Int
+    public let epoch: Int
+    public let trainMAE: Double
+    public let validationMAE: Double?
+    public init(member: Int, epoch: Int, trainMAE: Double, validationMAE: Double?) {
+        self.member = member; self.epoch = epoch; self.trainMAE = trainMAE; self.validationMAE = validationMAE
+    }
+}
+
+/// One structure's ensemble prediction.
+public struct EnsemblePrediction: Codable, Sendable {
+    public let index: Int
+    public let target: Double?
+    public let mean: Double
+    public let std: Double
+    public let members: [Double]
+    public init(index: Int, target: Double?, members: [Double]) {
+        self.index = index
+        self.target = target
+        self.members = members
+        let spread = Spread(members)
+        self.mean = spread.mean
+        self.std = spread.std
+    }
+}
+
+/// Writes the tables and plots of a run into its directory.
+public enum RunReport {
+    /// decomposition.csv / .json, site-influence.csv / .svg and element-site.svg.
+    public static func write(_ d: Decomposition, to folder: URL) throws {
+        let tag = d.exactness == "approximate" ? " (APPROXIMATE)" : ""
+        var rows: [[String]] = []
+        for e in d.entries {
+            rows.append([e.site, e.element, tableNumber(e.contribution.mean), tableNumber(e.contribution.std), "\(e.contribution.members)",
+                         e.meanAbsolute.map { tableNumber($0.mean) } ?? "", e.count.map(String.init) ?? "", d.exactness])
+        }
+        try writeCSV(folder.appendingPathComponent("decomposition.csv"),
+                     header: ["site", "element", "mean", "std", "members", "mean_abs", "count", "exactness"], rows: rows)
+        try writeCSV(folder.appendingPathComponent("site-influence.csv"),
+                     header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
+                     rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
+                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness] })
+        try writeJSON(d, to: folder.appendingPathComponent("decomposition.json"))
+        let members = d.summaries.first?.influence.members ?? 0
+        try writeAtomically(SVGPlot.bars(title: "Site influence, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")\(tag)",
+                                         labels: d.summaries.map(\.site), values: d.summaries.map(\.elementSpread.mean),
+                                         errors: d.summaries.map(\.elementSpread.std),
+                                         yLabel: "element spread max−min c(s,e) (eV), ± std over members"),
+                            to: folder.appendingPathComponent("site-influence.svg"))
+        let grid = d.sites.map { site in d.elements.map { d.entry(site: site, element: $0)?.contribution.mean } }
+        // Centre each site's row: only differences between elements at a site are identifiable.
+        let centred = grid.map { row -> [Double?] in
+            let present = row.compactMap { $0 }
+            let mean = present.reduce(0, +) / Double(max(present.count, 1))
+            return row.map { $0.map { $0 - mean } }
+        }
+        try writeAtomically(SVGPlot.heatmap(title: "Element contribution by site, centred per site\(tag)",
+                                            rows: d.sites, columns: d.elements, values: centred),
+                            to: folder.appendingPathComponent("element-site.svg"))
+    }
+
+    /// parity.svg and predictions.csv: ensemble mean against target.
+    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: URL, title: String) throws {
+        let points = predictions.compactMap { p in p.target.map { ($0, p.mean) } }
+        try writeAtomically(SVGPlot.scatter(title: title, xLabel: "target (eV)", yLabel: "ensemble mean prediction (eV)",
+                                            series: [("structures", points)], diagonal: true),
+                            to: folder.appendingPathComponent("parity.svg"))
+        try writePredictions(predictions, to: folder.appendingPathComponent("predictions.csv"))
+    }
+
+    public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
+        let memberCount = predictions.first?.members.count ?? 0
+        try writeCSV(url, header: ["structure", "target", "mean", "std"] + (0..<memberCount).map { "member_\($0)" },
+                     rows: predictions.map { p in ["\(p.index + 1)", p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std)]
+                         + p.members.map(tableNumber) })
+    }
+
+    /// learning-curve.svg and metrics.jsonl lines are written by the caller; this draws the curve.
+    public static func writeLearningCurve(_ points: [LearningPoint], to folder: URL) throws {
+        let members = Set(points.map(\.member)).sorted()
+        var series: [(name: String, points: [(Double, Double)])] = []
+        for m in members {
+            let mine = points.filter { $0.member == m }
+            series.append(("member \(m) train", mine.map { (Double($0.epoch), $0.trainMAE) }))
+            let validation = mine.compactMap { p in p.validationMAE.map { (Double(p.epoch), $0) } }
+            if !validation.isEmpty { series.append(("member \(m) validation", validation)) }
+        }
+        try writeAtomically(SVGPlot.scatter(title: "Learning curve", xLabel: "epoch", yLabel: "MAE (eV)", series: series, connect: true),
+                            to: folder.appendingPathComponent("learning-curve.svg"))
+    }
+}

@@ -1,0 +1,33 @@
+import Basics
+import CSV
+import Foundation
+
+/// CSV text from a header and rows; quoting is CSV.swift's, not ours.
+public func csvText(header: [String], rows: [[String]]) throws -> String {
+    let writer = try CSVWriter(stream: .toMemory())
+    try writer.write(row: header)
+    for row in rows { try writer.write(row: row) }
+    writer.stream.close()
+    guard let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+        throw CocoaError(.fileWriteUnknown)
+    }
+    return String(decoding: data, as: UTF8.self) + "\n"
+}
+
+/// Writes a CSV file atomically.
+public func writeCSV(_ url: URL, header: [String], rows: [[String]]) throws {
+    try writeAtomically(csvText(header: header, rows: rows), to: url)
+}
+
+/// Writes a value as pretty, key-sorted JSON, atomically.
+public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    try writeAtomically(encoder.encode(value), to: url)
+}
+
+/// A number for a table: enough digits to be useful, no noise.
+public func tableNumber(_ x: Double) -> String {
+    x.isFinite ? String(format: "%.6g", x) : "nan"
+}

@@ -1,0 +1,89 @@
+import Basics
+import Foundation
+import Networks
+
+/// What to train and how: shared by every rank.
+public struct TrainingPlan: Sendable {
+    public var kind: ModelKind = .sites
+    public var modelOptions = ModelOptions()
+    public var epochs = 100
+    /// Global batch size: the samples of one optimiser step across all ranks of a group.
+    public var batchSize = 32
+    public var learningRate = 1e-3
+    public var optimizer: OptimizerKind = .adam
+    public var seed: UInt64 = 0
+    public var validationFraction = 0.15
+    /// Ensemble members; the world is split into min(ensemble, ranks) groups.
+    public var ensemble = 1
+    /// Write a checkpoint every this many epochs (0: never).
+    public var checkpointEvery = 0
+    /// Compare parameter checksums across ranks every this many steps.
+    public var checksumEvery = 50
+    /// Print a line every this many epochs.
+    public var printEvery = 1
+    public var runDirectory = URL(fileURLWithPath: "run")
+    public var resumeFrom: URL?
+    /// Stop (as if interrupted) after this epoch; for testing resume.
+    public var haltAfterEpoch: Int?
+
+    public init() {}
+
+    /// The seed of one ensemble member: its weights, sample order and split all follow from it.
+    public func memberSeed(_ member: Int) -> UInt64 {
+        var generator = SeededGenerator(seed: seed, stream: UInt64(member) + 1)
+        return generator.next()
+    }
+
+    /// Train and validation indices of a member: a seeded shuffle, the first part held out.
+    public func split(count: Int, member: Int) -> (train: [Int], validation: [Int]) {
+        var generator = SeededGenerator(seed: memberSeed(member), stream: 0xA11)
+        let order = generator.permutation(count)
+        let held = min(count - 1, Int((validationFraction * Double(count)).rounded()))
+        return (Array(order[held...]), Array(order[..<held]))
+    }
+
+    /// The order of training positions in one epoch: the same on every rank and rank count.
+    public func epochOrder(count: Int, member: Int, epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: memberSeed(member), stream: 0xE0000 + UInt64(epoch))
+        return generator.permutation(count)
+    }
+}
+
+/// One epoch's figures for one member, reduced over its group.
+public struct EpochMetrics: Codable, Sendable, Equatable {
+    public var member: Int
+    public var epoch: Int
+    /// In eV² and eV (targets back in physical units).
+    public var trainMSE: Double
+    public var trainMAE: Double
+    public var validationMSE: Double?
+    public var validationMAE: Double?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+    /// Share of step time spent in the gradient all-reduce.
+    public var allReduceShare: Double
+
+    static let fieldCount = 9
+    var packed: [Double] {
+        [Double(member), Double(epoch), trainMSE, trainMAE, validationMSE ?? .nan, validationMAE ?? .nan, seconds, samplesPerSecond, allReduceShare]
+    }
+    init(member: Int, epoch: Int, trainMSE: Double, trainMAE: Double, validationMSE: Double?, validationMAE: Double?,
+         seconds: Double, samplesPerSecond: Double, allReduceShare: Double) {
+        self.member = member; self.epoch = epoch; self.trainMSE = trainMSE; self.trainMAE = trainMAE
+        self.validationMSE = validationMSE; self.validationMAE = validationMAE; self.seconds = seconds
+        self.samplesPerSecond = samplesPerSecond; self.allReduceShare = allReduceShare
+    }
+    init(packed v: ArraySlice<Double>) {
+        let a = Array(v)
+        self.init(member: Int(a[0]), epoch: Int(a[1]), trainMSE: a[2], trainMAE: a[3],
+                  validationMSE: a[4].isNaN ? nil : a[4], validationMAE: a[5].isNaN ? nil : a[5],
+                  seconds: a[6], samplesPerSecond: a[7], allReduceShare: a[8])
+    }
+}
+
+/// A training failure that names where it happened.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,53 @@
+import Decomposition
+import Foundation
+import Networks
+import Reports
+import Structures
+
+/// The decomposition, parity plot and predictions of an ensemble, as every command writes them.
+/// `contributions[m][i]`: member m's item contributions for structure i (they sum to its prediction).
+func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], to folder: URL) throws {
+    let kind = members[0].description.architecture.kind
+    let predictions = structures.indices.map { i in
+        EnsemblePrediction(index: i, target: structures[i].energy, members: members.indices.map { contributions[$0][i].reduce(0, +) })
+    }
+    try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
+    let elements = speciesInOrder(structures).filter { $0 != "X" }
+    let decomposition: Decomposition
+    switch kind {
+    case .sites:
+        decomposition = try SiteDecomposer.sites(members, elements: elements)
+    case .atomic:
+        decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
+        try writeContributionsXYZ(structures: structures, contributions: contributions, to: folder.appendingPathComponent("contributions.xyz"))
+    case .ryczko:
+        decomposition = try SiteDecomposer.ryczko(members, reference: structures[0], elements: elements)
+    }
+    try RunReport.write(decomposition, to: folder)
+    print("decomposition (\(decomposition.exactness)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
+    for summary in decomposition.summaries {
+        print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
+              + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
+    }
+}
+
+/// Every structure with each atom's ensemble-mean contribution and its spread as per-atom
+/// columns (`contribution`, `contribution_std`; the dummy marker gets 0), readable by ASE.
+func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]], to url: URL) throws {
+    var annotated: [Structure] = []
+    for (i, structure) in structures.enumerated() {
+        var s = structure
+        var means: [[Double]] = [], stds: [[Double]] = []
+        var item = 0
+        for symbol in structure.symbols {
+            guard symbol != "X" else { means.append([0]); stds.append([0]); continue }
+            let spread = Spread(contributions.map { $0[i][item] })
+            means.append([spread.mean]); stds.append([spread.std])
+            item += 1
+        }
+        s.setColumn("contribution", .real(means))
+        s.setColumn("contribution_std", .real(stds))
+        annotated.append(s)
+    }
+    try ExtXYZ.write(annotated, to: url)
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Basics
+import Decomposition
+import Foundation
+import MPI
+import Networks
+import Reports
+import Structures
+import Training
+
+extension ModelKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an ensemble under mpirun (or in one process) and decompose it site by site.",
+        discussion: """
+        Each rank rasterises and holds only its shard; gradients are all-reduced every step. With \
+        --ensemble K the ranks split into min(K, ranks) groups that train the members. Rank 0 writes \
+        the members, metrics.jsonl, the decomposition tables and the plots into --run-dir.
+        """)
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Model: sites (seed A's site network), ryczko (seed B's image CNN), atomic (per-atom patches, exact contributions).")
+    var model: ModelKind = .sites
+
+    @Option(help: "Epochs.")
+    var epochs = 100
+
+    @Option(help: "Global batch size (samples per optimiser step, over all ranks of a group).")
+    var batchSize = 32
+
+    @Option(help: "Learning rate.")
+    var learningRate = 1e-3
+
+    @Option(help: "Optimiser: adam (Keras defaults) or sgd.")
+    var optimizer: OptimizerKind = .adam
+
+    @Option(help: "Seed of every random choice (weights, split, order); members derive theirs from it.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Share of the structures each member holds out for validation.")
+    var validationFraction = 0.15
+
+    @Option(help: "Ensemble members.")
+    var ensemble = 1
+
+    @Option(help: "Folder for models, metrics, tables and plots.")
+    var runDir = "sitelens-run"
+
+    @Option(help: "Write a checkpoint every N epochs (0: never).")
+    var checkpointEvery = 0
+
+    @Option(help: "Compare parameter checksums across ranks every N steps.")
+    var checksumEvery = 50
+
+    @Option(help: "Print a progress line every N epochs.")
+    var printEvery = 1
+
+    @Option(help: "Continue from the checkpoints in this run folder.")
+    var resume: String?
+
+    @Option(help: .hidden)
+    var haltAfterEpoch: Int?
+
+    @Option(help: "sites: hidden width.")
+    var hidden = 6
+
+    @Option(help: "sites: element descriptors, comma-separated (\(ElementDescriptors.available.joined(separator: ", "))).")
+    var descriptorNames = ElementDescriptors.seedNames.joined(separator: ",")
+
+    @Option(help: "sites: a CSV of descriptor values ('symbol,NAME,...') that replaces the looked-up ones.")
+    var descriptorFile: String?
+
+    @Option(help: "atomic: patch size in pixels.")
+    var patchSize = 17
+
+    @Option(help: "atomic: patch pixel spacing, Å.")
+    var patchSpacing = 0.35
+
+    @Option(help: "atomic: Gaussian width in patches, Å.")
+    var patchSigma = 0.4
+
+    @Option(help: "atomic: filters of the shared CNN.")
+    var filters = 8
+
+    @Option(help: "ryczko: number of [Conv16, Conv16, Conv64/2] blocks (seed: 6).")
+    var blocks = 6
+
+    @Option(help: "ryczko: width of the dense layer (seed: 1024).")
+    var dense = 1024
+
+    @OptionGroup(title: "Images (ryczko)") var raster: RasterOptions
+
+    @Option(help: "BLAS threads per rank (default: 1 under mpirun with several ranks, else all cores).")
+    var blasThreads: Int?
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard ensemble >= 1 else { throw ValidationError("--ensemble must be at least 1") }
+        guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
+        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+    }
+
+    func plan(for structures: [Structure]) throws -> TrainingPlan {
+        var plan = TrainingPlan()
+        plan.kind = model
+        plan.epochs = epochs
+        plan.batchSize = batchSize
+        plan.learningRate = learningRate
+        plan.optimizer = optimizer
+        plan.seed = seed
+        plan.validationFraction = validationFraction
+        plan.ensemble = ensemble
+        plan.checkpointEvery = checkpointEvery
+        plan.checksumEvery = checksumEvery
+        plan.printEvery = printEvery
+        plan.runDirectory = URL(fileURLWithPath: runDir)
+        plan.resumeFrom = resume.map { URL(fileURLWithPath: $0) }
+        plan.haltAfterEpoch = haltAfterEpoch
+        var options = ModelOptions()
+        options.hidden = hidden
+        let elements = speciesInOrder(structures).filter { $0 != "X" }
+        if let descriptorFile {
+            options.descriptors = try ElementDescriptors.read(path: descriptorFile)
+        } else {
+            options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+        }
+        options.raster = try raster.settings(for: structures)
+        options.ryczkoBlocks = blocks
+        options.ryczkoDense = dense
+        options.patchSize = patchSize
+        options.patchSpacing = patchSpacing
+        options.patchSigma = patchSigma
+        options.atomicFilters = filters
+        plan.modelOptions = options
+        return plan
+    }
+
+    func run() throws {
+        try withMPI { mpi in
+            let world = mpi.world
+            setBLASThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
+            let loaded = try data.source(requireEnergy: true).load()
+            let structures = loaded.structures
+            let plan = try plan(for: structures)
+            let runURL = plan.runDirectory
+            if world.rank == 0 {
+                if let note = loaded.table?.skippedSummary { print(note) }
+                try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
+                let groups = min(plan.ensemble, world.size)
+                print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(data.input), "
+                      + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
+                      + "\(plan.epochs) epochs, global batch \(plan.batchSize)")
+                fflush(nil)
+            }
+            let trained = try trainEnsemble(world: world, plan: plan, structures: structures)
+            let contributions = try evaluateShared(world: world, members: trained.members, structures: structures)
+            guard world.rank == 0, let contributions else { return }
+
+            let modelFolder = runURL.appendingPathComponent("model")
+            for (m, member) in trained.members.enumerated() { try member.save(to: modelFolder, name: "member-\(m)") }
+            var lines = ""
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            for metric in trained.metrics { lines += String(decoding: try encoder.encode(metric), as: UTF8.self) + "\n" }
+            try writeAtomically(lines, to: runURL.appendingPathComponent("metrics.jsonl"))
+            try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
+                                             to: runURL)
+            try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions, to: runURL)
+
+            let held = trained.members.compactMap { $0.description.training?.finalValidationMAE }
+            if !held.isEmpty {
+                let spread = Spread(held)
+                print("held-out (test) MAE over \(held.count) member\(held.count == 1 ? "" : "s"): \(String(format: "%.4f", spread.mean)) ± \(String(format: "%.4f", spread.std)) eV")
+            }
+            print("outputs in \(runURL.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
+                  + "site-influence.svg, element-site.svg, parity.svg, learning-curve.svg, predictions.csv"
+                  + (model == .atomic ? ", contributions.xyz" : ""))
+        }
+    }
+}
