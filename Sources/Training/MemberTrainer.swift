@@ -13,7 +13,7 @@ import Glibc
 /// p with p mod groupSize = groupRank, and likewise for validation. Per epoch a seeded global
 /// order of positions forms the global batches; each rank takes the samples of each batch it
 /// owns, runs forward and backward on them, and one in-place all-reduce of the flat gradient
-/// buffer sums the group's gradients. The loss is divided by the global batch size, so the sum
+/// buffer (Double, see `trainEpoch`) sums the group's gradients. The loss is divided by the global batch size, so the sum
 /// is the gradient of the global batch mean, and every rank takes the same optimiser step.
 final class MemberTrainer {
     let plan: TrainingPlan
@@ -25,7 +25,10 @@ final class MemberTrainer {
     let description: ModelDescription
     let network: Network
     var parameters: [Float]
+    /// Float gradients of one structure (the layers' output), and the step's sum in Double:
+    /// the flat buffer that is all-reduced.
     var gradients: [Float]
+    var gradientSum: [Double]
     var optimizer: Optimizer
     var step = 0
     var firstEpoch = 1
@@ -53,6 +56,7 @@ final class MemberTrainer {
                                        normalisation: TargetNormalisation(fitting: energies))
         network = try Network(architecture)
         gradients = [Float](repeating: 0, count: network.parameterCount)
+        gradientSum = [Double](repeating: 0, count: network.parameterCount)
         optimizer = Optimizer(kind: plan.optimizer, learningRate: Float(plan.learningRate), parameterCount: network.parameterCount)
 
         // Identical start: the group's root initialises (or loads) and broadcasts.
@@ -67,6 +71,8 @@ final class MemberTrainer {
                 }
                 parameters = checkpoint.parameters
                 optimizer = checkpoint.optimizer
+                // The command line's learning rate applies from here on (same value: same run).
+                optimizer.learningRate = Float(plan.learningRate)
                 position = [Int64(checkpoint.header.epoch), Int64(checkpoint.header.step)]
             }
             try group.broadcast(&position, root: 0)
@@ -150,29 +156,34 @@ final class MemberTrainer {
         let order = plan.epochOrder(count: train.count, member: member, epoch: epoch)
         for batchStart in stride(from: 0, to: order.count, by: plan.batchSize) {
             let positions = order[batchStart..<min(batchStart + plan.batchSize, order.count)]
-            let mine = positions.filter { $0 % group.size == group.rank }.map { train[$0] }
-            for i in gradients.indices { gradients[i] = 0 }
-            if !mine.isEmpty {
-                let (values, counts, targets) = batch(mine)
-                let predictions = forward(values, counts: counts)
-                let loss = squaredErrorGradient(predictions: predictions, targets: targets, denominator: positions.count)
+            for i in gradientSum.indices { gradientSum[i] = 0 }
+            // One structure at a time, each gradient added into a Double sum: a structure's
+            // gradient is computed the same way whichever rank owns it, and Double sums make the
+            // order of addition (on this rank and across ranks) vanish below Float rounding, so
+            // any rank count ends with the same parameters.
+            for index in positions.filter({ $0 % group.size == group.rank }).map({ train[$0] }) {
+                let (values, counts, targets) = batch([index])
+                let prediction = forward(values, counts: counts)
+                let loss = squaredErrorGradient(predictions: prediction, targets: targets, denominator: positions.count)
                 sums[0] += loss.sumSquared
                 sums[1] += loss.sumAbsolute
-                // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
-                var itemGradient: [Float] = []
-                for (k, count) in counts.enumerated() { itemGradient += repeatElement(loss.gradient[k], count: count) }
+                for i in gradients.indices { gradients[i] = 0 }
+                // dE/d(item output) = 1: every item of the structure gets the structure's gradient.
+                let itemGradient = [Float](repeating: loss.gradient[0], count: counts[0])
                 values.withUnsafeBufferPointer { input in
                     parameters.withUnsafeBufferPointer { p in
                         gradients.withUnsafeMutableBufferPointer { g in
-                            network.backward(itemGradient, input: input.baseAddress!, items: counts.reduce(0, +),
+                            network.backward(itemGradient, input: input.baseAddress!, items: counts[0],
                                              parameters: p.baseAddress!, gradients: g.baseAddress!)
                         }
                     }
                 }
+                for i in gradients.indices { gradientSum[i] += Double(gradients[i]) }
             }
             let reduceStart = Date()
-            if group.size > 1 { try group.allReduce(inPlace: &gradients, op: .sum) }
+            if group.size > 1 { try group.allReduce(inPlace: &gradientSum, op: .sum) }
             reduceSeconds += Date().timeIntervalSince(reduceStart)
+            for i in gradients.indices { gradients[i] = Float(gradientSum[i]) }
             optimizer.update(&parameters, gradients: gradients)
             step += 1
             if plan.checksumEvery > 0 && step % plan.checksumEvery == 0 { try verifyChecksum(label: "step \(step)") }
@@ -222,7 +233,7 @@ final class MemberTrainer {
         var line = "member \(m.member) epoch \(m.epoch)/\(plan.epochs)  train MAE \(format(m.trainMAE)) eV"
         if let v = m.validationMAE { line += "  val MAE \(format(v)) eV" }
         line += "  \(Int(m.samplesPerSecond)) samples/s  all-reduce \(Int((m.allReduceShare * 100).rounded()))%"
-        if isatty(1) != 0 {
+        if showsProgressBar {
             let width = 20
             let done = Int(Double(width) * Double(m.epoch) / Double(plan.epochs))
             let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
@@ -234,6 +245,14 @@ final class MemberTrainer {
     }
 
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
+
+    /// A bar redrawn in place only on a terminal outside any launcher: mpirun hands ranks a
+    /// pseudo-terminal even when its own output goes to a batch log, so there plain lines are safer.
+    private var showsProgressBar: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        let launched = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_JOB_ID", "PBS_JOBID"].contains { environment[$0] != nil }
+        return isatty(1) != 0 && !launched
+    }
 }
 
 /// An order-dependent checksum of the parameter bits: equal buffers give equal sums.

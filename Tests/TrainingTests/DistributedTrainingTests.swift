@@ -1,0 +1,179 @@
+import Basics
+import Foundation
+import Testing
+import TestSupport
+@testable import Networks
+@testable import Structures
+
+let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
+
+/// Writes a planted-truth site table of `rows` rows into a fresh folder.
+func plantedData(rows: Int, seed: UInt64 = 3) throws -> (folder: URL, csv: String, truth: PlantedTruth) {
+    let folder = try temporaryFolder("sitelens-train")
+    let truth = try PlantedTruth()
+    let csv = folder.appendingPathComponent("sites.csv")
+    try truth.siteTable(count: rows, seed: seed).write(to: csv, atomically: true, encoding: .utf8)
+    return (folder, csv.path, truth)
+}
+
+/// `sitelens train` under mpirun; fails the test with the job's stderr if it does not succeed.
+@discardableResult
+func train(ranks: Int, _ arguments: [String], expectSuccess: Bool = true, timeout: Double = 600) throws -> ProcessOutcome {
+    let run = try mpirun(ranks, sitelens, ["train"] + arguments, timeout: timeout)
+    if expectSuccess { #expect(run.status == 0, "train on \(ranks) ranks failed:\n\(run.stderr.suffix(2000))") }
+    return run
+}
+
+func memberParameters(_ runDirectory: URL, member: Int = 0) throws -> [Float] {
+    try EnergyModel.load(from: runDirectory.appendingPathComponent("model"), name: "member-\(member)").parameters
+}
+
+func memberTensors(_ runDirectory: URL, member: Int = 0) throws -> [SafeTensors.Tensor] {
+    try EnergyModel.load(from: runDirectory.appendingPathComponent("model"), name: "member-\(member)").tensors()
+}
+
+/// The largest relative difference between two runs' parameters, tensor by tensor:
+/// |a − b| / max(|a|, |b|, 0.01·m), m the tensor's largest magnitude. Values a hundred times
+/// smaller than their tensor's scale are compared at that floor, since a rounding step of the
+/// large values (one ulp of m) would otherwise read as a large relative change of the tiny ones.
+func largestRelativeDifference(_ a: [SafeTensors.Tensor], _ b: [SafeTensors.Tensor]) -> Double {
+    var largest = 0.0
+    for (x, y) in zip(a, b) {
+        let scale = Double(x.values.map { abs($0) }.max() ?? 0)
+        for (p, q) in zip(x.values, y.values) {
+            let (u, v) = (Double(p), Double(q))
+            let floor: Double = max(abs(u), abs(v), 1e-2 * scale, 1e-30)
+            largest = max(largest, abs(u - v) / floor)
+        }
+    }
+    return largest
+}
+
+@Suite(.serialized)
+struct DistributedTrainingTests {
+    static let atomicOptions = ["--model", "atomic", "--patch-size", "9", "--patch-spacing", "0.6", "--filters", "4"]
+
+    @Test(arguments: ["sites", "atomic"])
+    func oneTwoAndThreeRanksEndWithTheSameParameters(model: String) throws {
+        // 37 rows: 31 train after holding out 15 %, divisible by neither 2 nor 3.
+        let (folder, csv, _) = try plantedData(rows: 37)
+        let options = (model == "atomic" ? Self.atomicOptions : ["--model", "sites"])
+            + [csv, "--epochs", "2", "--batch-size", "8", "--seed", "11", "--checksum-every", "1"]
+        var results: [[SafeTensors.Tensor]] = []
+        for ranks in [1, 2, 3] {
+            let run = folder.appendingPathComponent("run\(ranks)")
+            try train(ranks: ranks, options + ["--run-dir", run.path])
+            results.append(try memberTensors(run))
+        }
+        for ranks in [2, 3] {
+            let difference = largestRelativeDifference(results[0], results[ranks - 1])
+            #expect(difference <= 1e-5, "\(model): 1 rank and \(ranks) ranks differ by \(difference)")
+        }
+    }
+
+    @Test func theSameRankCountGivesBitIdenticalWeights() throws {
+        let (folder, csv, _) = try plantedData(rows: 40)
+        for name in ["a", "b"] {
+            try train(ranks: 2, Self.atomicOptions + [csv, "--epochs", "2", "--batch-size", "8", "--run-dir", folder.appendingPathComponent(name).path])
+        }
+        let a = try Data(contentsOf: folder.appendingPathComponent("a/model/member-0.safetensors"))
+        let b = try Data(contentsOf: folder.appendingPathComponent("b/model/member-0.safetensors"))
+        #expect(a == b)
+    }
+
+    @Test func anInterruptedAndResumedRunEndsBitIdentical() throws {
+        let (folder, csv, _) = try plantedData(rows: 40)
+        let common = [csv, "--epochs", "4", "--batch-size", "8", "--checkpoint-every", "1", "--ensemble", "2", "--seed", "4"]
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        try train(ranks: 2, common + ["--run-dir", whole.path])
+        try train(ranks: 2, common + ["--run-dir", parts.path, "--halt-after-epoch", "2"])
+        let halted = try Checkpoint(parts, member: 1)
+        #expect(halted == 2)
+        try train(ranks: 2, common + ["--run-dir", parts.path, "--resume", parts.path])
+        for member in [0, 1] {
+            #expect(try memberParameters(whole, member: member) == memberParameters(parts, member: member), "member \(member)")
+        }
+    }
+
+    /// The epoch recorded in a member's checkpoint (read from the header's JSON).
+    func Checkpoint(_ run: URL, member: Int) throws -> Int {
+        let data = try Data(contentsOf: run.appendingPathComponent("checkpoints/member-\(member).ckpt"))
+        let length = data[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 16..<(16 + length))) as! [String: Any]
+        return header["epoch"] as! Int
+    }
+
+    @Test func aBadRecordOnOneRankEndsTheJobWithItsMessage() throws {
+        // Structures with site labels; structure 8 lacks site Nsub3, and only its owner encodes it.
+        let folder = try temporaryFolder("sitelens-bad")
+        let template = SiteTemplate.fcc111Top()
+        var generator = SeededGenerator(seed: 2)
+        var structures: [Structure] = []
+        for i in 0..<12 {
+            var s = try template.structure(elements: (0..<10).map { _ in ["Fe", "Co", "Ni"][generator.nextIndex(below: 3)] },
+                                           energy: generator.uniform(-2, -1), adsorbate: nil)
+            if i == 7 { s.siteLabels![9] = "odd" }
+            structures.append(s)
+        }
+        let input = folder.appendingPathComponent("bad.xyz")
+        try ExtXYZ.write(structures, to: input)
+        let run = try train(ranks: 3, [input.path, "--epochs", "50", "--run-dir", folder.appendingPathComponent("run").path],
+                            expectSuccess: false, timeout: 60)
+        #expect(run.status != 0 && !run.timedOut && run.seconds < 30, "status \(run.status) after \(run.seconds) s")
+        #expect(run.stderr.contains("structure 8") && run.stderr.contains("no atom at site 'Nsub3'"), "\(run.stderr.prefix(1500))")
+        #expect(run.stderr.contains("sitelens: rank "))
+    }
+
+    @Test func aMissingFileEndsTheJobWithItsName() throws {
+        let run = try train(ranks: 3, ["/nonexistent/sites.csv", "--run-dir", "/tmp/never"], expectSuccess: false, timeout: 60)
+        #expect(run.status != 0 && run.seconds < 30)
+        #expect(run.stderr.contains("/nonexistent/sites.csv: cannot read the file"), "\(run.stderr.prefix(1500))")
+    }
+
+    @Test func aLossGoneNaNStopsTheJobAndKeepsTheLastGoodCheckpoint() throws {
+        let (folder, csv, _) = try plantedData(rows: 60)
+        let run = folder.appendingPathComponent("run")
+        let common = [csv, "--epochs", "6", "--optimizer", "sgd", "--checkpoint-every", "1", "--run-dir", run.path]
+        try train(ranks: 3, common + ["--learning-rate", "0.01", "--halt-after-epoch", "2"])
+        let good = try Data(contentsOf: run.appendingPathComponent("checkpoints/member-0.ckpt"))
+        // Resume with a step so large the loss overflows in the next epoch.
+        let failed = try train(ranks: 3, common + ["--learning-rate", "1e30", "--resume", run.path], expectSuccess: false, timeout: 60)
+        #expect(failed.status != 0 && failed.seconds < 30)
+        #expect(failed.stderr.contains("NaN or Inf in epoch 3"), "\(failed.stderr.prefix(1500))")
+        #expect(try Data(contentsOf: run.appendingPathComponent("checkpoints/member-0.ckpt")) == good)
+        #expect(try Checkpoint(run, member: 0) == 2)
+    }
+
+    @Test func aPlantedTruthIsRecoveredByAnEnsembleOnThreeRanks() throws {
+        let (folder, csv, truth) = try plantedData(rows: 600)
+        let run = folder.appendingPathComponent("run")
+        try train(ranks: 3, [csv, "--epochs", "300", "--ensemble", "3", "--learning-rate", "0.01", "--print-every", "100", "--run-dir", run.path])
+        let text = try String(contentsOf: run.appendingPathComponent("decomposition.csv"), encoding: .utf8)
+        var recovered: [String: Double] = [:]
+        var members: Set<String> = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            recovered["\(f[0])|\(f[1])"] = Double(f[2])!
+            members.insert(f[4])
+        }
+        #expect(members == ["3"])
+        let largest = truth.elementSpread.max()!
+        for (s, site) in truth.siteNames.enumerated() {
+            let found = truth.elements.map { recovered["\(site)|\($0)"]! }
+            let foundMean = found.reduce(0, +) / Double(found.count)
+            let trueMean = truth.contributions[s].reduce(0, +) / Double(found.count)
+            let spread = found.max()! - found.min()!
+            #expect(abs(spread - truth.elementSpread[s]) <= 0.05 * largest, "\(site): spread \(spread) vs \(truth.elementSpread[s])")
+            for e in truth.elements.indices {
+                let error = abs((found[e] - foundMean) - (truth.contributions[s][e] - trueMean))
+                #expect(error <= 0.05 * largest, "\(site) \(truth.elements[e]): centred error \(error) (largest spread \(largest))")
+            }
+        }
+        for name in ["decomposition.json", "site-influence.svg", "element-site.svg", "parity.svg", "learning-curve.svg", "metrics.jsonl",
+                     "model/member-2.safetensors", "model/member-2.json"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "missing \(name)")
+        }
+        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 900)
+    }
+}
