@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Images", "Structures", "Basics", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Networks", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "DecompositionTests", dependencies: ["Decomposition", "Networks", "Structures", "Basics", "TestSupport"]),
+        .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
     ]
 )

@@ -65,3 +65,16 @@ sitelens_ensure_python_checkers() {
             || echo "sitelens: pip could not install them; those cross-checks will be skipped"
     fi
 }
+
+# What only the tests use: a one-node Slurm (slurm-wlm, munge). Best effort: without it the Slurm
+# test says why and checks what it can.
+sitelens_ensure_test_tools() {
+    if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then return 0; fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "sitelens: installing slurm-wlm and munge for the Slurm test"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; } \
+            || echo "sitelens: could not install slurm-wlm and munge; the Slurm test will say so"
+    else
+        echo "sitelens: slurm-wlm and munge are not installed and cannot be here; the Slurm test will say so"
+    fi
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The Launch scripts, run for real: the local launcher under mpirun, and the Slurm job script
+/// submitted to a one-node Slurm started for the test.
+@Suite(.serialized)
+struct LaunchScriptTests {
+    let root = repositoryRoot()
+    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
+
+    @Test func theLocalLauncherAddsOversubscribeOnlyWhenNeeded() throws {
+        let launcher = root.appendingPathComponent("Launch/sitelens-mpirun").path
+        let two = try runProcess(launcher, ["-n", "2", "mpi-info"], environment: ["SITELENS_BIN": sitelens], timeout: 120)
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(two.stdout.contains("+ mpirun -np 2 -x OPENBLAS_NUM_THREADS"), "\(two.stdout)")
+        #expect(!two.stdout.contains("--oversubscribe"))
+        #expect(two.stdout.contains("SiteLens MPI: 2 ranks"))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let many = try runProcess(launcher, ["-n", "\(cores + 1)", "mpi-info"], environment: ["SITELENS_BIN": sitelens], timeout: 120)
+        #expect(many.status == 0, "\(many.stderr)")
+        #expect(many.stdout.contains("--oversubscribe") && many.stdout.contains("SiteLens MPI: \(cores + 1) ranks"))
+        let bad = try runProcess(launcher, ["-n", "zero", "mpi-info"], environment: ["SITELENS_BIN": sitelens], timeout: 60)
+        #expect(bad.status != 0 && bad.stderr.contains("-n wants a positive whole number"))
+    }
+
+    @Test func theSlurmScriptRunsOnARealOneNodeSlurm() throws {
+        let work = try temporaryFolder("sitelens-slurm")
+        let run = try runProcess(root.appendingPathComponent("Tests/Slurm/run-slurm-job.sh").path, [sitelens, work.path], timeout: 600)
+        if run.status == 77 {
+            // Slurm cannot run here; say exactly why, and check the script at least parses as a job.
+            print("Slurm test not run: \(run.stdout.split(separator: "\n").first { $0.hasPrefix("cannot-run:") } ?? "unknown reason")")
+            let syntax = try runProcess("bash", ["-n", root.appendingPathComponent("Launch/slurm.sbatch").path])
+            #expect(syntax.status == 0, "\(syntax.stderr)")
+            return
+        }
+        #expect(run.status == 0, "slurm job failed:\n\(run.stdout)\n\(run.stderr)")
+        let fields = keyValueLines(run.stdout, requiring: "job-state").first ?? [:]
+        #expect(fields["job-state"] == "COMPLETED")
+        guard let runDirectory = run.stdout.split(separator: "\n").first(where: { $0.hasPrefix("run-dir=") })?.dropFirst("run-dir=".count) else {
+            Issue.record("no run-dir line:\n\(run.stdout)")
+            return
+        }
+        for name in ["decomposition.csv", "decomposition.json", "site-influence.svg", "element-site.svg", "parity.svg",
+                     "learning-curve.svg", "metrics.jsonl", "model/member-0.safetensors", "model/member-1.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: "\(runDirectory)/\(name)"), "the Slurm job wrote no \(name)")
+        }
+        #expect(run.stdout.contains("2 members on 2 ranks"), "\(run.stdout)")
+        let table = try String(contentsOfFile: "\(runDirectory)/decomposition.csv", encoding: .utf8)
+        #expect(table.split(separator: "\n").count == 1 + 10 * 5)
+    }
+
+    @Test func thePBSScriptIsValidBash() throws {
+        let syntax = try runProcess("bash", ["-n", root.appendingPathComponent("Launch/pbs.sh").path])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+    }
+}
