@@ -48,6 +48,20 @@ sitelens_ensure_system_packages() {
     fi
 }
 
+# Debian 12's OpenBLAS (0.3.21) does not know recent Intel CPUs and falls back to its generic
+# "Prescott" kernels, several times slower. Unless the user chose, name the kernel family the
+# CPU supports; OpenBLAS reads this when it loads. (Measured in Docs/Benchmarks.md.)
+sitelens_openblas_coretype() {
+    [ -n "${OPENBLAS_CORETYPE:-}" ] && return 0
+    [ -r /proc/cpuinfo ] || return 0
+    local flags
+    flags="$(grep -m1 '^flags' /proc/cpuinfo)"
+    case "$flags" in
+        *avx512f*avx512dq*|*avx512dq*avx512f*) export OPENBLAS_CORETYPE=SkylakeX ;;
+        *avx2*) export OPENBLAS_CORETYPE=Haswell ;;
+    esac
+}
+
 # mpirun refuses root unless told; set the two variables only when the user is root.
 sitelens_allow_root_mpirun() {
     if [ "$(id -u)" = 0 ]; then

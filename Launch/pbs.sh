@@ -24,6 +24,8 @@ RUN_DIR="${SITELENS_RUNS:-$SUBMIT_DIR/runs}/pbs-${JOB%%.*}"
 TRAIN_ARGS="${SITELENS_TRAIN_ARGS:---ensemble 2 --epochs 200 --learning-rate 0.01 --print-every 50}"
 mkdir -p "$RUN_DIR"
 
+# OpenBLAS kernels for this CPU when the library would fall back to generic ones (see Launch/common.sh).
+if [ -f "$SUBMIT_DIR/Launch/common.sh" ]; then source "$SUBMIT_DIR/Launch/common.sh"; sitelens_openblas_coretype; fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 

@@ -166,6 +166,12 @@ func activationBackward(_ gradient: UnsafeMutablePointer<Float>, output: UnsafeP
     }
 }
 
+/// The kernel family OpenBLAS chose for this CPU ("Prescott" means its generic, slow kernels).
+public func blasCoreName() -> String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+}
+
 /// Sets how many threads OpenBLAS uses (one per rank under MPI).
 public func setBLASThreads(_ count: Int) {
     openblas_set_num_threads(Int32(max(1, count)))

@@ -27,7 +27,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
     var history: [EpochMetrics] = []
     for member in stride(from: color, to: plan.ensemble, by: groups) {
         let trainer = try MemberTrainer(plan: plan, member: member, group: group, structures: structures,
-                                        architecture: architecture, encoding: encoding, prints: world.rank == 0)
+                                        architecture: architecture, encoding: encoding, prints: world.rank == 0 && !plan.quiet)
         try trainer.run()
         var description = trainer.description
         description.training = TrainingRecord(

@@ -19,8 +19,9 @@ public struct TrainingPlan: Sendable {
     public var checkpointEvery = 0
     /// Compare parameter checksums across ranks every this many steps.
     public var checksumEvery = 50
-    /// Print a line every this many epochs.
+    /// Print a line every this many epochs; `quiet` prints none.
     public var printEvery = 1
+    public var quiet = false
     public var runDirectory = URL(fileURLWithPath: "run")
     public var resumeFrom: URL?
     /// Stop (as if interrupted) after this epoch; for testing resume.

@@ -8,7 +8,7 @@ import Structures
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a named reference, run side by side.",
-        subcommands: [BenchRasterise.self])
+        subcommands: [BenchRasterise.self, BenchTrain.self, BenchScaling.self])
 }
 
 /// The folder of reference scripts (`Launch/reference`), found from the binary or the working folder.
@@ -24,13 +24,13 @@ func referenceScriptsFolder() -> URL? {
 }
 
 /// Runs a reference script with python3 and returns its last stdout line, or why it could not.
-func runReference(_ script: String, _ arguments: [String], environment: [String: String] = [:]) -> Result<String, ReferenceUnavailable> {
+func runReference(_ script: String, _ arguments: [String], removing: [String] = []) -> Result<String, ReferenceUnavailable> {
     guard let folder = referenceScriptsFolder() else { return .failure(ReferenceUnavailable("Launch/reference not found")) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", folder.appendingPathComponent(script).path] + arguments
     var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
+    for key in removing { env[key] = nil }
     process.environment = env
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
