@@ -10,9 +10,9 @@ import Glibc
 /// Trains one ensemble member data-parallel over a group of ranks.
 ///
 /// Each rank encodes (rasterises) and holds only its shard: the training samples at positions
-/// p with p mod groupSize = groupRank, and likewise for validation. Per epoch a seeded global
-/// order of positions forms the global batches; each rank takes the samples of each batch it
-/// owns, runs forward and backward on them, and one in-place all-reduce of the flat gradient
+/// p with p mod groupSize = groupRank, and likewise for validation. Per epoch seeded global
+/// batches are drawn (`TrainingPlan.epochBatches`, balanced across ranks); each rank takes the
+/// samples of each batch it owns, runs forward and backward on them, and one in-place all-reduce of the flat gradient
 /// buffer (Double, see `trainEpoch`) sums the group's gradients. The loss is divided by the global batch size, so the sum
 /// is the gradient of the global batch mean, and every rank takes the same optimiser step.
 final class MemberTrainer {
@@ -153,9 +153,7 @@ final class MemberTrainer {
         let started = Date()
         var reduceSeconds = 0.0
         var sums: [Double] = [0, 0]  // squared and absolute error, normalised units
-        let order = plan.epochOrder(count: train.count, member: member, epoch: epoch)
-        for batchStart in stride(from: 0, to: order.count, by: plan.batchSize) {
-            let positions = order[batchStart..<min(batchStart + plan.batchSize, order.count)]
+        for positions in plan.epochBatches(count: train.count, member: member, epoch: epoch) {
             for i in gradientSum.indices { gradientSum[i] = 0 }
             // One structure at a time, each gradient added into a Double sum: a structure's
             // gradient is computed the same way whichever rank owns it, and Double sums make the

@@ -43,10 +43,22 @@ public struct TrainingPlan: Sendable {
         return (Array(order[held...]), Array(order[..<held]))
     }
 
-    /// The order of training positions in one epoch: the same on every rank and rank count.
-    public func epochOrder(count: Int, member: Int, epoch: Int) -> [Int] {
+    /// The global batches of one epoch, as training positions: the same on every rank and for
+    /// every rank count. Positions fall into `batchSize` classes by p mod batchSize; each class
+    /// is shuffled, and batch k takes the k-th position of every class. A batch thus holds one
+    /// position of each class, so with owner(p) = p mod ranks every rank gets an equal share
+    /// (within one sample) of every batch, and no rank waits for a luckier one at the all-reduce.
+    public func epochBatches(count: Int, member: Int, epoch: Int) -> [[Int]] {
         var generator = SeededGenerator(seed: memberSeed(member), stream: 0xE0000 + UInt64(epoch))
-        return generator.permutation(count)
+        let width = max(1, min(batchSize, count))
+        let classes = (0..<width).map { r -> [Int] in
+            let members = Array(stride(from: r, to: count, by: width))
+            return generator.permutation(members.count).map { members[$0] }
+        }
+        // Which class fills which slot also changes each epoch.
+        let classOrder = generator.permutation(width)
+        let batchCount = (count + width - 1) / width
+        return (0..<batchCount).map { k in classOrder.compactMap { r in k < classes[r].count ? classes[r][k] : nil } }
     }
 }
 

@@ -97,7 +97,7 @@ struct ExtXYZTests {
         frames = ase.io.read('\(url.path)', index=':')
         a = frames[0]
         print(len(frames), a.get_chemical_symbols(), a.get_potential_energy(), list(a.arrays['site']),
-              [round(float(x), 6) for x in a.arrays['contribution']], list(a.pbc), a.cell[2][2])
+              [round(float(x), 6) for x in a.arrays['contribution']], [bool(p) for p in a.pbc], float(a.cell[2][2]))
         """
         let run = try runProcess("python3", ["-c", script])
         #expect(run.status == 0, "\(run.stderr)")

@@ -124,10 +124,12 @@ struct Train: ParsableCommand {
         var options = ModelOptions()
         options.hidden = hidden
         let elements = speciesInOrder(structures).filter { $0 != "X" }
-        if let descriptorFile {
-            options.descriptors = try ElementDescriptors.read(path: descriptorFile)
-        } else {
-            options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+        if model == .sites {
+            if let descriptorFile {
+                options.descriptors = try ElementDescriptors.read(path: descriptorFile)
+            } else {
+                options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+            }
         }
         options.raster = try raster.settings(for: structures)
         options.ryczkoBlocks = blocks
