@@ -21,7 +21,8 @@ public final class Network {
 
     // Workspace, grown as needed: each layer's output for every item of the batch, two
     // gradient buffers used in turn, and the im2col matrix of one chunk of items.
-    private var activations: [[Float]]
+    /// Owned memory (not arrays) so that pointers into it stay valid across layers.
+    private var activations: [UnsafeMutableBufferPointer<Float>]
     private var gradientA: [Float] = []
     private var gradientB: [Float] = []
     private var columns: [Float] = []
@@ -59,7 +60,21 @@ public final class Network {
         guard h * w * c == 1 else { throw NetworkError("the network must end in one number per item, not \(h)×\(w)×\(c)") }
         self.layout = layout
         self.layers = compiled
-        self.activations = Array(repeating: [], count: compiled.count)
+        self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: compiled.count)
+    }
+
+    deinit {
+        for buffer in activations { buffer.deallocate() }
+    }
+
+    /// Layer `l`'s output buffer, grown to hold at least `count` values.
+    private func activation(_ l: Int, holding count: Int) -> UnsafeMutablePointer<Float> {
+        if activations[l].count < count {
+            activations[l].deallocate()
+            activations[l] = UnsafeMutableBufferPointer.allocate(capacity: count)
+            activations[l].initialize(repeating: 0)
+        }
+        return activations[l].baseAddress!
     }
 
     public var parameterCount: Int { layout.count }
@@ -83,14 +98,11 @@ public final class Network {
     public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) -> [Float] {
         var current = input
         for (l, layer) in layers.enumerated() {
-            let needed = items * layer.outputs
-            if activations[l].count < needed { activations[l] = [Float](repeating: 0, count: needed) }
-            activations[l].withUnsafeMutableBufferPointer { out in
-                run(layer, forwardFrom: current, into: out.baseAddress!, items: items, parameters: parameters)
-            }
-            current = activations[l].withUnsafeBufferPointer { $0.baseAddress! }
+            let output = activation(l, holding: items * layer.outputs)
+            run(layer, forwardFrom: current, into: output, items: items, parameters: parameters)
+            current = UnsafePointer(output)
         }
-        return Array(activations[layers.count - 1].prefix(items))
+        return Array(UnsafeBufferPointer(start: current, count: items))
     }
 
     private func run(_ layer: Compiled, forwardFrom input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
@@ -102,16 +114,9 @@ public final class Network {
                          activation: layer.activation)
             return
         }
-        let chunk = chunkSize(g)
-        ensureColumns(chunk * g.outHeight * g.outWidth * g.patchLength)
-        columns.withUnsafeMutableBufferPointer { cols in
-            var start = 0
-            while start < items {
-                let count = min(chunk, items - start)
-                convForward(output + start * g.outSize, input + start * g.inSize, items: count, g, weight: weight, bias: bias,
-                            activation: layer.activation, columns: cols.baseAddress!)
-                start += count
-            }
+        inChunks(items: items, g) { start, count, columns in
+            convForward(output + start * g.outSize, input + start * g.inSize, items: count, g, weight: weight, bias: bias,
+                        activation: layer.activation, columns: columns)
         }
     }
 
@@ -129,26 +134,19 @@ public final class Network {
                 dOut.update(from: outputGradient, count: items)
                 for l in stride(from: layers.count - 1, through: 0, by: -1) {
                     let layer = layers[l]
-                    let layerInput: UnsafePointer<Float> = l == 0 ? input : activations[l - 1].withUnsafeBufferPointer { $0.baseAddress! }
-                    let layerOutput = activations[l].withUnsafeBufferPointer { $0.baseAddress! }
+                    let layerInput: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(activations[l - 1].baseAddress!)
+                    let layerOutput = UnsafePointer(activations[l].baseAddress!)
                     let weight = parameters + layer.weightOffset
                     let weightGradient = gradients + layer.weightOffset
                     let biasGradient = layer.biasOffset.map { gradients + $0 }
                     let inputGradient: UnsafeMutablePointer<Float>? = l == 0 ? nil : dIn
                     if let g = layer.geometry {
-                        let chunk = chunkSize(g)
-                        ensureColumns(chunk * g.outHeight * g.outWidth * g.patchLength)
-                        columns.withUnsafeMutableBufferPointer { cols in
-                            var start = 0
-                            while start < items {
-                                let count = min(chunk, items - start)
-                                convBackward(dOut + start * g.outSize, output: layerOutput + start * g.outSize,
-                                             input: layerInput + start * g.inSize, items: count, g, weight: weight,
-                                             weightGradient: weightGradient, biasGradient: biasGradient,
-                                             inputGradient: inputGradient.map { $0 + start * g.inSize },
-                                             activation: layer.activation, columns: cols.baseAddress!)
-                                start += count
-                            }
+                        inChunks(items: items, g) { start, count, columns in
+                            convBackward(dOut + start * g.outSize, output: layerOutput + start * g.outSize,
+                                         input: layerInput + start * g.inSize, items: count, g, weight: weight,
+                                         weightGradient: weightGradient, biasGradient: biasGradient,
+                                         inputGradient: inputGradient.map { $0 + start * g.inSize },
+                                         activation: layer.activation, columns: columns)
                         }
                     } else {
                         denseBackward(dOut, output: layerOutput, input: layerInput, rows: items, inputs: layer.inputs,
@@ -161,12 +159,20 @@ public final class Network {
         }
     }
 
-    private func chunkSize(_ g: ConvGeometry) -> Int {
-        max(1, columnBudget / max(1, g.outHeight * g.outWidth * g.patchLength))
-    }
-
-    private func ensureColumns(_ count: Int) {
-        if columns.count < count { columns = [Float](repeating: 0, count: count) }
+    /// Runs `body(start, count, im2colBuffer)` over the items in chunks whose im2col matrix
+    /// fits the column budget.
+    private func inChunks(items: Int, _ g: ConvGeometry, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let chunk = max(1, columnBudget / max(1, g.outHeight * g.outWidth * g.patchLength))
+        let needed = min(chunk, items) * g.outHeight * g.outWidth * g.patchLength
+        if columns.count < needed { columns = [Float](repeating: 0, count: needed) }
+        columns.withUnsafeMutableBufferPointer { cols in
+            var start = 0
+            while start < items {
+                let count = min(chunk, items - start)
+                body(start, count, cols.baseAddress!)
+                start += count
+            }
+        }
     }
 
     /// Multiply-adds of one forward pass of one item (for GFLOP/s figures: ×2 for FLOPs, ×3 with backward).

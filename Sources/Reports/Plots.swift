@@ -32,12 +32,17 @@ public enum SVGPlot {
         return values
     }
 
+    /// A tick label: whole numbers as such (1000, not 1e+03), others with three significant digits.
+    static func label(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e7 ? String(format: "%.0f", v) : String(format: "%.3g", v)
+    }
+
     static func axes(xLabel: String, yLabel: String, yLow: Double, yHigh: Double, y: (Double) -> Double) -> String {
         var s = "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"black\"/>\n"
         for t in ticks(yLow, yHigh) {
             s += "<line x1=\"\(left - 4)\" y1=\"\(y(t))\" x2=\"\(left)\" y2=\"\(y(t))\" stroke=\"black\"/>"
-            s += "<text x=\"\(left - 6)\" y=\"\(y(t) + 4)\" text-anchor=\"end\">\(String(format: "%.3g", t))</text>\n"
+            s += "<text x=\"\(left - 6)\" y=\"\(y(t) + 4)\" text-anchor=\"end\">\(label(t))</text>\n"
         }
         s += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 10)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(16,\((top + height - bottom) / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
@@ -104,7 +109,7 @@ public enum SVGPlot {
         func y(_ v: Double) -> Double { top + (yHigh - v) / (yHigh - yLow) * (height - top - bottom) }
         var body = axes(xLabel: xLabel, yLabel: yLabel, yLow: yLow, yHigh: yHigh, y: y)
         for t in ticks(xLow, xHigh) {
-            body += "<text x=\"\(x(t))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\">\(String(format: "%.3g", t))</text>\n"
+            body += "<text x=\"\(x(t))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\">\(label(t))</text>\n"
         }
         if diagonal {
             body += "<line x1=\"\(x(xLow))\" y1=\"\(y(xLow))\" x2=\"\(x(xHigh))\" y2=\"\(y(xHigh))\" stroke=\"grey\" stroke-dasharray=\"4 3\"/>\n"
