@@ -228,8 +228,8 @@ final class MemberTrainer {
     }
 
     private func report(_ m: EpochMetrics) {
-        var line = "member \(m.member) epoch \(m.epoch)/\(plan.epochs)  train MAE \(format(m.trainMAE)) eV"
-        if let v = m.validationMAE { line += "  val MAE \(format(v)) eV" }
+        var line = "member \(m.member) epoch \(m.epoch)/\(plan.epochs)  train MAE \(format(m.trainMAE)) RMSE \(format(m.trainRMSE)) eV"
+        if let v = m.validationMAE, let r = m.validationRMSE { line += "  val MAE \(format(v)) RMSE \(format(r)) eV" }
         line += "  \(Int(m.samplesPerSecond)) samples/s  all-reduce \(Int((m.allReduceShare * 100).rounded()))%"
         if showsProgressBar {
             let width = 20

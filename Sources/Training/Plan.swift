@@ -75,6 +75,39 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var samplesPerSecond: Double
     /// Share of step time spent in the gradient all-reduce.
     public var allReduceShare: Double
+    /// Root mean squared errors, eV.
+    public var trainRMSE: Double { trainMSE.squareRoot() }
+    public var validationRMSE: Double? { validationMSE.map { $0.squareRoot() } }
+
+    enum CodingKeys: String, CodingKey {
+        case member, epoch, trainMSE, trainMAE, trainRMSE, validationMSE, validationMAE, validationRMSE
+        case seconds, samplesPerSecond, allReduceShare
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(member, forKey: .member)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(trainMSE, forKey: .trainMSE)
+        try c.encode(trainMAE, forKey: .trainMAE)
+        try c.encode(trainRMSE, forKey: .trainRMSE)
+        try c.encodeIfPresent(validationMSE, forKey: .validationMSE)
+        try c.encodeIfPresent(validationMAE, forKey: .validationMAE)
+        try c.encodeIfPresent(validationRMSE, forKey: .validationRMSE)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
+        try c.encode(allReduceShare, forKey: .allReduceShare)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(member: try c.decode(Int.self, forKey: .member), epoch: try c.decode(Int.self, forKey: .epoch),
+                  trainMSE: try c.decode(Double.self, forKey: .trainMSE), trainMAE: try c.decode(Double.self, forKey: .trainMAE),
+                  validationMSE: try c.decodeIfPresent(Double.self, forKey: .validationMSE),
+                  validationMAE: try c.decodeIfPresent(Double.self, forKey: .validationMAE),
+                  seconds: try c.decode(Double.self, forKey: .seconds), samplesPerSecond: try c.decode(Double.self, forKey: .samplesPerSecond),
+                  allReduceShare: try c.decode(Double.self, forKey: .allReduceShare))
+    }
 
     static let fieldCount = 9
     var packed: [Double] {

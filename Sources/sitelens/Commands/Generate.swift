@@ -6,8 +6,15 @@ import Structures
 /// `sitelens generate`: built-in data sets, so a demonstration needs no downloads.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a built-in data set: a site table with a planted additive truth.",
-        discussion: "Writes OUT (the site table, fcc(111) top-site columns) and OUT's folder/truth.csv with the planted contributions.")
+        abstract: "Write a built-in data set: a planted-truth site table, or 2-D Lennard-Jones clusters.",
+        discussion: """
+        planted: OUT is a site table (fcc(111) top-site columns) and truth.csv beside it holds the planted         contributions. lennard-jones: OUT is an extxyz file of random 2-D clusters in a 5 Å box with their         Lennard-Jones energies (ε = 1 eV, σ = 1 Å), for the image models.
+        """)
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case planted, lennardJones = "lennard-jones" }
+
+    @Option(help: "Which data set.")
+    var kind: Kind = .planted
 
     @Option(help: "Output site-table CSV.")
     var out: String
@@ -22,6 +29,11 @@ struct Generate: ParsableCommand {
     var seed: UInt64 = 1
 
     func run() throws {
+        if kind == .lennardJones {
+            try ExtXYZ.write(LennardJonesClusters.generate(count: structures, seed: seed), to: URL(fileURLWithPath: out))
+            print("wrote \(out) (\(structures) Lennard-Jones clusters)")
+            return
+        }
         let truth = try PlantedTruth(noise: noise)
         let url = URL(fileURLWithPath: out)
         try writeAtomically(truth.siteTable(count: structures, seed: seed), to: url)
