@@ -94,7 +94,7 @@ public final class MPIEnvironment: @unchecked Sendable {
         var buffer = [CChar](repeating: 0, count: Int(cmpi_max_processor_name()) + 1)
         var length: Int32 = 0
         guard MPI_Get_processor_name(&buffer, &length) == cmpi_success() else { return "unknown" }
-        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return textBeforeNul(buffer)
     }
 
     /// The MPI library's own version line (for Open MPI: "Open MPI v4.1.4, ...").
@@ -102,7 +102,7 @@ public final class MPIEnvironment: @unchecked Sendable {
         var buffer = [CChar](repeating: 0, count: Int(cmpi_max_library_version_string()) + 1)
         var length: Int32 = 0
         guard MPI_Get_library_version(&buffer, &length) == cmpi_success() else { return "unknown" }
-        let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let text = textBeforeNul(buffer)
         return text.split(separator: "\n").first.map(String.init) ?? text
     }
 

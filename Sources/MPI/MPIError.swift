@@ -15,7 +15,7 @@ public struct MPIError: Error, CustomStringConvertible, Equatable {
         guard MPI_Error_string(code, &buffer, &length) == cmpi_success() else {
             return "unknown MPI error"
         }
-        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return textBeforeNul(buffer)
     }
 }
 
@@ -41,4 +41,9 @@ func mpiCount(_ count: Int, _ call: String) throws -> Int32 {
         throw MPIUsageError(call: call, reason: "count \(count) does not fit MPI's 32-bit count")
     }
     return Int32(count)
+}
+
+/// The text of a C character buffer up to its terminating NUL (MPI's lengths may count the NUL).
+func textBeforeNul(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

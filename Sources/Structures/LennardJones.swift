@@ -4,8 +4,11 @@ import Basics
 /// models, in the spirit of Ryczko et al.'s 2-D test systems.
 public enum LennardJonesClusters {
     /// `count` clusters of 4…`maxAtoms` atoms placed in a `box`-Å square (z = 0), no two closer
-    /// than 0.9σ, with E = Σ_pairs 4ε[(σ/r)¹² − (σ/r)⁶] (ε = 1 eV, σ = 1 Å·`sigma`).
-    public static func generate(count: Int, maxAtoms: Int = 12, box: Double = 5, sigma: Double = 1, seed: UInt64) -> [Structure] {
+    /// than `closest`·σ, with E = Σ_pairs 4ε[(σ/r)¹² − (σ/r)⁶] (ε = 1 eV, σ = 1 Å·`sigma`).
+    /// The default keeps pairs out of the steep repulsive wall, so energies are smooth enough to
+    /// learn from a few hundred images.
+    public static func generate(count: Int, maxAtoms: Int = 12, box: Double = 5, sigma: Double = 1, closest: Double = 1.0,
+                                seed: UInt64) -> [Structure] {
         var generator = SeededGenerator(seed: seed)
         return (0..<count).map { index in
             let n = 4 + generator.nextIndex(below: max(1, maxAtoms - 3))
@@ -14,7 +17,7 @@ public enum LennardJonesClusters {
             while positions.count < n && attempts < 10_000 {
                 attempts += 1
                 let p = SIMD3(generator.uniform(0.5, box - 0.5), generator.uniform(0.5, box - 0.5), 0)
-                if positions.allSatisfy({ (($0 - p) * ($0 - p)).sum() >= 0.81 * sigma * sigma }) { positions.append(p) }
+                if positions.allSatisfy({ (($0 - p) * ($0 - p)).sum() >= closest * closest * sigma * sigma }) { positions.append(p) }
             }
             var energy = 0.0
             for i in positions.indices {

@@ -16,6 +16,7 @@ struct LaunchScriptTests {
         #expect(two.stdout.contains("+ mpirun -np 2 -x OPENBLAS_NUM_THREADS"), "\(two.stdout)")
         #expect(!two.stdout.contains("--oversubscribe"))
         #expect(two.stdout.contains("SiteLens MPI: 2 ranks"))
+        #expect(!two.stdout.contains("\u{0}"), "mpi-info printed a NUL byte")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let many = try runProcess(launcher, ["-n", "\(cores + 1)", "mpi-info"], environment: ["SITELENS_BIN": sitelens], timeout: 120)
         #expect(many.status == 0, "\(many.stderr)")
