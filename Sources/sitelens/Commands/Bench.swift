@@ -32,13 +32,17 @@ func runReference(_ script: String, _ arguments: [String], removing: [String] = 
     var env = ProcessInfo.processInfo.environment
     for key in removing { env[key] = nil }
     process.environment = env
-    let out = Pipe(), err = Pipe()
+    // Stderr goes to a file, so a chatty reference cannot fill a pipe nobody reads yet.
+    let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-reference-\(getpid()).log")
+    _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errorLog) }
+    let out = Pipe()
     process.standardOutput = out
-    process.standardError = err
+    process.standardError = try? FileHandle(forWritingTo: errorLog)
     do { try process.run() } catch { return .failure(ReferenceUnavailable("cannot start python3: \(error)")) }
     let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    let errors = FileManager.default.contents(atPath: errorLog.path) ?? Data()
     let text = String(decoding: output, as: UTF8.self)
     guard process.terminationStatus == 0, let last = text.split(separator: "\n").last else {
         let why = String(decoding: errors, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
