@@ -6,6 +6,12 @@ SITELENS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev"
 SITELENS_MODULES="an Open MPI module (e.g. 'module load openmpi') and an OpenBLAS module (e.g. 'module load openblas')"
 
+# apt-get update once per script, however many installs follow.
+sitelens_apt_update() {
+    [ -n "${SITELENS_APT_UPDATED:-}" ] && return 0
+    $1 update -qq && SITELENS_APT_UPDATED=1
+}
+
 sitelens_missing_packages() {
     local missing=""
     command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
@@ -39,7 +45,7 @@ sitelens_ensure_system_packages() {
         exit 1
     fi
     echo "sitelens: installing with $apt:$missing"
-    $apt update -qq
+    sitelens_apt_update "$apt"
     DEBIAN_FRONTEND=noninteractive $apt install -y -qq --no-install-recommends $missing
     missing="$(sitelens_missing_packages)"
     if [ -n "$missing" ]; then
@@ -86,7 +92,7 @@ sitelens_ensure_test_tools() {
     if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then return 0; fi
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "sitelens: installing slurm-wlm and munge for the Slurm test"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; } \
+        { sitelens_apt_update apt-get && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; } \
             || echo "sitelens: could not install slurm-wlm and munge; the Slurm test will say so"
     else
         echo "sitelens: slurm-wlm and munge are not installed and cannot be here; the Slurm test will say so"
