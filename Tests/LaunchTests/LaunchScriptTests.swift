@@ -51,8 +51,22 @@ struct LaunchScriptTests {
         #expect(table.split(separator: "\n").count == 1 + 10 * 5)
     }
 
-    @Test func thePBSScriptIsValidBash() throws {
-        let syntax = try runProcess("bash", ["-n", root.appendingPathComponent("Launch/pbs.sh").path])
-        #expect(syntax.status == 0, "\(syntax.stderr)")
+    /// Debian has no PBS/Torque server to submit to, so the job script runs as PBS would start
+    /// it on the first node: with PBS's variables set and a node file of two slots.
+    @Test func thePBSScriptRunsWithPBSsEnvironment() throws {
+        let work = try temporaryFolder("sitelens-pbs")
+        let nodes = work.appendingPathComponent("nodes")
+        try "localhost\nlocalhost\n".write(to: nodes, atomically: true, encoding: .utf8)
+        let run = try runProcess("bash", [root.appendingPathComponent("Launch/pbs.sh").path], environment: [
+            "PBS_O_WORKDIR": work.path, "PBS_JOBID": "42.pbs-server", "PBS_NODEFILE": nodes.path,
+            "SITELENS_BIN": sitelens, "SITELENS_RUNS": work.appendingPathComponent("runs").path,
+            "SITELENS_TRAIN_ARGS": "--ensemble 2 --epochs 20 --learning-rate 0.01 --print-every 10",
+        ], timeout: 300)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("job 42.pbs-server, 2 ranks"), "\(run.stdout)")
+        let runDirectory = work.appendingPathComponent("runs/pbs-42")
+        for name in ["decomposition.csv", "site-influence.svg", "model/member-1.safetensors", "metrics.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent(name).path), "no \(name)")
+        }
     }
 }
