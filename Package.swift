@@ -23,15 +23,15 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         // Basics: seeded random numbers, input errors, atomic file writes.
         .target(name: "Basics"),
         // Structures: atoms, elements, extxyz, the HEA site table and its site template.
         .target(name: "Structures", dependencies: ["Basics", .product(name: "CSV", package: "CSV.swift")]),
         // Images: the Gaussian rasteriser (Ryczko et al.), .npy and PNG output.
         .target(name: "Images", dependencies: ["Basics", "Structures", "CZlib"]),
-        .systemLibrary(
-            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
         // Networks: flat parameter buffers, layers, the three models, Adam, safetensors files.
         .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
