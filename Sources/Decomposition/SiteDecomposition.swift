@@ -81,7 +81,7 @@ public enum SiteDecomposer {
     /// grouped by site label (or species) and element. `contributions[m][i]` are member m's
     /// item contributions for structure i, in item order.
     public static func atomic(_ members: [EnergyModel], structures: [Structure], contributions: [[[Double]]]) throws -> Decomposition {
-        var siteOrder: [String] = [], elementOrder: [String] = []
+        var siteOrder: [String] = [], elementsSeen: Set<String> = []
         var perMember: [[String: Double]] = [], absolute: [[String: Double]] = []
         var counts: [String: Int] = [:]
         for m in members.indices {
@@ -92,7 +92,7 @@ public enum SiteDecomposer {
                 for (item, atom) in atoms.enumerated() {
                     let key = "\(labels[atom])|\(structure.symbols[atom])"
                     if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
-                    if !elementOrder.contains(structure.symbols[atom]) { elementOrder.append(structure.symbols[atom]) }
+                    elementsSeen.insert(structure.symbols[atom])
                     let e = contributions[m][i][item]
                     sum[key, default: 0] += e
                     absSum[key, default: 0] += abs(e)
@@ -103,7 +103,7 @@ public enum SiteDecomposer {
             absolute.append(absSum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key]!) })
             counts = n
         }
-        let elements = elementOrder.sorted { (PeriodicTable.element($0)?.atomicNumber ?? 0) < (PeriodicTable.element($1)?.atomicNumber ?? 0) }
+        let elements = PeriodicTable.inTableOrder(elementsSeen)
         return summarise(kind: .atomic, exactness: "exact",
                          method: "mean per-atom contribution ε over all structures, by site label and element; Σ ε = predicted energy",
                          sites: siteOrder, elements: elements, perMember: perMember, absolute: absolute, counts: counts)

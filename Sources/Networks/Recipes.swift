@@ -22,9 +22,7 @@ public struct ModelOptions: Sendable, Equatable {
 
 /// Builds the architecture and input encoding of a model kind for a data set.
 public func makeModel(_ kind: ModelKind, for structures: [Structure], options: ModelOptions) throws -> (Architecture, InputEncoding) {
-    let species = Set(structures.flatMap(\.symbols)).sorted {
-        (PeriodicTable.element($0)?.atomicNumber ?? 1000) < (PeriodicTable.element($1)?.atomicNumber ?? 1000)
-    }
+    let species = PeriodicTable.inTableOrder(structures.flatMap(\.symbols))
     switch kind {
     case .sites:
         guard let labels = structures.first?.siteLabels else {

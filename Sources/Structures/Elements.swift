@@ -61,6 +61,15 @@ public enum PeriodicTable {
     /// The element with atomic number `z`, or nil.
     public static func element(atomicNumber z: Int) -> Element? { z >= 1 && z <= all.count ? all[z - 1] : nil }
 
+    /// The distinct symbols in order of atomic number; anything not an element (the dummy "X")
+    /// comes last.
+    public static func inTableOrder<S: Sequence>(_ symbols: S) -> [String] where S.Element == String {
+        Set(symbols).sorted { a, b in
+            let (za, zb) = (element(a)?.atomicNumber ?? Int.max, element(b)?.atomicNumber ?? Int.max)
+            return za != zb ? za < zb : a < b
+        }
+    }
+
     /// Period and group from Z, by the shape of the table.
     static func periodAndGroup(_ z: Int) -> (Int, Int?) {
         let periodStarts = [1, 3, 11, 19, 37, 55, 87, 119]

@@ -59,9 +59,7 @@ public struct SiteTable: Sendable {
     public let skipped: [Skipped]
     /// Every distinct element seen at any site, sorted by atomic number.
     public var elements: [String] {
-        Set(rows.flatMap(\.elements)).sorted {
-            (PeriodicTable.element($0)?.atomicNumber ?? 0) < (PeriodicTable.element($1)?.atomicNumber ?? 0)
-        }
+        PeriodicTable.inTableOrder(rows.flatMap(\.elements))
     }
 
     /// Reads the site table at `path`.

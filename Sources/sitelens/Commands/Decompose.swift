@@ -56,9 +56,7 @@ struct Decompose: ParsableCommand {
                 guard kind == .sites else { throw ValidationError("the \(kind.rawValue) model needs --data to decompose") }
                 guard mpi.world.rank == 0 else { return }
                 guard case .sites(_, let descriptors, _, _) = members[0].description.encoding else { return }
-                let elements = descriptors.values.keys.sorted {
-                    (PeriodicTable.element($0)?.atomicNumber ?? 0) < (PeriodicTable.element($1)?.atomicNumber ?? 0)
-                }
+                let elements = PeriodicTable.inTableOrder(descriptors.values.keys)
                 let decomposition = try SiteDecomposer.sites(members, elements: elements)
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try RunReport.write(decomposition, to: folder)

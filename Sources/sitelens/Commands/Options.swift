@@ -106,7 +106,5 @@ struct RasterOptions: ParsableArguments {
 
 /// Species present in the structures, by atomic number, dummy atoms last.
 func speciesInOrder(_ structures: [Structure]) -> [String] {
-    Set(structures.flatMap(\.symbols)).sorted {
-        (PeriodicTable.element($0)?.atomicNumber ?? 1000) < (PeriodicTable.element($1)?.atomicNumber ?? 1000)
-    }
+    PeriodicTable.inTableOrder(structures.flatMap(\.symbols))
 }
