@@ -121,17 +121,19 @@ final class MemberTrainer {
                    parameters: parameters, optimizer: optimizer)
     }
 
+    /// Structure `index`'s target energy in standard units.
+    private func target(_ index: Int) -> Float {
+        Float((structures[index].energy! - description.normalisation.mean) / description.normalisation.scale)
+    }
+
     /// Items of the given structures, one after another, and each structure's item count.
     private func batch(_ indices: [Int]) -> (values: [Float], counts: [Int], targets: [Float]) {
-        var values: [Float] = [], counts: [Int] = [], targets: [Float] = []
-        let n = description.normalisation
+        var values: [Float] = [], counts: [Int] = []
         for index in indices {
-            let encoded = shard[index]!
-            values += encoded.values
-            counts.append(encoded.itemCount)
-            targets.append(Float((structures[index].energy! - n.mean) / n.scale))
+            values += shard[index]!.values
+            counts.append(shard[index]!.itemCount)
         }
-        return (values, counts, targets)
+        return (values, counts, indices.map(target))
     }
 
     /// Per-structure sums of per-item outputs (normalised energies).
@@ -160,18 +162,18 @@ final class MemberTrainer {
             // order of addition (on this rank and across ranks) vanish below Float rounding, so
             // any rank count ends with the same parameters.
             for index in positions.filter({ $0 % group.size == group.rank }).map({ train[$0] }) {
-                let (values, counts, targets) = batch([index])
-                let prediction = forward(values, counts: counts)
-                let loss = squaredErrorGradient(predictions: prediction, targets: targets, denominator: positions.count)
+                let encoded = shard[index]!
+                let prediction = forward(encoded.values, counts: [encoded.itemCount])
+                let loss = squaredErrorGradient(predictions: prediction, targets: [target(index)], denominator: positions.count)
                 sums[0] += loss.sumSquared
                 sums[1] += loss.sumAbsolute
                 for i in gradients.indices { gradients[i] = 0 }
                 // dE/d(item output) = 1: every item of the structure gets the structure's gradient.
-                let itemGradient = [Float](repeating: loss.gradient[0], count: counts[0])
-                values.withUnsafeBufferPointer { input in
+                let itemGradient = [Float](repeating: loss.gradient[0], count: encoded.itemCount)
+                encoded.values.withUnsafeBufferPointer { input in
                     parameters.withUnsafeBufferPointer { p in
                         gradients.withUnsafeMutableBufferPointer { g in
-                            network.backward(itemGradient, input: input.baseAddress!, items: counts[0],
+                            network.backward(itemGradient, input: input.baseAddress!, items: encoded.itemCount,
                                              parameters: p.baseAddress!, gradients: g.baseAddress!)
                         }
                     }
@@ -208,13 +210,8 @@ final class MemberTrainer {
         let mine = list.enumerated().filter { $0.offset % group.size == group.rank }.map(\.element)
         guard !mine.isEmpty else { return [0, 0] }
         let (values, counts, targets) = batch(mine)
-        let predictions = forward(values, counts: counts)
-        var totals: [Double] = [0, 0]
-        for (p, t) in zip(predictions, targets) {
-            totals[0] += Double(p - t) * Double(p - t)
-            totals[1] += Double(abs(p - t))
-        }
-        return totals
+        let errors = squaredErrorGradient(predictions: forward(values, counts: counts), targets: targets, denominator: 1)
+        return [errors.sumSquared, errors.sumAbsolute]
     }
 
     /// All ranks must hold the same parameters: compare a checksum's minimum and maximum.

@@ -50,7 +50,8 @@ struct BenchTrain: ParsableCommand {
                 plan.validationFraction = 0
                 plan.quiet = true
                 plan.checksumEvery = 0
-                plan.modelOptions.raster = RasterSettingsForBench.seed(grid: grid)
+                // The seed's 5 Å box and σ at this grid size, one channel.
+                plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
                 let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
                 let rate = trained.metrics.last?.samplesPerSecond ?? 0
                 let network = trained.members[0].network
@@ -107,11 +108,4 @@ let openBLASVariables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
 func jsonNumber(_ text: String, _ key: String) -> Double? {
     guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
     return (object[key] as? NSNumber)?.doubleValue
-}
-
-/// The seed's image settings at another grid size: the same 5 Å box and σ, one channel.
-enum RasterSettingsForBench {
-    static func seed(grid: Int) -> Images.RasterSettings {
-        Images.RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
-    }
 }
