@@ -152,17 +152,6 @@ public final class Communicator: @unchecked Sendable {
         return all
     }
 
-    /// MPI_Gather of the same number of values from every rank: root gets them concatenated in
-    /// rank order, other ranks get nil.
-    public func gather<T: MPIElement>(_ values: [T], root: Int) throws -> [T]? {
-        try checkRoot(root, "MPI_Gather")
-        let counts = try allGather(Int64(values.count))
-        guard counts.allSatisfy({ $0 == counts[0] }) else {
-            throw MPIUsageError(call: "MPI_Gather", reason: "ranks sent different counts \(counts); use gatherv")
-        }
-        return try gatherv(values, root: root).map { $0.flatMap { $0 } }
-    }
-
     /// MPI_Gatherv: each rank sends any number of values (zero included); root gets one array per
     /// rank, other ranks get nil. Counts are exchanged first, so nobody needs to know them.
     public func gatherv<T: MPIElement>(_ values: [T], root: Int) throws -> [[T]]? {

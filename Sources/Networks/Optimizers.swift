@@ -55,17 +55,22 @@ public struct Optimizer: Codable, Sendable, Equatable {
     }
 }
 
+/// Sums of squared and of absolute errors (for metrics; no gradient).
+public func errorSums(predictions: [Float], targets: [Float]) -> (sumSquared: Double, sumAbsolute: Double) {
+    var sumSquared = 0.0, sumAbsolute = 0.0
+    for (prediction, target) in zip(predictions, targets) {
+        let error = Double(prediction - target)
+        sumSquared += error * error
+        sumAbsolute += abs(error)
+    }
+    return (sumSquared, sumAbsolute)
+}
+
 /// Mean squared error of a batch and its gradient: dL/dpred = 2(pred − target)/denominator.
 /// Under data parallelism each rank passes the global batch size as `denominator`, so the
 /// summed gradients are those of the global batch mean.
 public func squaredErrorGradient(predictions: [Float], targets: [Float], denominator: Int) -> (sumSquared: Double, sumAbsolute: Double, gradient: [Float]) {
-    var sumSquared = 0.0, sumAbsolute = 0.0
-    var gradient = [Float](repeating: 0, count: predictions.count)
-    for i in predictions.indices {
-        let error = predictions[i] - targets[i]
-        sumSquared += Double(error) * Double(error)
-        sumAbsolute += Double(abs(error))
-        gradient[i] = 2 * error / Float(denominator)
-    }
-    return (sumSquared, sumAbsolute, gradient)
+    let sums = errorSums(predictions: predictions, targets: targets)
+    let gradient = zip(predictions, targets).map { 2 * ($0 - $1) / Float(denominator) }
+    return (sums.sumSquared, sums.sumAbsolute, gradient)
 }

@@ -109,21 +109,11 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
                   allReduceShare: try c.decode(Double.self, forKey: .allReduceShare))
     }
 
-    static let fieldCount = 9
-    var packed: [Double] {
-        [Double(member), Double(epoch), trainMSE, trainMAE, validationMSE ?? .nan, validationMAE ?? .nan, seconds, samplesPerSecond, allReduceShare]
-    }
     init(member: Int, epoch: Int, trainMSE: Double, trainMAE: Double, validationMSE: Double?, validationMAE: Double?,
          seconds: Double, samplesPerSecond: Double, allReduceShare: Double) {
         self.member = member; self.epoch = epoch; self.trainMSE = trainMSE; self.trainMAE = trainMAE
         self.validationMSE = validationMSE; self.validationMAE = validationMAE; self.seconds = seconds
         self.samplesPerSecond = samplesPerSecond; self.allReduceShare = allReduceShare
-    }
-    init(packed v: ArraySlice<Double>) {
-        let a = Array(v)
-        self.init(member: Int(a[0]), epoch: Int(a[1]), trainMSE: a[2], trainMAE: a[3],
-                  validationMSE: a[4].isNaN ? nil : a[4], validationMAE: a[5].isNaN ? nil : a[5],
-                  seconds: a[6], samplesPerSecond: a[7], allReduceShare: a[8])
     }
 }
 
