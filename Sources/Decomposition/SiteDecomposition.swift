@@ -88,7 +88,7 @@ public enum SiteDecomposer {
             var sum: [String: Double] = [:], absSum: [String: Double] = [:], n: [String: Int] = [:]
             for (i, structure) in structures.enumerated() {
                 let labels = structure.groupingLabels
-                let atoms = structure.symbols.indices.filter { structure.symbols[$0] != "X" }
+                let atoms = structure.realAtoms
                 for (item, atom) in atoms.enumerated() {
                     let key = "\(labels[atom])|\(structure.symbols[atom])"
                     if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
@@ -113,7 +113,7 @@ public enum SiteDecomposer {
     /// position) − E(empty image), for the site positions of `reference`.
     public static func ryczko(_ members: [EnergyModel], reference: Structure, elements: [String]) throws -> Decomposition {
         let labels = reference.siteLabels ?? reference.symbols.indices.map { "atom\($0 + 1)" }
-        let siteAtoms = reference.symbols.indices.filter { reference.symbols[$0] != "X" }
+        let siteAtoms = reference.realAtoms
         var perMember: [[String: Double]] = []
         for model in members {
             let empty = try model.predict(Structure(symbols: [], positions: [], cell: reference.cell, pbc: reference.pbc))

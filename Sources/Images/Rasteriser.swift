@@ -39,12 +39,12 @@ public struct Rasteriser: Sendable {
     }
 
     /// One image per atom, `patchSize` pixels a side at `spacing` Å, centred on that atom and
-    /// holding it and every neighbour in reach. Dummy atoms ("X") get no patch of their own.
+    /// holding it and every neighbour in reach. Dummy atoms get no patch of their own.
     public func patches(of structure: Structure, patchSize: Int, spacing: Double) throws -> (atoms: [Int], images: [RasterImage]) {
         let half = Double(patchSize - 1) / 2 * spacing
         var atoms: [Int] = []
         var images: [RasterImage] = []
-        for (index, symbol) in structure.symbols.enumerated() where symbol != "X" {
+        for (index, symbol) in structure.symbols.enumerated() where !Structure.isDummy(symbol) {
             let centre = structure.positions[index]
             let zHalf = settings.depth > 1 ? Double(settings.depth - 1) / 2 * settings.zSpacing : 0
             let origin = SIMD3(centre.x - half, centre.y - half, centre.z - zHalf)
@@ -77,7 +77,7 @@ public struct Rasteriser: Sendable {
         case .species(let list):
             return list.firstIndex(of: symbol).map { ($0, 1) }
         case .descriptor(let name, let weights):
-            if symbol == "X" { return nil }
+            if Structure.isDummy(symbol) { return nil }
             guard let w = weights[symbol] else {
                 throw RasterError(field: "channels", message: "no '\(name)' weight for element \(symbol)")
             }

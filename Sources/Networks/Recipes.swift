@@ -29,8 +29,8 @@ public func makeModel(_ kind: ModelKind, for structures: [Structure], options: M
             throw NetworkError("the sites model needs site labels (a site table, or an extxyz 'site' column)")
         }
         // Sites in the order the first structure lists them; dummy markers are not sites.
-        let siteNames = zip(labels, structures[0].symbols).filter { $0.1 != "X" }.map(\.0)
-        let elements = species.filter { $0 != "X" }
+        let siteNames = zip(labels, structures[0].symbols).filter { !Structure.isDummy($0.1) }.map(\.0)
+        let elements = species.filter { !Structure.isDummy($0) }
         let descriptors = try options.descriptors ?? ElementDescriptors.lookUp(for: elements)
         let encoding = try InputEncoding.sites(siteNames: siteNames, descriptors: descriptors, elements: elements)
         return (.sites(features: encoding.itemShape.channels, hidden: options.hidden), encoding)

@@ -29,31 +29,23 @@ public enum SafeTensors {
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad with spaces so the data starts 8-byte aligned, as the format allows.
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
-        var data = Data()
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
-        for tensor in tensors {
-            tensor.values.withUnsafeBufferPointer { buffer in
-                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            }
-        }
-        return data
+        var writer = ByteWriter()
+        writer.appendLengthPrefixed(json)
+        for tensor in tensors { writer.append(floats: tensor.values) }
+        return writer.data
     }
 
     /// Decodes and validates a safetensors file's bytes; `file` names it in errors.
     public static func decode(_ data: Data, file: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
         func bad(_ message: String) -> InputError { InputError(file: file, field: "safetensors", message) }
-        guard data.count >= 8 else { throw bad("file is \(data.count) bytes; too short for the 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw bad("header length \(headerLength) runs past the end of the \(data.count)-byte file")
-        }
-        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
-        guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
+        var reader = ByteReader(data)
+        let headerData: [UInt8]
+        do { headerData = try reader.readLengthPrefixed("header") }
+        catch { throw bad("the \(data.count)-byte file is too short for its header (\(error))") }
+        guard let header = (try? JSONSerialization.jsonObject(with: Data(headerData))) as? [String: Any] else {
             throw bad("header is not a JSON object")
         }
-        let dataStart = 8 + Int(headerLength)
-        let dataLength = data.count - dataStart
+        let dataLength = reader.remaining
         var metadata: [String: String] = [:]
         var spans: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header {
@@ -91,16 +83,10 @@ public enum SafeTensors {
             expected = span.end
         }
         guard expected == dataLength else { throw bad("\(dataLength - expected) bytes after the last tensor belong to none") }
-        let tensors = spans.map { span -> Tensor in
-            let count = (span.end - span.begin) / 4
-            var values = [Float](repeating: 0, count: count)
-            data.withUnsafeBytes { raw in
-                for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: dataStart + span.begin + 4 * i, as: UInt32.self)
-                    values[i] = Float(bitPattern: UInt32(littleEndian: bits))
-                }
-            }
-            return Tensor(name: span.name, shape: span.shape, values: values)
+        // Spans are sorted, contiguous and cover the data exactly (checked above): read in order.
+        let tensors = try spans.map { span -> Tensor in
+            do { return Tensor(name: span.name, shape: span.shape, values: try reader.readFloats((span.end - span.begin) / 4, span.name)) }
+            catch { throw bad("\(error)") }
         }
         return (tensors, metadata)
     }

@@ -61,7 +61,7 @@ public enum PeriodicTable {
     /// The element with atomic number `z`, or nil.
     public static func element(atomicNumber z: Int) -> Element? { z >= 1 && z <= all.count ? all[z - 1] : nil }
 
-    /// The distinct symbols in order of atomic number; anything not an element (the dummy "X")
+    /// The distinct symbols in order of atomic number; anything not an element (a dummy atom)
     /// comes last.
     public static func inTableOrder<S: Sequence>(_ symbols: S) -> [String] where S.Element == String {
         Set(symbols).sorted { a, b in

@@ -134,7 +134,7 @@ public enum ExtXYZ {
                 switch property.name {
                 case "species":
                     let symbol = values[0]
-                    guard symbol == "X" || PeriodicTable.element(symbol) != nil else {
+                    guard Structure.isDummy(symbol) || PeriodicTable.element(symbol) != nil else {
                         throw InputError(file: file, line: lineNumber, field: "species", "unknown element '\(symbol)'")
                     }
                     symbols.append(symbol)

@@ -35,7 +35,7 @@ public struct SiteTemplate: Sendable {
     }
 
     /// The structure of one row: its elements at the template's sites, plus the adsorbate marker
-    /// ("X", site label "adsorbate") when the row names a group, and the row's target energy.
+    /// (a dummy atom, site label "adsorbate") when the row names a group, and the row's target energy.
     public func structure(elements: [String], energy: Double?, adsorbate: String?, info: [String: String] = [:]) throws -> Structure {
         guard elements.count == positions.count else {
             throw InputError(file: "site template", "the fcc(111) top-site template has \(positions.count) sites; the table gives \(elements.count)")
@@ -45,7 +45,7 @@ public struct SiteTemplate: Sendable {
         var labels = siteLabels
         var details = info
         if let adsorbate {
-            symbols.append("X")
+            symbols.append(Structure.dummySymbol)
             coordinates.append(adsorbatePosition)
             labels.append("adsorbate")
             details["adsorbate"] = adsorbate

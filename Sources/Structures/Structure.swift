@@ -1,7 +1,7 @@
 /// A plain atomic structure, as ASE's Atoms holds one: symbols, Cartesian positions in Å,
 /// optional cell and periodic flags, optional target energy, optional per-atom site labels.
 public struct Structure: Sendable, Equatable {
-    /// Chemical symbols; "X" marks a dummy atom (the adsorbate marker of site templates), as in ASE.
+    /// Chemical symbols; `dummySymbol` marks a dummy atom.
     public var symbols: [String]
     /// Cartesian positions in Å.
     public var positions: [SIMD3<Double>]
@@ -63,4 +63,20 @@ public enum PerAtomColumn: Sendable, Equatable {
         case .logical(let v): return v.count
         }
     }
+}
+
+extension Structure {
+    /// The symbol of a dummy atom (the adsorbate marker of site templates), as in ASE: the one
+    /// place it is spelled.
+    public static let dummySymbol = "X"
+
+    public static func isDummy(_ symbol: String) -> Bool { symbol == dummySymbol }
+
+    /// Indices of the real (non-dummy) atoms, in order: the atoms per-atom models give items to.
+    public var realAtoms: [Int] { symbols.indices.filter { !Structure.isDummy(symbols[$0]) } }
+}
+
+/// The elements present in `structures`, in order of atomic number, dummy atoms left out.
+public func elementsPresent(in structures: [Structure]) -> [String] {
+    PeriodicTable.inTableOrder(structures.flatMap(\.symbols).filter { !Structure.isDummy($0) })
 }

@@ -30,43 +30,41 @@ public struct Checkpoint: Equatable {
     }
 
     public func write(to url: URL) throws {
-        var data = Data(Checkpoint.magic)
-        let json = try JSONEncoder().encode(header)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
-        for buffer in [parameters, optimizer.m, optimizer.v] {
-            buffer.withUnsafeBufferPointer { b in
-                for value in b { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            }
-        }
-        try writeAtomically(data, to: url)
+        var writer = ByteWriter()
+        writer.append(bytes: Checkpoint.magic)
+        writer.appendLengthPrefixed(try JSONEncoder().encode(header))
+        for buffer in [parameters, optimizer.m, optimizer.v] { writer.append(floats: buffer) }
+        try writeAtomically(writer.data, to: url)
     }
 
     public static func read(from url: URL) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw InputError(file: url.path, "cannot read the checkpoint")
         }
-        guard data.count >= 16, Array(data.prefix(8)) == magic else {
-            throw InputError(file: url.path, field: "magic", "not a SiteLens checkpoint")
-        }
-        let length = data[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard length <= data.count - 16 else { throw InputError(file: url.path, field: "header", "header runs past the end") }
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<(16 + length))) }
-        catch { throw InputError(file: url.path, field: "header", "unreadable: \(error)") }
-        let n = header.parameterCount
-        let buffers = header.optimizer == .adam ? 3 : 1
-        guard data.count == 16 + length + 4 * n * buffers else {
-            throw InputError(file: url.path, "expected \(16 + length + 4 * n * buffers) bytes, found \(data.count)")
-        }
-        func floats(_ index: Int) -> [Float] {
-            data.withUnsafeBytes { raw in
-                (0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 + length + 4 * (index * n + $0), as: UInt32.self))) }
+        do {
+            var reader = ByteReader(data)
+            guard try reader.readBytes(magic.count, "magic") == magic else {
+                throw InputError(file: url.path, field: "magic", "not a SiteLens checkpoint")
             }
+            let header: Header
+            do { header = try JSONDecoder().decode(Header.self, from: Data(try reader.readLengthPrefixed("header"))) }
+            catch let error as ByteFormatError { throw error }
+            catch { throw InputError(file: url.path, field: "header", "unreadable: \(error)") }
+            let n = header.parameterCount
+            let buffers = header.optimizer == .adam ? 3 : 1
+            guard n >= 0, n <= reader.remaining / 4, reader.remaining == 4 * n * buffers else {
+                throw InputError(file: url.path, "\(reader.remaining) bytes follow the header; \(buffers) buffers of \(n) float32 values need \(4 * max(n, 0) * buffers)")
+            }
+            let parameters = try reader.readFloats(n, "parameters")
+            var optimizer = Optimizer(kind: header.optimizer, learningRate: header.learningRate, parameterCount: n)
+            optimizer.step = header.step
+            if header.optimizer == .adam {
+                optimizer.m = try reader.readFloats(n, "adam.m")
+                optimizer.v = try reader.readFloats(n, "adam.v")
+            }
+            return Checkpoint(header: header, parameters: parameters, optimizer: optimizer)
+        } catch let error as ByteFormatError {
+            throw InputError(file: url.path, field: error.field, error.problem)
         }
-        var optimizer = Optimizer(kind: header.optimizer, learningRate: header.learningRate, parameterCount: n)
-        optimizer.step = header.step
-        if header.optimizer == .adam { optimizer.m = floats(1); optimizer.v = floats(2) }
-        return Checkpoint(header: header, parameters: floats(0), optimizer: optimizer)
     }
 }

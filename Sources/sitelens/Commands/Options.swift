@@ -94,7 +94,7 @@ struct RasterOptions: ParsableArguments {
         case .single: channelSetting = .single
         case .species: channelSetting = .species(species.map { $0.split(separator: ",").map(String.init) } ?? present)
         case .descriptor:
-            let table = try ElementDescriptors.lookUp([descriptor], for: present.filter { $0 != "X" })
+            let table = try ElementDescriptors.lookUp([descriptor], for: present.filter { !Structure.isDummy($0) })
             channelSetting = .descriptor(name: descriptor, weights: table.values.mapValues { $0[0] })
         }
         let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depth,

@@ -12,7 +12,7 @@ func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributi
         EnsemblePrediction(index: i, target: structures[i].energy, members: members.indices.map { contributions[$0][i].reduce(0, +) })
     }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
-    let elements = speciesInOrder(structures).filter { $0 != "X" }
+    let elements = elementsPresent(in: structures)
     let decomposition: Decomposition
     switch kind {
     case .sites:
@@ -40,7 +40,7 @@ func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]],
         var means: [[Double]] = [], stds: [[Double]] = []
         var item = 0
         for symbol in structure.symbols {
-            guard symbol != "X" else { means.append([0]); stds.append([0]); continue }
+            guard !Structure.isDummy(symbol) else { means.append([0]); stds.append([0]); continue }
             let spread = Spread(contributions.map { $0[i][item] })
             means.append([spread.mean]); stds.append([spread.std])
             item += 1

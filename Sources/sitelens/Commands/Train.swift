@@ -123,7 +123,7 @@ struct Train: ParsableCommand {
         plan.haltAfterEpoch = haltAfterEpoch
         var options = ModelOptions()
         options.hidden = hidden
-        let elements = speciesInOrder(structures).filter { $0 != "X" }
+        let elements = elementsPresent(in: structures)
         if model == .sites {
             if let descriptorFile {
                 options.descriptors = try ElementDescriptors.read(path: descriptorFile)
