@@ -40,8 +40,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures", "Images"]),
-        // Reports: CSV, JSON and SVG outputs of a run.
-        .target(name: "Reports", dependencies: ["Decomposition", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
+        // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
+        .target(name: "Reports", dependencies: ["Decomposition", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
         .executableTarget(
             name: "sitelens",
             dependencies: [

@@ -31,29 +31,29 @@ public struct EnsemblePrediction: Codable, Sendable {
     }
 }
 
-/// Writes the tables and plots of a run into its directory.
+/// Writes the tables and plots of a run into its folder (names from `RunFolder.Output`).
 public enum RunReport {
     /// decomposition.csv / .json, site-influence.csv / .svg and element-site.svg.
-    public static func write(_ d: Decomposition, to folder: URL) throws {
+    public static func write(_ d: Decomposition, to folder: RunFolder) throws {
         let tag = d.exactness == "approximate" ? " (APPROXIMATE)" : ""
         var rows: [[String]] = []
         for e in d.entries {
             rows.append([e.site, e.element, tableNumber(e.contribution.mean), tableNumber(e.contribution.std), "\(e.contribution.members)",
                          e.meanAbsolute.map { tableNumber($0.mean) } ?? "", e.count.map(String.init) ?? "", d.exactness])
         }
-        try writeCSV(folder.appendingPathComponent("decomposition.csv"),
+        try writeCSV(folder.file(.decompositionCSV),
                      header: ["site", "element", "mean", "std", "members", "mean_abs", "count", "exactness"], rows: rows)
-        try writeCSV(folder.appendingPathComponent("site-influence.csv"),
+        try writeCSV(folder.file(.siteInfluenceCSV),
                      header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
                                               tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness] })
-        try writeJSON(d, to: folder.appendingPathComponent("decomposition.json"))
+        try writeJSON(d, to: folder.file(.decompositionJSON))
         let members = d.summaries.first?.influence.members ?? 0
         try writeAtomically(SVGPlot.bars(title: "Site influence, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")\(tag)",
                                          labels: d.summaries.map(\.site), values: d.summaries.map(\.elementSpread.mean),
                                          errors: d.summaries.map(\.elementSpread.std),
                                          yLabel: "element spread max−min c(s,e) (eV), ± std over members"),
-                            to: folder.appendingPathComponent("site-influence.svg"))
+                            to: folder.file(.siteInfluenceSVG))
         let grid = d.sites.map { site in d.elements.map { d.entry(site: site, element: $0)?.contribution.mean } }
         // Centre each site's row: only differences between elements at a site are identifiable.
         let centred = grid.map { row -> [Double?] in
@@ -63,16 +63,16 @@ public enum RunReport {
         }
         try writeAtomically(SVGPlot.heatmap(title: "Element contribution by site, centred per site\(tag)",
                                             rows: d.sites, columns: d.elements, values: centred),
-                            to: folder.appendingPathComponent("element-site.svg"))
+                            to: folder.file(.elementSiteSVG))
     }
 
     /// parity.svg and predictions.csv: ensemble mean against target.
-    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: URL, title: String) throws {
+    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String) throws {
         let points = predictions.compactMap { p in p.target.map { ($0, p.mean) } }
         try writeAtomically(SVGPlot.scatter(title: title, xLabel: "target (eV)", yLabel: "ensemble mean prediction (eV)",
                                             series: [("structures", points)], diagonal: true),
-                            to: folder.appendingPathComponent("parity.svg"))
-        try writePredictions(predictions, to: folder.appendingPathComponent("predictions.csv"))
+                            to: folder.file(.paritySVG))
+        try writePredictions(predictions, to: folder.file(.predictionsCSV))
     }
 
     public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
@@ -82,8 +82,8 @@ public enum RunReport {
                          + p.members.map(tableNumber) })
     }
 
-    /// learning-curve.svg and metrics.jsonl lines are written by the caller; this draws the curve.
-    public static func writeLearningCurve(_ points: [LearningPoint], to folder: URL) throws {
+    /// learning-curve.svg: train and validation MAE of every member by epoch.
+    public static func writeLearningCurve(_ points: [LearningPoint], to folder: RunFolder) throws {
         let members = Set(points.map(\.member)).sorted()
         var series: [(name: String, points: [(Double, Double)])] = []
         for m in members {
@@ -93,6 +93,6 @@ public enum RunReport {
             if !validation.isEmpty { series.append(("member \(m) validation", validation)) }
         }
         try writeAtomically(SVGPlot.scatter(title: "Learning curve", xLabel: "epoch", yLabel: "MAE (eV)", series: series, connect: true),
-                            to: folder.appendingPathComponent("learning-curve.svg"))
+                            to: folder.file(.learningCurveSVG))
     }
 }

@@ -25,10 +25,6 @@ public struct Checkpoint: Equatable {
 
     static let magic = Array("SLCKPT01".utf8)
 
-    public static func url(in runDirectory: URL, member: Int) -> URL {
-        runDirectory.appendingPathComponent("checkpoints/member-\(member).ckpt")
-    }
-
     public func write(to url: URL) throws {
         var writer = ByteWriter()
         writer.append(bytes: Checkpoint.magic)

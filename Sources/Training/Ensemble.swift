@@ -13,15 +13,16 @@ public struct TrainedEnsemble {
 /// Trains `plan.ensemble` members. The world is split into min(ensemble, ranks) groups (sizes
 /// differ by at most one); group g trains members g, g + groups, ... one after another, each
 /// data-parallel over its ranks. Every member's parameters are then gathered to world rank 0,
-/// which writes `model/member-K.*`; every rank returns the full ensemble (rank 0 broadcasts it)
-/// so evaluation can be shared out too.
-public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [Structure]) throws -> TrainedEnsemble {
+/// and every rank returns the full ensemble (rank 0 broadcasts it) so evaluation can be shared
+/// out too. `model` is the architecture and encoding (by default made for these structures).
+public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [Structure],
+                          model: (Architecture, InputEncoding)? = nil) throws -> TrainedEnsemble {
     guard plan.ensemble >= 1 else { throw TrainingError("--ensemble must be at least 1") }
     guard structures.count >= 2 else { throw TrainingError("need at least 2 structures to train, have \(structures.count)") }
     let groups = min(plan.ensemble, world.size)
     let color = world.rank % groups
     guard let group = try world.split(color: color, key: world.rank) else { throw TrainingError("split returned no group") }
-    let (architecture, encoding) = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
+    let (architecture, encoding) = try model ?? makeModel(plan.kind, for: structures, options: plan.modelOptions)
 
     var trained: [TrainedMember] = []
     var history: [EpochMetrics] = []

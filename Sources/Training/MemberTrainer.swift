@@ -58,7 +58,7 @@ final class MemberTrainer {
                                                         parameterCount: network.parameterCount),
                                    epoch: 0, step: 0)
             }
-            let checkpoint = try Checkpoint.read(from: Checkpoint.url(in: resume, member: member))
+            let checkpoint = try Checkpoint.read(from: resume.checkpoint(member: member))
             guard checkpoint.header.parameterCount == network.parameterCount, checkpoint.header.member == member else {
                 throw TrainingError("checkpoint of member \(member) does not match this model")
             }
@@ -70,6 +70,11 @@ final class MemberTrainer {
         }
         samples = try CachedShard(structures: structures, indices: shard.mine(train) + shard.mine(validation),
                                   encoder: try SampleEncoder(encoding))
+        let completedEpoch = state.epoch
+        if let resume = plan.resumeFrom, group.isRoot {
+            // The epochs before the checkpoint, so the run's history covers every epoch.
+            history = try MetricsLog.read(from: resume).filter { $0.member == member && $0.epoch <= completedEpoch }
+        }
     }
 
     /// Trains until the plan's last epoch (or its halt point).
@@ -82,7 +87,7 @@ final class MemberTrainer {
             history.append(metrics)
             if prints && (epoch % max(plan.printEvery, 1) == 0 || epoch == plan.epochs) { report(metrics) }
             if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs) && group.isRoot {
-                try checkpoint().write(to: Checkpoint.url(in: plan.runDirectory, member: member))
+                try checkpoint().write(to: plan.runFolder.checkpoint(member: member))
             }
             if let halt = plan.haltAfterEpoch, epoch >= halt { break }
         }

@@ -22,8 +22,9 @@ public struct TrainingPlan: Sendable {
     /// Print a line every this many epochs; `quiet` prints none.
     public var printEvery = 1
     public var quiet = false
-    public var runDirectory = URL(fileURLWithPath: "run")
-    public var resumeFrom: URL?
+    public var runFolder = RunFolder(path: "sitelens-run")
+    /// The run whose checkpoints (and metrics so far) training continues from.
+    public var resumeFrom: RunFolder?
     /// Stop (as if interrupted) after this epoch; for testing resume.
     public var haltAfterEpoch: Int?
 

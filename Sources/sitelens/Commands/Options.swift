@@ -5,7 +5,7 @@ import Structures
 /// Where the structures come from; shared by every command that reads data.
 struct DataOptions: ParsableArguments {
     @Argument(help: "Input file: extxyz (.xyz/.extxyz) or a site table (.csv).")
-    var input: String
+    var input: String?
 
     @Option(help: "Input format.")
     var format: StructureSource.Format = .auto
@@ -31,7 +31,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Height of the adsorbate marker above the centre site, Å.")
     var adsorbateHeight = 1.9
 
+    /// How to read the input file; an error when none was given.
     func source(requireEnergy: Bool = false) throws -> StructureSource {
+        guard let input else { throw ValidationError("give the input file (extxyz or site table)") }
         var siteOptions = SiteTable.Options(targetColumn: target, skipInvalid: skipInvalid)
         if let sites { siteOptions.siteColumns = sites.split(separator: ",").map(String.init) }
         if let group { try siteOptions.select(group: group) }

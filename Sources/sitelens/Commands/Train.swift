@@ -47,8 +47,11 @@ struct Train: ParsableCommand {
     @Option(help: "Ensemble members.")
     var ensemble = 1
 
-    @Option(help: "Folder for models, metrics, tables and plots.")
-    var runDir = "sitelens-run"
+    @Option(help: "Folder for models, metrics, tables and plots; must be new or empty (default: the --resume folder, else sitelens-run).")
+    var runDir: String?
+
+    @Flag(help: "Replace an earlier run in --run-dir (its files are removed first).")
+    var overwrite = false
 
     @Option(help: "Write a checkpoint every N epochs (0: never).")
     var checkpointEvery = 0
@@ -59,7 +62,7 @@ struct Train: ParsableCommand {
     @Option(help: "Print a progress line every N epochs.")
     var printEvery = 1
 
-    @Option(help: "Continue from the checkpoints in this run folder.")
+    @Option(help: "Continue the run in this folder from its checkpoints; data, seed, model, optimiser and ensemble must match.")
     var resume: String?
 
     @Option(help: .hidden)
@@ -98,6 +101,8 @@ struct Train: ParsableCommand {
     var blasThreads: Int?
 
     func validate() throws {
+        guard data.input != nil else { throw ValidationError("give the input file to train on") }
+        guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard ensemble >= 1 else { throw ValidationError("--ensemble must be at least 1") }
@@ -118,8 +123,8 @@ struct Train: ParsableCommand {
         plan.checkpointEvery = checkpointEvery
         plan.checksumEvery = checksumEvery
         plan.printEvery = printEvery
-        plan.runDirectory = URL(fileURLWithPath: runDir)
-        plan.resumeFrom = resume.map { URL(fileURLWithPath: $0) }
+        plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")
+        plan.resumeFrom = resume.map { RunFolder(path: $0) }
         plan.haltAfterEpoch = haltAfterEpoch
         var options = ModelOptions()
         options.hidden = hidden
@@ -146,41 +151,35 @@ struct Train: ParsableCommand {
         try withMPI { mpi in
             let world = mpi.world
             setBLASThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
-            let loaded = try data.source(requireEnergy: true).load()
+            let source = try data.source(requireEnergy: true)
+            let loaded = try source.load()
             let structures = loaded.structures
             let plan = try plan(for: structures)
-            let runURL = plan.runDirectory
+            let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
+                                      overwrite: overwrite)
             if world.rank == 0 {
                 if let note = loaded.table?.skippedSummary { print(note) }
-                try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
                 let groups = min(plan.ensemble, world.size)
-                print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(data.input), "
+                print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(source.path), "
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
                       + "\(plan.epochs) epochs, global batch \(plan.batchSize)")
                 fflush(nil)
             }
-            let trained = try trainEnsemble(world: world, plan: plan, structures: structures)
+            let trained = try run.train(structures: structures)
             let contributions = try evaluateShared(world: world, members: trained.members, structures: structures)
             guard world.rank == 0, let contributions else { return }
-
-            let modelFolder = runURL.appendingPathComponent("model")
-            for (m, member) in trained.members.enumerated() { try member.save(to: modelFolder, name: "member-\(m)") }
-            var lines = ""
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            for metric in trained.metrics { lines += String(decoding: try encoder.encode(metric), as: UTF8.self) + "\n" }
-            try writeAtomically(lines, to: runURL.appendingPathComponent("metrics.jsonl"))
+            let folder = plan.runFolder
             try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
-                                             to: runURL)
-            try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions, to: runURL)
+                                             to: folder)
+            try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions, to: folder)
+            try run.finish()
 
             let held = trained.members.compactMap { $0.description.training?.finalValidationMAE }
             if !held.isEmpty {
                 let spread = Spread(held)
                 print("held-out (test) MAE over \(held.count) member\(held.count == 1 ? "" : "s"): \(String(format: "%.4f", spread.mean)) ± \(String(format: "%.4f", spread.std)) eV")
             }
-            print("outputs in \(runURL.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
+            print("outputs in \(folder.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
                   + "site-influence.svg, element-site.svg, parity.svg, learning-curve.svg, predictions.csv"
                   + (model == .atomic ? ", contributions.xyz" : ""))
         }

@@ -1,16 +1,22 @@
+import Basics
 import Decomposition
 import Foundation
 import Networks
-import Reports
 import Structures
 
-/// The decomposition, parity plot and predictions of an ensemble, as every command writes them.
-/// `contributions[m][i]`: member m's item contributions for structure i (they sum to its prediction).
-func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], to folder: URL) throws {
-    let kind = members[0].description.architecture.kind
-    let predictions = structures.indices.map { i in
-        EnsemblePrediction(index: i, target: structures[i].energy, members: members.indices.map { contributions[$0][i].reduce(0, +) })
+/// Each structure's ensemble prediction: member m's prediction is the sum of its item
+/// contributions `contributions[m][i]`.
+public func ensemblePredictions(structures: [Structure], contributions: [[[Double]]]) -> [EnsemblePrediction] {
+    structures.indices.map { i in
+        EnsemblePrediction(index: i, target: structures[i].energy, members: contributions.map { $0[i].reduce(0, +) })
     }
+}
+
+/// The decomposition, parity plot and predictions of an ensemble, as `train` and `decompose`
+/// both write them. `contributions[m][i]`: member m's item contributions for structure i.
+public func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], to folder: RunFolder) throws {
+    let kind = members[0].description.architecture.kind
+    let predictions = ensemblePredictions(structures: structures, contributions: contributions)
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
     let elements = elementsPresent(in: structures)
     let decomposition: Decomposition
@@ -19,7 +25,7 @@ func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributi
         decomposition = try SiteDecomposer.sites(members, elements: elements)
     case .atomic:
         decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
-        try writeContributionsXYZ(structures: structures, contributions: contributions, to: folder.appendingPathComponent("contributions.xyz"))
+        try writeContributionsXYZ(structures: structures, contributions: contributions, to: folder.file(.contributionsXYZ))
     case .ryczko:
         decomposition = try SiteDecomposer.ryczko(members, reference: structures[0], elements: elements)
     }
@@ -33,7 +39,7 @@ func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributi
 
 /// Every structure with each atom's ensemble-mean contribution and its spread as per-atom
 /// columns (`contribution`, `contribution_std`; the dummy marker gets 0), readable by ASE.
-func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]], to url: URL) throws {
+public func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]], to url: URL) throws {
     var annotated: [Structure] = []
     for (i, structure) in structures.enumerated() {
         var s = structure

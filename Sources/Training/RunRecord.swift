@@ -1,0 +1,114 @@
+import Basics
+import Foundation
+import Networks
+
+/// What defines a training run, kept as `run.json` in its folder: the data (by content hash),
+/// the seed, the model and its input encoding, the optimiser and the ensemble. `--resume` must
+/// match all of it; only the number of epochs and the learning rate may change. `complete`
+/// turns true only when every member and output of the run has been written, so a half-written
+/// or interrupted run is never read as a finished ensemble.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var version = 1
+    public var dataFile: String
+    public var dataHash: String
+    public var seed: UInt64
+    public var architecture: Architecture
+    public var encoding: InputEncoding
+    public var optimizer: OptimizerKind
+    public var ensemble: Int
+    public var batchSize: Int
+    public var validationFraction: Double
+    public var epochs: Int
+    public var complete = false
+
+    public init(plan: TrainingPlan, architecture: Architecture, encoding: InputEncoding, dataFile: String, dataHash: String) {
+        self.dataFile = dataFile
+        self.dataHash = dataHash
+        self.seed = plan.seed
+        self.architecture = architecture
+        self.encoding = encoding
+        self.optimizer = plan.optimizer
+        self.ensemble = plan.ensemble
+        self.batchSize = plan.batchSize
+        self.validationFraction = plan.validationFraction
+        self.epochs = plan.epochs
+    }
+
+    /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the
+    /// command line names it.
+    public func mismatches(resuming earlier: RunRecord) -> [String] {
+        var found: [String] = []
+        func compare<T: Equatable>(_ name: String, _ a: T, _ b: T, shown: (T) -> String = { "\($0)" }) {
+            if a != b { found.append("\(name): this run \(shown(a)), the checkpointed run \(shown(b))") }
+        }
+        compare("data (content hash of \(dataFile))", dataHash, earlier.dataHash)
+        compare("--seed", seed, earlier.seed)
+        compare("--model", architecture.kind.rawValue, earlier.architecture.kind.rawValue)
+        if architecture.kind == earlier.architecture.kind {
+            compare("model options (layer sizes)", architecture, earlier.architecture, shown: { _ in "differ" })
+        }
+        compare("input encoding (image, patch, site or descriptor options)", encoding, earlier.encoding, shown: { _ in "differs" })
+        compare("--optimizer", optimizer.rawValue, earlier.optimizer.rawValue)
+        compare("--ensemble", ensemble, earlier.ensemble)
+        compare("--batch-size", batchSize, earlier.batchSize)
+        compare("--validation-fraction", validationFraction, earlier.validationFraction)
+        return found
+    }
+
+    public func write(to folder: RunFolder) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(encoder.encode(self), to: folder.file(.record))
+    }
+
+    /// The folder's record; an error names the file when it is missing or unreadable.
+    public static func read(from folder: RunFolder) throws -> RunRecord {
+        let url = folder.file(.record)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw InputError(file: url.path, "cannot read the run record (is \(folder.path) a SiteLens run folder?)")
+        }
+        do { return try JSONDecoder().decode(RunRecord.self, from: data) }
+        catch { throw InputError(file: url.path, "unreadable run record: \(error)") }
+    }
+}
+
+/// A file's content as a short hash (FNV-1a, 64 bits): enough to tell another data file from
+/// the same one, not a cryptographic check.
+public func contentHash(of url: URL) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: url.path) else { throw InputError(file: url.path, "cannot read the file") }
+    defer { try? handle.close() }
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        for byte in chunk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    }
+    return String(hash, radix: 16)
+}
+
+/// The run's per-epoch metrics file (`metrics.jsonl`, one JSON object per line): the one owner
+/// of its format.
+public enum MetricsLog {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static func write(_ metrics: [EpochMetrics], to folder: RunFolder) throws {
+        let encoder = encoder()
+        let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try writeAtomically(lines.map { $0 + "\n" }.joined(), to: folder.file(.metrics))
+    }
+
+    /// The metrics of an earlier run (none when it wrote no file yet).
+    public static func read(from folder: RunFolder) throws -> [EpochMetrics] {
+        let url = folder.file(.metrics)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try text.split(separator: "\n").enumerated().map { number, line in
+            do { return try decoder.decode(EpochMetrics.self, from: Data(line.utf8)) }
+            catch { throw InputError(file: url.path, line: number + 1, "unreadable metrics line: \(error)") }
+        }
+    }
+}

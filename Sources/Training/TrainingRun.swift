@@ -1,0 +1,77 @@
+import Basics
+import Foundation
+import MPI
+import Networks
+import Structures
+
+/// A training run in its folder, from claim to completion: world rank 0 takes the folder
+/// (`RunFolder.claim`), checks a resumed run's record, and marks the record complete only
+/// after every member and output is written. The one place the run-folder rules are applied.
+public final class TrainingRun {
+    public let plan: TrainingPlan
+    public let model: (Architecture, InputEncoding)
+    private let world: Communicator
+    private var lock: RunLock?
+    private var record: RunRecord?
+
+    /// Claims the folder (rank 0) and records what defines the run. `overwrite` allows replacing
+    /// an earlier run in the folder.
+    public init(world: Communicator, plan: TrainingPlan, structures: [Structure], dataFile: URL, overwrite: Bool) throws {
+        self.world = world
+        self.plan = plan
+        model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
+        guard world.rank == 0 else { return }
+        let folder = plan.runFolder
+        let claim: RunFolder.Claim = plan.resumeFrom == folder ? .resume : (overwrite ? .overwrite : .fresh)
+        lock = try folder.claim(claim)
+        var record = RunRecord(plan: plan, architecture: model.0, encoding: model.1,
+                               dataFile: dataFile.path, dataHash: try contentHash(of: dataFile))
+        if let resume = plan.resumeFrom {
+            let mismatches = record.mismatches(resuming: try RunRecord.read(from: resume))
+            guard mismatches.isEmpty else {
+                throw TrainingError("--resume \(resume.path) continues another run:\n  " + mismatches.joined(separator: "\n  "))
+            }
+        }
+        record.complete = false
+        try record.write(to: folder)
+        self.record = record
+    }
+
+    /// Trains the ensemble; rank 0 saves the members and the metrics of every epoch.
+    public func train(structures: [Structure]) throws -> TrainedEnsemble {
+        let trained = try trainEnsemble(world: world, plan: plan, structures: structures, model: model)
+        if world.rank == 0 {
+            for (m, member) in trained.members.enumerated() {
+                try member.save(to: plan.runFolder.modelFolder, name: RunFolder.memberName(m))
+            }
+            try MetricsLog.write(trained.metrics, to: plan.runFolder)
+        }
+        return trained
+    }
+
+    /// Marks the run complete (when it was not halted early) and releases the folder.
+    public func finish() throws {
+        guard var record else { return }
+        record.complete = plan.haltAfterEpoch.map { $0 >= plan.epochs } ?? true
+        try record.write(to: plan.runFolder)
+        lock?.release()
+    }
+}
+
+/// The members of a finished run, in member order. Refuses a run that did not complete or whose
+/// saved members are not the ones its record names, so an ensemble is never mixed from two runs.
+public func loadTrainedEnsemble(from folder: RunFolder) throws -> [EnergyModel] {
+    let record = try RunRecord.read(from: folder)
+    guard record.complete else {
+        throw RunFolderError("the run in \(folder.path) did not finish (interrupted, halted or still training); continue it with --resume")
+    }
+    let saved = folder.savedMembers()
+    guard saved == Array(0..<record.ensemble) else {
+        throw RunFolderError("\(folder.modelFolder.path) holds members \(saved), but the run trained members 0..<\(record.ensemble)")
+    }
+    let members = try saved.map { try EnergyModel.load(from: folder.modelFolder, name: RunFolder.memberName($0)) }
+    for (m, member) in members.enumerated() where member.description.architecture != record.architecture || member.description.encoding != record.encoding {
+        throw RunFolderError("\(folder.modelFolder.path)/\(RunFolder.memberName(m)) is not a member of the run recorded in \(folder.file(.record).path)")
+    }
+    return members
+}
