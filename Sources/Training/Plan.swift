@@ -47,8 +47,9 @@ public struct TrainingPlan: Sendable {
     /// The global batches of one epoch, as training positions: the same on every rank and for
     /// every rank count. Positions fall into `batchSize` classes by p mod batchSize; each class
     /// is shuffled, and batch k takes the k-th position of every class. A batch thus holds one
-    /// position of each class, so with owner(p) = p mod ranks every rank gets an equal share
-    /// (within one sample) of every batch, and no rank waits for a luckier one at the all-reduce.
+    /// position of each class, so when the rank count divides the batch size, every rank owns
+    /// (by the `Shard` rule) an equal share of every batch and no rank waits for a luckier one
+    /// at the all-reduce. Other rank counts get uneven shares (tested; see TrainingPartsTests).
     public func epochBatches(count: Int, member: Int, epoch: Int) -> [[Int]] {
         var generator = SeededGenerator(seed: memberSeed(member), stream: 0xE0000 + UInt64(epoch))
         let width = max(1, min(batchSize, count))

@@ -89,10 +89,23 @@ struct DistributedTrainingTests {
         try train(ranks: 2, common + ["--run-dir", parts.path, "--halt-after-epoch", "2"])
         let halted = try Checkpoint(parts, member: 1)
         #expect(halted == 2)
-        try train(ranks: 2, common + ["--run-dir", parts.path, "--resume", parts.path])
+        // A halted run is not a finished ensemble; a new run may not reuse its folder; a resume
+        // that changes what defines the run is refused, naming the change.
+        let early = try runProcess(sitelens, ["predict", "--run", parts.path, csv, "--out", folder.appendingPathComponent("p.csv").path])
+        #expect(early.status != 0 && early.stderr.contains("did not finish"), "\(early.stderr)")
+        let reused = try train(ranks: 2, common + ["--run-dir", parts.path], expectSuccess: false, timeout: 60)
+        #expect(reused.status != 0 && reused.stderr.contains("holds an earlier run"), "\(reused.stderr.suffix(800))")
+        let changed = try train(ranks: 2, common.map { $0 == "4" ? "5" : $0 } + ["--resume", parts.path], expectSuccess: false, timeout: 60)
+        #expect(changed.status != 0 && changed.stderr.contains("--seed") && changed.stderr.contains("--batch-size") == false,
+                "\(changed.stderr.suffix(800))")
+        try train(ranks: 2, common + ["--resume", parts.path])
         for member in [0, 1] {
             #expect(try memberParameters(whole, member: member) == memberParameters(parts, member: member), "member \(member)")
         }
+        // The resumed run's history covers every epoch, as the uninterrupted one's does.
+        let epochs = { (run: URL) in try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").count }
+        #expect(try epochs(parts) == 8 && epochs(whole) == 8)
     }
 
     /// The epoch recorded in a member's checkpoint (read from the header's JSON).

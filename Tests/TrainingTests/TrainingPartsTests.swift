@@ -1,0 +1,126 @@
+import Basics
+import Foundation
+import Testing
+import TestSupport
+@testable import Networks
+@testable import Training
+
+/// The trainer's parts in one process (no MPI is initialised here).
+struct TrainingPartsTests {
+    /// Balanced when the rank count divides the batch size (the rule's promise); other rank
+    /// counts still see every position once per epoch.
+    @Test(arguments: [1, 2, 4, 8, 3, 7])
+    func everyBatchIsSharedEvenlyWhenTheRanksDivideTheBatch(ranks: Int) {
+        var plan = TrainingPlan()
+        plan.batchSize = 8
+        plan.seed = 11
+        let count = 53
+        for epoch in 1...3 {
+            let batches = plan.epochBatches(count: count, member: 0, epoch: epoch)
+            #expect(batches.flatMap { $0 }.sorted() == Array(0..<count), "every position once per epoch")
+            for batch in batches where plan.batchSize % ranks == 0 {
+                let shares = (0..<ranks).map { rank in batch.filter { Shard(rank: rank, size: ranks).owns(position: $0) }.count }
+                #expect(shares.max()! - shares.min()! <= 1, "epoch \(epoch), \(ranks) ranks: shares \(shares)")
+            }
+        }
+    }
+
+    @Test func theShardRulePartitionsAList() {
+        let list = Array(100..<117)
+        for size in 1...5 {
+            let parts = (0..<size).map { Shard(rank: $0, size: size).mine(list) }
+            #expect(parts.flatMap { $0 }.sorted() == list)
+            #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1)
+        }
+    }
+
+    @Test func splitsAreDisjointAndFollowTheSeed() {
+        var plan = TrainingPlan()
+        plan.validationFraction = 0.2
+        plan.seed = 5
+        let (train, validation) = plan.split(count: 50, member: 1)
+        #expect(Set(train).isDisjoint(with: validation))
+        #expect((train + validation).sorted() == Array(0..<50))
+        #expect(validation.count == 10)
+        #expect(plan.split(count: 50, member: 1).train == train, "same seed, same split")
+        #expect(plan.split(count: 50, member: 2).train != train, "another member, another split")
+        plan.seed = 6
+        #expect(plan.split(count: 50, member: 1).train != train, "another seed, another split")
+    }
+
+    @Test(arguments: [OptimizerKind.adam, .sgd])
+    func aCheckpointReadsBackAsWritten(kind: OptimizerKind) throws {
+        var optimizer = Optimizer(kind: kind, learningRate: 0.01, parameterCount: 5)
+        var parameters: [Float] = [1, -2, .ulpOfOne, -0.0, 3e-38]
+        optimizer.update(&parameters, gradients: [0.5, -1, 2, 0, 1])
+        let checkpoint = Checkpoint(header: .init(member: 2, epoch: 7, step: 1, memberSeed: 99, groupSize: 3, parameterCount: 5,
+                                                  optimizer: kind, learningRate: 0.01),
+                                    parameters: parameters, optimizer: optimizer)
+        let url = try temporaryFolder("sitelens-ckpt").appendingPathComponent("member-2.ckpt")
+        try checkpoint.write(to: url)
+        #expect(try Checkpoint.read(from: url) == checkpoint)
+        // A truncated file is refused with its name, not read short.
+        let data = try Data(contentsOf: url)
+        try data.prefix(data.count - 3).write(to: url)
+        #expect { try Checkpoint.read(from: url) } throws: { "\($0)".contains(url.path) }
+    }
+
+    @Test func theGradientAccumulatorSumsInDouble() {
+        var accumulator = GradientAccumulator(parameterCount: 2)
+        accumulator.zero()
+        // 1 + 1e-8 is 1 in Float; the Double sum keeps the small part of each sample.
+        for value: Float in [1, 1e-8, 1e-8, 1e-8] { accumulator.add { $0[0] += value; $0[1] += 2 * value } }
+        #expect(accumulator.sum[0] == 1 + 3 * Double(Float(1e-8)))
+        #expect(accumulator.sum[1] == 2 + 6 * Double(Float(1e-8)))
+        accumulator.zero()
+        #expect(accumulator.sum == [0, 0])
+    }
+
+    @Test func aResumedRunNamesEveryMismatch() throws {
+        var plan = TrainingPlan()
+        plan.seed = 1
+        let architecture = Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: 3,
+                                        layers: [.dense(units: 1, activation: .identity, bias: true)])
+        let encoding = InputEncoding.image(.seedExample)
+        let earlier = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "1")
+        #expect(earlier.mismatches(resuming: earlier).isEmpty)
+        plan.seed = 2
+        plan.optimizer = .sgd
+        plan.epochs = 500  // more epochs is allowed
+        let now = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "2")
+        let found = now.mismatches(resuming: earlier)
+        #expect(found.count == 3, "\(found)")
+        #expect(found.contains { $0.hasPrefix("--seed") } && found.contains { $0.hasPrefix("--optimizer") } && found.contains { $0.hasPrefix("data") })
+    }
+}
+
+/// The run folder's rules, in one process.
+struct RunFolderTests {
+    @Test func aFolderHoldingARunIsRefusedUnlessResumedOrOverwritten() throws {
+        let folder = RunFolder(try temporaryFolder("sitelens-runfolder").appendingPathComponent("run"))
+        let first = try folder.claim(.fresh)
+        try Data("x".utf8).write(to: folder.file(.metrics))
+        // A second run while the first holds the lock fails at once, naming the holder.
+        #expect { _ = try folder.claim(.overwrite) } throws: { "\($0)".contains("in use by another run") && "\($0)".contains("pid \(getpid())") }
+        first.release()
+        #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("holds an earlier run") && "\($0)".contains("--overwrite") }
+        try folder.claim(.resume).release()
+        #expect(FileManager.default.fileExists(atPath: folder.file(.metrics).path), "resume keeps the run's files")
+        try folder.claim(.overwrite).release()
+        #expect(!FileManager.default.fileExists(atPath: folder.file(.metrics).path), "overwrite removes them")
+    }
+
+    @Test func aLockLeftByAFinishedProcessIsTakenOver() throws {
+        let folder = RunFolder(try temporaryFolder("sitelens-stale").appendingPathComponent("run"))
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: false)
+        // No process has pid 2^22 + 1 here (above Linux's default pid_max of 2^22).
+        try "\(hostName()) 4194305\n".write(to: folder.url.appendingPathComponent(".sitelens.lock"), atomically: true, encoding: .utf8)
+        try folder.claim(.fresh).release()
+    }
+
+    @Test func missingParentsAreNotCreated() throws {
+        let folder = RunFolder(try temporaryFolder("sitelens-parent").appendingPathComponent("no/such/run"))
+        #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("does not exist") }
+        #expect(!FileManager.default.fileExists(atPath: folder.url.deletingLastPathComponent().path))
+    }
+}
