@@ -22,7 +22,7 @@ SITELENS_BIN="${SITELENS_BIN:-$SUBMIT_DIR/.build/release/sitelens}"
 JOB="${PBS_JOBID:-local}"
 RUN_DIR="${SITELENS_RUNS:-$SUBMIT_DIR/runs}/pbs-${JOB%%.*}"
 TRAIN_ARGS="${SITELENS_TRAIN_ARGS:---ensemble 2 --epochs 200 --learning-rate 0.01 --print-every 50}"
-mkdir -p "$RUN_DIR"
+mkdir -p "$(dirname "$RUN_DIR")"   # train creates the run folder itself and refuses one in use
 
 # OpenBLAS kernels for this CPU when the library would fall back to generic ones (see Launch/common.sh).
 if [ -f "$SUBMIT_DIR/Launch/common.sh" ]; then source "$SUBMIT_DIR/Launch/common.sh"; sitelens_openblas_coretype; fi
@@ -31,7 +31,8 @@ if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_RO
 
 DATA="${SITELENS_DATA:-}"
 if [ -z "$DATA" ]; then
-    DATA="$RUN_DIR/data/sites.csv"
+    DATA="$RUN_DIR-data/sites.csv"   # beside the run folder: a run folder holds only its run
+    mkdir -p "$RUN_DIR-data"
     "$SITELENS_BIN" generate --out "$DATA" --structures 400
 fi
 

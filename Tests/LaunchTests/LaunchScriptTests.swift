@@ -25,16 +25,16 @@ struct LaunchScriptTests {
         #expect(bad.status != 0 && bad.stderr.contains("-n wants a positive whole number"))
     }
 
-    @Test func theSlurmScriptRunsOnARealOneNodeSlurm() throws {
+    @Test func theSlurmScriptParses() throws {
+        let syntax = try runProcess("bash", ["-n", root.appendingPathComponent("Launch/slurm.sbatch").path])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+    }
+
+    @Test(.enabled(if: Available.slurm, "slurm-wlm and munge are not installed (Launch/test installs them as root)"))
+    func theSlurmScriptRunsOnARealOneNodeSlurm() throws {
         let work = try temporaryFolder("sitelens-slurm")
         let run = try runProcess(root.appendingPathComponent("Tests/Slurm/run-slurm-job.sh").path, [sitelens, work.path], timeout: 600)
-        if run.status == 77 {
-            // Slurm cannot run here; say exactly why, and check the script at least parses as a job.
-            print("Slurm test not run: \(run.stdout.split(separator: "\n").first { $0.hasPrefix("cannot-run:") } ?? "unknown reason")")
-            let syntax = try runProcess("bash", ["-n", root.appendingPathComponent("Launch/slurm.sbatch").path])
-            #expect(syntax.status == 0, "\(syntax.stderr)")
-            return
-        }
+        #expect(run.status != 77, "Slurm could not start: \(run.stdout.split(separator: "\n").first { $0.hasPrefix("cannot-run:") } ?? "unknown reason")")
         #expect(run.status == 0, "slurm job failed:\n\(run.stdout)\n\(run.stderr)")
         let fields = keyValueLines(run.stdout, requiring: "job-state").first ?? [:]
         #expect(fields["job-state"] == "COMPLETED")

@@ -68,11 +68,8 @@ struct ModelFileTests {
         #expect(throws: InputError.self) { try EnergyModel.load(from: folder, name: "m") }
     }
 
-    @Test func pythonSafetensorsReadsTheWeights() throws {
-        guard pythonHas("safetensors", "numpy") else {
-            print("skipped: python3 cannot import safetensors and numpy (Launch/test installs them with pip when it can)")
-            return
-        }
+    @Test(.enabled(if: Available.safetensors, "python3 cannot import safetensors and numpy (Launch/test installs them with pip when it can)"))
+    func pythonSafetensorsReadsTheWeights() throws {
         let model = try smallModel()
         let folder = try temporaryFolder()
         try model.save(to: folder, name: "m")

@@ -82,11 +82,8 @@ struct ExtXYZTests {
         #expect(failure("1\n\(header)\nH 0 0\n")?.field == "atom 1")
     }
 
-    @Test func aseReadsWhatSiteLensWrites() throws {
-        guard pythonHas("ase") else {
-            print("skipped: python3 cannot import ase here (Launch/test installs it with pip when it can)")
-            return
-        }
+    @Test(.enabled(if: Available.ase, "python3 cannot import ase here (Launch/test installs it with pip when it can)"))
+    func aseReadsWhatSiteLensWrites() throws {
         var frames = try ExtXYZ.parse(twoFrames, file: "t.xyz")
         frames[0].setColumn("contribution", .real([[-1.5], [0.25], [2]]))
         let folder = try temporaryFolder()

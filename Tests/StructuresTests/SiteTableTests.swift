@@ -4,11 +4,9 @@ import TestSupport
 @testable import Structures
 
 struct SiteTableTests {
-    @Test func theRealFileStopsAtItsMisspeltElement() throws {
-        guard let path = sharedHEAFile() else {
-            print("skipped: ../shared/data/hea_co2rr_sites.csv is not beside this clone")
-            return
-        }
+    @Test(.enabled(if: Available.sharedData, "../shared/data/hea_co2rr_sites.csv is not beside this clone"))
+    func theRealFileStopsAtItsMisspeltElement() throws {
+        let path = try #require(sharedHEAFile())
         do {
             _ = try SiteTable.read(path: path)
             Issue.record("the 'Ci' row was accepted")
@@ -18,11 +16,9 @@ struct SiteTableTests {
         }
     }
 
-    @Test func theRealFileLoadsWhenToldToSkip() throws {
-        guard let path = sharedHEAFile() else {
-            print("skipped: ../shared/data/hea_co2rr_sites.csv is not beside this clone")
-            return
-        }
+    @Test(.enabled(if: Available.sharedData, "../shared/data/hea_co2rr_sites.csv is not beside this clone"))
+    func theRealFileLoadsWhenToldToSkip() throws {
+        let path = try #require(sharedHEAFile())
         let all = try SiteTable.read(path: path, options: .init(skipInvalid: true))
         #expect(all.rows.count == 690)
         #expect(all.skipped.map(\.line) == [683])

@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 @testable import Networks
 @testable import Structures
+import Training
 
 let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
@@ -108,12 +109,9 @@ struct DistributedTrainingTests {
         #expect(try epochs(parts) == 8 && epochs(whole) == 8)
     }
 
-    /// The epoch recorded in a member's checkpoint (read from the header's JSON).
+    /// The epoch recorded in a member's checkpoint.
     func Checkpoint(_ run: URL, member: Int) throws -> Int {
-        let data = try Data(contentsOf: run.appendingPathComponent("checkpoints/member-\(member).ckpt"))
-        let length = data[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 16..<(16 + length))) as! [String: Any]
-        return header["epoch"] as! Int
+        try Training.Checkpoint.read(from: RunFolder(run).checkpoint(member: member)).header.epoch
     }
 
     @Test func aBadRecordOnOneRankEndsTheJobWithItsMessage() throws {

@@ -7,6 +7,19 @@ public func sharedHEAFile() -> String? {
     return FileManager.default.fileExists(atPath: path) ? path : nil
 }
 
+/// Conditions for Swift Testing's `.enabled(if:)`, so a test that cannot run here is reported
+/// as skipped (with the reason), never as passed.
+public enum Available {
+    public static let numpy = pythonHas("numpy")
+    public static let ase = pythonHas("ase")
+    public static let safetensors = pythonHas("safetensors", "numpy")
+    public static let sharedData = sharedHEAFile() != nil
+    /// The Slurm daemons and munge, for a real one-node Slurm.
+    public static let slurm = ["slurmctld", "slurmd", "munged", "sbatch"].allSatisfy { tool in
+        (try? runProcess("bash", ["-c", "command -v \(tool)"], timeout: 10).status) == 0
+    }
+}
+
 /// True when `python3 -c "import <modules>"` works here.
 public func pythonHas(_ modules: String...) -> Bool {
     guard let run = try? runProcess("python3", ["-c", "import " + modules.joined(separator: ", ")], timeout: 60) else { return false }
