@@ -44,7 +44,7 @@ public struct Architecture: Codable, Sendable, Equatable {
     public var itemSize: Int { itemHeight * itemWidth * itemChannels }
 
     /// Seed A: features → Dense(hidden, tanh, no bias) → Dense(1, no bias).
-    public static func sites(features: Int, hidden: Int = 6) -> Architecture {
+    public static func sites(features: Int, hidden: Int) -> Architecture {
         Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: features,
                      layers: [.dense(units: hidden, activation: .tanh, bias: false),
                               .dense(units: 1, activation: .identity, bias: false)])
@@ -52,7 +52,7 @@ public struct Architecture: Codable, Sendable, Equatable {
 
     /// Seed B for a G×G×C image: Conv 64 (3×3, /2), six blocks [Conv 16 (4×4), Conv 16 (4×4),
     /// Conv 64 (3×3, /2)], all ReLU, then Flatten, Dense 1024 ReLU, Dense 1.
-    public static func ryczko(grid: Int, channels: Int, blocks: Int = 6, dense: Int = 1024) -> Architecture {
+    public static func ryczko(grid: Int, channels: Int, blocks: Int, dense: Int) -> Architecture {
         var layers: [LayerSpec] = [.conv(filters: 64, kernel: 3, stride: 2, activation: .relu, bias: true)]
         for _ in 0..<blocks {
             layers += [.conv(filters: 16, kernel: 4, stride: 1, activation: .relu, bias: true),
@@ -65,7 +65,7 @@ public struct Architecture: Codable, Sendable, Equatable {
 
     /// The per-atom network: Conv(filters, 3×3) ReLU, Conv(filters, 3×3, /2) ReLU, Flatten,
     /// Dense(hidden, tanh), Dense(1).
-    public static func atomic(patch: Int, channels: Int, filters: Int = 8, hidden: Int = 16) -> Architecture {
+    public static func atomic(patch: Int, channels: Int, filters: Int, hidden: Int) -> Architecture {
         Architecture(kind: .atomic, itemHeight: patch, itemWidth: patch, itemChannels: channels,
                      layers: [.conv(filters: filters, kernel: 3, stride: 1, activation: .relu, bias: true),
                               .conv(filters: filters, kernel: 3, stride: 2, activation: .relu, bias: true),

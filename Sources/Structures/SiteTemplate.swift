@@ -15,7 +15,11 @@ public struct SiteTemplate: Sendable {
 
     /// The fcc(111) top site with nearest-neighbour distance `d` (Å) and the adsorbate marker
     /// `height` Å above the centre atom.
-    public static func fcc111Top(nearestNeighbour d: Double = 2.5, adsorbateHeight height: Double = 1.9) -> SiteTemplate {
+    /// The nearest-neighbour distance (Å) and adsorbate-marker height (Å) SiteLens uses unless told.
+    public static let seedNearestNeighbour = 2.5, seedAdsorbateHeight = 1.9
+
+    public static func fcc111Top(nearestNeighbour d: Double = seedNearestNeighbour,
+                                 adsorbateHeight height: Double = seedAdsorbateHeight) -> SiteTemplate {
         let labels = ["T/B1", "B2/Nsur1", "Nsur2", "Nsur3", "Nsur4", "Nsur5", "Nsur6", "Nsub1", "Nsub2", "Nsub3"]
         var positions: [SIMD3<Double>] = [SIMD3(0, 0, 0)]
         // Six surface neighbours at distance d, every 60° starting along +x.

@@ -168,7 +168,7 @@ struct LayerTests {
     }
 
     @Test func theSeedCNNFlattensTwoByTwoBySixtyFour() throws {
-        let network = try Network(.ryczko(grid: 256, channels: 1))
+        let network = try Network(.ryczko(grid: 256, channels: 1, blocks: 6, dense: 1024))  // the seed's sizes
         let dense = network.layout.entries.first { $0.name.hasSuffix("dense.kernel") }!
         #expect(dense.shape == [2 * 2 * 64, 1024])
         #expect(network.layout.entries.filter { $0.name.hasSuffix("conv.kernel") }.count == 19)

@@ -14,7 +14,7 @@ struct DataOptions: ParsableArguments {
     var group: String?
 
     @Option(help: "Site-table column holding the target energy.")
-    var target = "Eads"
+    var target = SiteTable.Options().targetColumn
 
     @Option(help: "Site-table site columns, comma-separated, in template order (default: all but target and group).")
     var sites: String?
@@ -23,13 +23,13 @@ struct DataOptions: ParsableArguments {
     var skipInvalid = false
 
     @Option(help: "extxyz comment key holding the energy.")
-    var energyKey = "energy"
+    var energyKey = ExtXYZ.Options().energyKey
 
     @Option(help: "Nearest-neighbour distance of the fcc(111) site template, Å.")
-    var nnDistance = 2.5
+    var nnDistance = SiteTemplate.seedNearestNeighbour
 
     @Option(help: "Height of the adsorbate marker above the centre site, Å.")
-    var adsorbateHeight = 1.9
+    var adsorbateHeight = SiteTemplate.seedAdsorbateHeight
 
     /// How to read the input file; an error when none was given.
     func source(requireEnergy: Bool = false) throws -> StructureSource {
@@ -54,7 +54,7 @@ struct RasterOptions: ParsableArguments {
     }
 
     @Option(help: "Pixels per side.")
-    var grid = 256
+    var grid = RasterSettings.seedExample.gridSize
 
     @Option(help: "Å from the first to the last pixel centre (the seed: 5).")
     var extent: Double?
@@ -63,13 +63,13 @@ struct RasterOptions: ParsableArguments {
     var spacing: Double?
 
     @Option(help: "Gaussian width σ, Å.")
-    var sigma = 0.2
+    var sigma = RasterSettings.seedExample.sigma
 
     @Option(help: "Grid placement: origin (first pixel at 0, as the seed) or structure (centred on it).")
-    var centre: RasterSettings.Centring = .origin
+    var centre = RasterSettings.seedExample.centring
 
     @Option(help: "1 projects along z (2D); more gives that many z-slices as channels (3D).")
-    var depth = 1
+    var depth = RasterSettings.seedExample.depth
 
     @Option(help: "Channels: single (every atom weight 1), species (one per species), descriptor (weighted by --descriptor).")
     var channels: ChannelChoice = .single
@@ -81,7 +81,7 @@ struct RasterOptions: ParsableArguments {
     var descriptor = "electronegativity"
 
     @Option(help: "Gaussian cutoff in σ (at least 4).")
-    var cutoff = 5.0
+    var cutoff = RasterSettings.seedExample.cutoffSigmas
 
     func validate() throws {
         if extent != nil && spacing != nil { throw ValidationError("give --extent or --spacing, not both") }
@@ -89,7 +89,7 @@ struct RasterOptions: ParsableArguments {
 
     /// The settings for these structures (species and descriptor weights come from the data).
     func settings(for structures: [Structure]) throws -> RasterSettings {
-        let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? 5
+        let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? RasterSettings.seedExample.extent
         let present = speciesInOrder(structures)
         let channelSetting: RasterSettings.Channels
         switch channels {

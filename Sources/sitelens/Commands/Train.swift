@@ -13,6 +13,9 @@ extension OptimizerKind: ExpressibleByArgument {}
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
 struct Train: ParsableCommand {
+    /// Defaults come from the types that use them: one owner each.
+    private static let planDefaults = TrainingPlan(), modelDefaults = ModelOptions()
+
     static let configuration = CommandConfiguration(
         abstract: "Train an ensemble under mpirun (or in one process) and decompose it site by site.",
         discussion: """
@@ -24,28 +27,28 @@ struct Train: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     @Option(help: "Model: sites (seed A's site network), ryczko (seed B's image CNN), atomic (per-atom patches, exact contributions).")
-    var model: ModelKind = .sites
+    var model: ModelKind = Train.planDefaults.kind
 
     @Option(help: "Epochs.")
-    var epochs = 100
+    var epochs = Train.planDefaults.epochs
 
     @Option(help: "Global batch size (samples per optimiser step, over all ranks of a group).")
-    var batchSize = 32
+    var batchSize = Train.planDefaults.batchSize
 
     @Option(help: "Learning rate.")
-    var learningRate = 1e-3
+    var learningRate = Train.planDefaults.learningRate
 
     @Option(help: "Optimiser: adam (Keras defaults) or sgd.")
-    var optimizer: OptimizerKind = .adam
+    var optimizer: OptimizerKind = Train.planDefaults.optimizer
 
     @Option(help: "Seed of every random choice (weights, split, order); members derive theirs from it.")
-    var seed: UInt64 = 0
+    var seed = Train.planDefaults.seed
 
     @Option(help: "Share of the structures each member holds out for validation.")
-    var validationFraction = 0.15
+    var validationFraction = Train.planDefaults.validationFraction
 
     @Option(help: "Ensemble members.")
-    var ensemble = 1
+    var ensemble = Train.planDefaults.ensemble
 
     @Option(help: "Folder for models, metrics, tables and plots; must be new or empty (default: the --resume folder, else sitelens-run).")
     var runDir: String?
@@ -54,13 +57,13 @@ struct Train: ParsableCommand {
     var overwrite = false
 
     @Option(help: "Write a checkpoint every N epochs (0: never).")
-    var checkpointEvery = 0
+    var checkpointEvery = Train.planDefaults.checkpointEvery
 
     @Option(help: "Compare parameter checksums across ranks every N steps.")
-    var checksumEvery = 50
+    var checksumEvery = Train.planDefaults.checksumEvery
 
     @Option(help: "Print a progress line every N epochs.")
-    var printEvery = 1
+    var printEvery = Train.planDefaults.printEvery
 
     @Option(help: "Continue the run in this folder from its checkpoints; data, seed, model, optimiser and ensemble must match.")
     var resume: String?
@@ -69,7 +72,7 @@ struct Train: ParsableCommand {
     var haltAfterEpoch: Int?
 
     @Option(help: "sites: hidden width.")
-    var hidden = 6
+    var hidden = Train.modelDefaults.hidden
 
     @Option(help: "sites: element descriptors, comma-separated (\(ElementDescriptors.available.joined(separator: ", "))).")
     var descriptorNames = ElementDescriptors.seedNames.joined(separator: ",")
@@ -78,22 +81,22 @@ struct Train: ParsableCommand {
     var descriptorFile: String?
 
     @Option(help: "atomic: patch size in pixels.")
-    var patchSize = 17
+    var patchSize = Train.modelDefaults.patchSize
 
     @Option(help: "atomic: patch pixel spacing, Å.")
-    var patchSpacing = 0.35
+    var patchSpacing = Train.modelDefaults.patchSpacing
 
     @Option(help: "atomic: Gaussian width in patches, Å.")
-    var patchSigma = 0.4
+    var patchSigma = Train.modelDefaults.patchSigma
 
     @Option(help: "atomic: filters of the shared CNN.")
-    var filters = 8
+    var filters = Train.modelDefaults.atomicFilters
 
     @Option(help: "ryczko: number of [Conv16, Conv16, Conv64/2] blocks (seed: 6).")
-    var blocks = 6
+    var blocks = Train.modelDefaults.ryczkoBlocks
 
     @Option(help: "ryczko: width of the dense layer (seed: 1024).")
-    var dense = 1024
+    var dense = Train.modelDefaults.ryczkoDense
 
     @OptionGroup(title: "Images (ryczko)") var raster: RasterOptions
 
