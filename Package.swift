@@ -39,7 +39,7 @@ let package = Package(
         // Training: data-parallel training of ensemble members; with MPI, the only MPI user.
         .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
         // Decomposition: per-site and per-element contributions read off trained members.
-        .target(name: "Decomposition", dependencies: ["Networks", "Structures", "Images"]),
+        .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
         .target(name: "Reports", dependencies: ["Decomposition", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
         .executableTarget(

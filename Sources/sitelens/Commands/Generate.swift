@@ -8,7 +8,9 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a built-in data set: a planted-truth site table, or 2-D Lennard-Jones clusters.",
         discussion: """
-        planted: OUT is a site table (fcc(111) top-site columns) and truth.csv beside it holds the planted         contributions. lennard-jones: OUT is an extxyz file of random 2-D clusters in a 5 Å box with their         Lennard-Jones energies (ε = 1 eV, σ = 1 Å), for the image models.
+        planted: OUT is a site table (fcc(111) top-site columns) and truth.csv beside it holds the planted \
+        contributions. lennard-jones: OUT is an extxyz file of random 2-D clusters in a 5 Å box with their \
+        Lennard-Jones energies (ε = 1 eV, σ = 1 Å), for the image models.
         """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case planted, lennardJones = "lennard-jones" }
@@ -16,10 +18,10 @@ struct Generate: ParsableCommand {
     @Option(help: "Which data set.")
     var kind: Kind = .planted
 
-    @Option(help: "Output site-table CSV.")
+    @Option(help: "Output file: a site-table CSV (planted) or an extxyz file (lennard-jones).")
     var out: String
 
-    @Option(help: "Rows to generate.")
+    @Option(help: "Rows (planted) or clusters (lennard-jones) to generate.")
     var structures = 400
 
     @Option(help: "Gaussian noise added to each energy, eV.")
