@@ -31,6 +31,7 @@ public struct RunFolder: Sendable, Equatable {
         case paritySVG = "parity.svg"
         case learningCurveSVG = "learning-curve.svg"
         case predictionsCSV = "predictions.csv"
+        case testMetrics = "test-metrics.json"
         case contributionsXYZ = "contributions.xyz"
     }
 

@@ -6,17 +6,23 @@ import Structures
 
 /// Each structure's ensemble prediction: member m's prediction is the sum of its item
 /// contributions `contributions[m][i]`.
-public func ensemblePredictions(structures: [Structure], contributions: [[[Double]]]) -> [EnsemblePrediction] {
+public func ensemblePredictions(structures: [Structure], contributions: [[[Double]]], roles: DataRoles) -> [EnsemblePrediction] {
     structures.indices.map { i in
-        EnsemblePrediction(index: i, target: structures[i].energy, members: contributions.map { $0[i].reduce(0, +) })
+        EnsemblePrediction(index: i, target: structures[i].energy, members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i])
     }
 }
 
 /// The decomposition, parity plot and predictions of an ensemble, as `train` and `decompose`
-/// both write them. `contributions[m][i]`: member m's item contributions for structure i.
-public func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], to folder: RunFolder) throws {
+/// both write them, with the test-set errors (printed, and in test-metrics.json when there is
+/// a test set). `contributions[m][i]`: member m's item contributions for structure i.
+public func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], roles: DataRoles,
+                            to folder: RunFolder) throws {
     let kind = members[0].description.architecture.kind
-    let predictions = ensemblePredictions(structures: structures, contributions: contributions)
+    let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
+    if let test = TestMetrics(predictions, roles: roles) {
+        try writeJSON(test, to: folder.file(.testMetrics))
+        print(test.summary)
+    }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
     let elements = elementsPresent(in: structures)
     let decomposition: Decomposition

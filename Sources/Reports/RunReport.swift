@@ -21,8 +21,11 @@ public struct EnsemblePrediction: Codable, Sendable {
     public let mean: Double
     public let std: Double
     public let members: [Double]
-    public init(index: Int, target: Double?, members: [Double]) {
+    /// The structure's role in training (`DataRoles.labels`).
+    public let split: String
+    public init(index: Int, target: Double?, members: [Double], split: String) {
         self.index = index
+        self.split = split
         self.target = target
         self.members = members
         let spread = Spread(members)
@@ -68,17 +71,20 @@ public enum RunReport {
 
     /// parity.svg and predictions.csv: ensemble mean against target.
     public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String) throws {
-        let points = predictions.compactMap { p in p.target.map { ($0, p.mean) } }
+        func points(_ test: Bool) -> [(Double, Double)] {
+            predictions.filter { ($0.split == "test") == test }.compactMap { p in p.target.map { ($0, p.mean) } }
+        }
+        let series = [("trained on (by at least one member)", points(false)), ("test set (no member saw it)", points(true))]
         try writeAtomically(SVGPlot.scatter(title: title, xLabel: "target (eV)", yLabel: "ensemble mean prediction (eV)",
-                                            series: [("structures", points)], diagonal: true),
+                                            series: series.filter { !$0.1.isEmpty }, diagonal: true),
                             to: folder.file(.paritySVG))
         try writePredictions(predictions, to: folder.file(.predictionsCSV))
     }
 
     public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
         let memberCount = predictions.first?.members.count ?? 0
-        try writeCSV(url, header: ["structure", "target", "mean", "std"] + (0..<memberCount).map { "member_\($0)" },
-                     rows: predictions.map { p in ["\(p.index + 1)", p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std)]
+        try writeCSV(url, header: ["structure", "split", "target", "mean", "std"] + (0..<memberCount).map { "member_\($0)" },
+                     rows: predictions.map { p in ["\(p.index + 1)", p.split, p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std)]
                          + p.members.map(tableNumber) })
     }
 

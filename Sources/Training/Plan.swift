@@ -13,6 +13,9 @@ public struct TrainingPlan: Sendable {
     public var optimizer: OptimizerKind = .adam
     public var seed: UInt64 = 0
     public var validationFraction = 0.15
+    /// Share of the structures held out from every member (the ensemble's test set), drawn
+    /// before members draw their validation splits from the rest.
+    public var testFraction = 0.1
     /// Ensemble members; the world is split into min(ensemble, ranks) groups.
     public var ensemble = 1
     /// Write a checkpoint every this many epochs (0: never).
@@ -36,11 +39,24 @@ public struct TrainingPlan: Sendable {
         return generator.next()
     }
 
-    /// Train and validation indices of a member: a seeded shuffle, the first part held out.
-    public func split(count: Int, member: Int) -> (train: [Int], validation: [Int]) {
-        var generator = SeededGenerator(seed: memberSeed(member), stream: 0xA11)
+    /// The ensemble's test set: structures no member trains or validates on, the same for all
+    /// members (a seeded choice from the run's seed), in increasing order. At least two
+    /// structures are always left to train on.
+    public func testSet(count: Int) -> [Int] {
+        var generator = SeededGenerator(seed: seed, stream: 0x7E57)
         let order = generator.permutation(count)
-        let held = min(count - 1, Int((validationFraction * Double(count)).rounded()))
+        let held = max(0, min(count - 2, Int((testFraction * Double(count)).rounded())))
+        return order[..<held].sorted()
+    }
+
+    /// Train and validation indices of a member: the structures outside the test set, in a
+    /// seeded shuffle of the member's own, the first part held out for validation.
+    public func split(count: Int, member: Int) -> (train: [Int], validation: [Int]) {
+        let test = Set(testSet(count: count))
+        let remaining = (0..<count).filter { !test.contains($0) }
+        var generator = SeededGenerator(seed: memberSeed(member), stream: 0xA11)
+        let order = generator.permutation(remaining.count).map { remaining[$0] }
+        let held = min(order.count - 1, Int((validationFraction * Double(order.count)).rounded()))
         return (Array(order[held...]), Array(order[..<held]))
     }
 

@@ -18,10 +18,16 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var ensemble: Int
     public var batchSize: Int
     public var validationFraction: Double
+    public var testFraction: Double
     public var epochs: Int
+    /// Structures read from the data file (a different selection of the same file differs here).
+    public var structureCount: Int
     public var complete = false
 
-    public init(plan: TrainingPlan, architecture: Architecture, encoding: InputEncoding, dataFile: String, dataHash: String) {
+    public init(plan: TrainingPlan, architecture: Architecture, encoding: InputEncoding, dataFile: String, dataHash: String,
+                structureCount: Int) {
+        self.structureCount = structureCount
+        self.testFraction = plan.testFraction
         self.dataFile = dataFile
         self.dataHash = dataHash
         self.seed = plan.seed
@@ -52,7 +58,20 @@ public struct RunRecord: Codable, Sendable, Equatable {
         compare("--ensemble", ensemble, earlier.ensemble)
         compare("--batch-size", batchSize, earlier.batchSize)
         compare("--validation-fraction", validationFraction, earlier.validationFraction)
+        compare("--test-fraction", testFraction, earlier.testFraction)
+        compare("structures read (--group, --skip-invalid, ...)", structureCount, earlier.structureCount)
         return found
+    }
+
+    /// The plan's choices that decide which structures each member trained, validated and was
+    /// tested on, so a later command can tell seen from unseen structures.
+    public var splitPlan: TrainingPlan {
+        var plan = TrainingPlan()
+        plan.seed = seed
+        plan.ensemble = ensemble
+        plan.validationFraction = validationFraction
+        plan.testFraction = testFraction
+        return plan
     }
 
     public func write(to folder: RunFolder) throws {

@@ -25,7 +25,7 @@ public final class TrainingRun {
         let claim: RunFolder.Claim = plan.resumeFrom == folder ? .resume : (overwrite ? .overwrite : .fresh)
         lock = try folder.claim(claim)
         var record = RunRecord(plan: plan, architecture: model.0, encoding: model.1,
-                               dataFile: dataFile.path, dataHash: try contentHash(of: dataFile))
+                               dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
         if let resume = plan.resumeFrom {
             let mismatches = record.mismatches(resuming: try RunRecord.read(from: resume))
             guard mismatches.isEmpty else {
@@ -48,6 +48,9 @@ public final class TrainingRun {
         }
         return trained
     }
+
+    /// Each structure's role in this run: test set, or each member's train/validation.
+    public func roles(count: Int) -> DataRoles { plan.roles(count: count) }
 
     /// Marks the run complete (when it was not halted early) and releases the folder.
     public func finish() throws {
@@ -74,4 +77,19 @@ public func loadTrainedEnsemble(from folder: RunFolder) throws -> [EnergyModel] 
         throw RunFolderError("\(folder.modelFolder.path)/\(RunFolder.memberName(m)) is not a member of the run recorded in \(folder.file(.record).path)")
     }
     return members
+}
+
+extension TrainingPlan {
+    /// Which structures each member trained and validated on, and the ensemble's test set.
+    public func roles(count: Int) -> DataRoles {
+        DataRoles(count: count, test: testSet(count: count), members: (0..<ensemble).map { split(count: count, member: $0) })
+    }
+}
+
+/// The roles of `structures` read from `dataFile` for the run in `folder`: its own roles when
+/// they are the run's data (same content, same count), else all unseen.
+public func dataRoles(of folder: RunFolder, dataFile: URL, count: Int) throws -> DataRoles {
+    let record = try RunRecord.read(from: folder)
+    guard record.structureCount == count, try contentHash(of: dataFile) == record.dataHash else { return .unseen(count: count) }
+    return record.splitPlan.roles(count: count)
 }

@@ -42,6 +42,25 @@ struct EnsembleTests {
         #expect(try String(contentsOf: predictions, encoding: .utf8) == String(contentsOf: run.appendingPathComponent("predictions.csv"), encoding: .utf8))
     }
 
+    /// One test set for the whole ensemble: labelled in predictions.csv, never trained or
+    /// validated on by any member, and its errors computed from exactly those rows.
+    @Test func theEnsembleIsScoredOnOneHeldOutTestSet() throws {
+        let (folder, csv, _) = try plantedData(rows: 40)
+        let run = folder.appendingPathComponent("run")
+        let result = try train(ranks: 2, [csv, "--epochs", "3", "--ensemble", "2", "--test-fraction", "0.2", "--run-dir", run.path])
+        #expect(result.stdout.contains("test set (8 structures no member saw)"), "\(result.stdout)")
+        let rows = try String(contentsOf: run.appendingPathComponent("predictions.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let test = rows.filter { $0[1] == "test" }
+        #expect(test.count == 8)
+        #expect(rows.filter { $0[1] != "test" }.allSatisfy { $0[1].contains("m0:") && $0[1].contains("m1:") })
+        let mae = test.map { abs(Double($0[3])! - Double($0[2])!) }.reduce(0, +) / Double(test.count)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("test-metrics.json"))) as! [String: Any]
+        let ensembleMean = metrics["ensembleMean"] as! [String: Double]
+        #expect(abs(ensembleMean["mae"]! - mae) < 1e-5 * max(mae, 1), "test-metrics.json \(ensembleMean), from predictions.csv \(mae)")
+        #expect((metrics["members"] as! [Any]).count == 2)
+    }
+
     @Test func theImageCNNTrainsInOneProcessWithoutMpirun() throws {
         let folder = try temporaryFolder("sitelens-ryczko")
         let clusters = folder.appendingPathComponent("lj.xyz")

@@ -38,10 +38,15 @@ struct TrainingPartsTests {
         var plan = TrainingPlan()
         plan.validationFraction = 0.2
         plan.seed = 5
+        plan.testFraction = 0.1
+        let test = plan.testSet(count: 50)
+        #expect(test.count == 5)
         let (train, validation) = plan.split(count: 50, member: 1)
-        #expect(Set(train).isDisjoint(with: validation))
-        #expect((train + validation).sorted() == Array(0..<50))
-        #expect(validation.count == 10)
+        #expect(Set(train).isDisjoint(with: validation) && Set(train + validation).isDisjoint(with: test))
+        #expect((train + validation + test).sorted() == Array(0..<50))
+        #expect(validation.count == 9)
+        #expect(plan.split(count: 50, member: 2).validation != validation && Set(plan.split(count: 50, member: 2).train).isDisjoint(with: test),
+                "members draw their own validation sets, never from the test set")
         #expect(plan.split(count: 50, member: 1).train == train, "same seed, same split")
         #expect(plan.split(count: 50, member: 2).train != train, "another member, another split")
         plan.seed = 6
@@ -82,12 +87,12 @@ struct TrainingPartsTests {
         let architecture = Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: 3,
                                         layers: [.dense(units: 1, activation: .identity, bias: true)])
         let encoding = InputEncoding.image(.seedExample)
-        let earlier = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "1")
+        let earlier = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "1", structureCount: 9)
         #expect(earlier.mismatches(resuming: earlier).isEmpty)
         plan.seed = 2
         plan.optimizer = .sgd
         plan.epochs = 500  // more epochs is allowed
-        let now = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "2")
+        let now = RunRecord(plan: plan, architecture: architecture, encoding: encoding, dataFile: "a.csv", dataHash: "2", structureCount: 9)
         let found = now.mismatches(resuming: earlier)
         #expect(found.count == 3, "\(found)")
         #expect(found.contains { $0.hasPrefix("--seed") } && found.contains { $0.hasPrefix("--optimizer") } && found.contains { $0.hasPrefix("data") })

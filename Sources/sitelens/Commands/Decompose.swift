@@ -28,11 +28,13 @@ struct Decompose: ParsableCommand {
             let folder = RunFolder(path: out ?? runFolder)
             let kind = members[0].description.architecture.kind
             if data.input != nil {
-                let structures = try data.source().load().structures
+                let source = try data.source()
+                let structures = try source.load().structures
                 let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
                 guard mpi.world.rank == 0, let contributions else { return }
                 try folder.createForOutputs()
-                try writeRunOutputs(members: members, structures: structures, contributions: contributions, to: folder)
+                let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
+                try writeRunOutputs(members: members, structures: structures, contributions: contributions, roles: roles, to: folder)
             } else {
                 guard kind == .sites else { throw ValidationError("the \(kind.rawValue) model needs the structures to decompose (the input argument)") }
                 guard mpi.world.rank == 0 else { return }
@@ -66,10 +68,12 @@ struct Predict: ParsableCommand {
     func run() throws {
         try withMPI { mpi in
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
-            let structures = try data.source().load().structures
+            let source = try data.source()
+            let structures = try source.load().structures
             let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
             guard mpi.world.rank == 0, let contributions else { return }
-            let predictions = ensemblePredictions(structures: structures, contributions: contributions)
+            let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
+            let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
             try RunReport.writePredictions(predictions, to: URL(fileURLWithPath: out))
             print("wrote \(out): \(predictions.count) structures, ensemble of \(members.count)")
         }

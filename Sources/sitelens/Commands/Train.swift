@@ -47,6 +47,9 @@ struct Train: ParsableCommand {
     @Option(help: "Share of the structures each member holds out for validation.")
     var validationFraction = Train.planDefaults.validationFraction
 
+    @Option(help: "Share of the structures held out from every member: the ensemble's test set.")
+    var testFraction = Train.planDefaults.testFraction
+
     @Option(help: "Ensemble members.")
     var ensemble = Train.planDefaults.ensemble
 
@@ -110,6 +113,7 @@ struct Train: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard ensemble >= 1 else { throw ValidationError("--ensemble must be at least 1") }
         guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
+        guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
     }
 
@@ -122,6 +126,7 @@ struct Train: ParsableCommand {
         plan.optimizer = optimizer
         plan.seed = seed
         plan.validationFraction = validationFraction
+        plan.testFraction = testFraction
         plan.ensemble = ensemble
         plan.checkpointEvery = checkpointEvery
         plan.checksumEvery = checksumEvery
@@ -174,16 +179,11 @@ struct Train: ParsableCommand {
             let folder = plan.runFolder
             try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
                                              to: folder)
-            try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions, to: folder)
+            try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
+                                roles: run.roles(count: structures.count), to: folder)
             try run.finish()
-
-            let held = trained.members.compactMap { $0.description.training?.finalValidationMAE }
-            if !held.isEmpty {
-                let spread = Spread(held)
-                print("held-out (test) MAE over \(held.count) member\(held.count == 1 ? "" : "s"): \(String(format: "%.4f", spread.mean)) ± \(String(format: "%.4f", spread.std)) eV")
-            }
             print("outputs in \(folder.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
-                  + "site-influence.svg, element-site.svg, parity.svg, learning-curve.svg, predictions.csv"
+                  + "site-influence.svg, element-site.svg, parity.svg, learning-curve.svg, predictions.csv, test-metrics.json"
                   + (model == .atomic ? ", contributions.xyz" : ""))
         }
     }
