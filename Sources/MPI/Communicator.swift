@@ -71,6 +71,18 @@ public final class Communicator: @unchecked Sendable {
         return try Communicator(owning: newHandle)
     }
 
+    /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED): the ranks that share this rank's node (its
+    /// memory), ordered by their rank here.
+    public func splitByNode() throws -> Communicator {
+        var newHandle: MPI_Comm? = nil
+        try check(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newHandle),
+                  "MPI_Comm_split_type")
+        guard let newHandle, newHandle != cmpi_comm_null() else {
+            throw MPIUsageError(call: "MPI_Comm_split_type", reason: "returned no communicator")
+        }
+        return try Communicator(owning: newHandle)
+    }
+
     // MARK: Broadcast
 
     /// MPI_Bcast: every rank's `buffer` ends with root's contents. Sizes must already agree.

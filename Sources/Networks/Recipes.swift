@@ -22,14 +22,21 @@ public struct ModelOptions: Sendable, Equatable {
 
 /// Builds the architecture and input encoding of a model kind for a data set.
 public func makeModel(_ kind: ModelKind, for structures: [Structure], options: ModelOptions) throws -> (Architecture, InputEncoding) {
-    let species = PeriodicTable.inTableOrder(structures.flatMap(\.symbols))
+    try makeModel(kind, for: LoadedStructures(structures), options: options)
+}
+
+/// Builds the architecture and input encoding of a model kind for a data set: only the species
+/// present and the first structure's site labels are read.
+public func makeModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
+    let species = structures.species
     switch kind {
     case .sites:
-        guard let labels = structures.first?.siteLabels else {
+        let first = try structures.count > 0 ? structures.structure(0) : nil
+        guard let first, let labels = first.siteLabels else {
             throw NetworkError("the sites model needs site labels (a site table, or an extxyz 'site' column)")
         }
         // Sites in the order the first structure lists them; dummy markers are not sites.
-        let siteNames = zip(labels, structures[0].symbols).filter { !Structure.isDummy($0.1) }.map(\.0)
+        let siteNames = zip(labels, first.symbols).filter { !Structure.isDummy($0.1) }.map(\.0)
         let elements = species.filter { !Structure.isDummy($0) }
         let descriptors = try options.descriptors ?? ElementDescriptors.lookUp(for: elements)
         let encoding = try InputEncoding.sites(siteNames: siteNames, descriptors: descriptors, elements: elements)

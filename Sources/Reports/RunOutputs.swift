@@ -6,16 +6,16 @@ import Structures
 
 /// Each structure's ensemble prediction: member m's prediction is the sum of its item
 /// contributions `contributions[m][i]`.
-public func ensemblePredictions(structures: [Structure], contributions: [[[Double]]], roles: DataRoles) -> [EnsemblePrediction] {
-    structures.indices.map { i in
-        EnsemblePrediction(index: i, target: structures[i].energy, members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i])
+public func ensemblePredictions(structures: StructureStore, contributions: [[[Double]]], roles: DataRoles) -> [EnsemblePrediction] {
+    (0..<structures.count).map { i in
+        EnsemblePrediction(index: i, target: structures.energy(i), members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i])
     }
 }
 
 /// The decomposition, parity plot and predictions of an ensemble, as `train` and `decompose`
 /// both write them, with the test-set errors (printed, and in test-metrics.json when there is
 /// a test set). `contributions[m][i]`: member m's item contributions for structure i.
-public func writeRunOutputs(members: [EnergyModel], structures: [Structure], contributions: [[[Double]]], roles: DataRoles,
+public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
                             to folder: RunFolder) throws {
     let kind = members[0].description.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
@@ -24,16 +24,18 @@ public func writeRunOutputs(members: [EnergyModel], structures: [Structure], con
         print(test.summary)
     }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
-    let elements = elementsPresent(in: structures)
+    let elements = structures.elements
     let decomposition: Decomposition
     switch kind {
     case .sites:
         decomposition = try SiteDecomposer.sites(members, elements: elements)
     case .atomic:
-        decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
-        try writeContributionsXYZ(structures: structures, contributions: contributions, to: folder.file(.contributionsXYZ))
+        // Per-atom contributions are tabulated and written for every structure: all are read here.
+        let all = try (0..<structures.count).map(structures.structure)
+        decomposition = try SiteDecomposer.atomic(members, structures: all, contributions: contributions)
+        try writeContributionsXYZ(structures: all, contributions: contributions, to: folder.file(.contributionsXYZ))
     case .ryczko:
-        decomposition = try SiteDecomposer.ryczko(members, reference: structures[0], elements: elements)
+        decomposition = try SiteDecomposer.ryczko(members, reference: structures.structure(0), elements: elements)
     }
     try RunReport.write(decomposition, to: folder)
     print("decomposition (\(decomposition.exactness)) over \(members.count) member\(members.count == 1 ? "" : "s"):")

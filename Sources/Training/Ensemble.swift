@@ -8,6 +8,8 @@ import Structures
 public struct TrainedEnsemble {
     public let members: [EnergyModel]
     public let metrics: [EpochMetrics]
+    /// Each rank's memory and start-up time (world rank 0 only; empty elsewhere).
+    public let resources: [ResourceUsage]
 }
 
 /// Trains `plan.ensemble` members. The world is split into min(ensemble, ranks) groups (sizes
@@ -17,6 +19,12 @@ public struct TrainedEnsemble {
 /// out too. `model` is the architecture and encoding (by default made for these structures).
 public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [Structure],
                           model: (Architecture, InputEncoding)? = nil) throws -> TrainedEnsemble {
+    try trainEnsemble(world: world, plan: plan, structures: LoadedStructures(structures), model: model)
+}
+
+/// `trainEnsemble` over a store: each rank reads only the structures it trains on.
+public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: StructureStore,
+                          model: (Architecture, InputEncoding)? = nil) throws -> TrainedEnsemble {
     guard plan.ensemble >= 1 else { throw TrainingError("--ensemble must be at least 1") }
     guard structures.count >= 2 else { throw TrainingError("need at least 2 structures to train, have \(structures.count)") }
     let groups = min(plan.ensemble, world.size)
@@ -24,11 +32,14 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
     guard let group = try world.split(color: color, key: world.rank) else { throw TrainingError("split returned no group") }
     let (architecture, encoding) = try model ?? makeModel(plan.kind, for: structures, options: plan.modelOptions)
 
+    let budget = try plan.memoryBudget ?? defaultMemoryBudget(world: world)
     var trained: [TrainedMember] = []
     var history: [EpochMetrics] = []
+    var firstStepSeconds: Double?
     for member in stride(from: color, to: plan.ensemble, by: groups) {
         let trainer = try MemberTrainer(plan: plan, member: member, group: group, structures: structures,
-                                        architecture: architecture, encoding: encoding, prints: world.rank == 0 && !plan.quiet)
+                                        architecture: architecture, encoding: encoding, memoryBudget: budget,
+                                        prints: world.rank == 0 && !plan.quiet)
         try trainer.run()
         var description = trainer.modelDescription
         description.training = TrainingRecord(
@@ -41,6 +52,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
             trained.append(TrainedMember(description: description, parameters: FloatBuffer(trainer.parameters)))
             history += trainer.history
         }
+        firstStepSeconds = firstStepSeconds ?? trainer.firstStepSeconds
     }
 
     // Every member to world rank 0, then the whole ensemble to every rank (for shared-out evaluation).
@@ -51,7 +63,8 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
     }, root: 0)
     let members = try ensemble.map { try EnergyModel(description: $0.description, parameters: $0.parameters.values) }
     let metrics = (gatheredMetrics ?? []).flatMap { $0 }.sorted { ($0.member, $0.epoch) < ($1.member, $1.epoch) }
-    return TrainedEnsemble(members: members, metrics: metrics)
+    let usage = try world.gather(ResourceUsage(rank: world.rank, peakResidentBytes: peakResidentBytes(), secondsToFirstStep: firstStepSeconds), root: 0)
+    return TrainedEnsemble(members: members, metrics: metrics, resources: usage ?? [])
 }
 
 /// A trained member as it crosses ranks.
@@ -85,10 +98,15 @@ struct FloatBuffer: Codable {
 /// out over the world by the `Shard` rule and gathered to rank 0; nil elsewhere.
 /// Result: [member][structure] → contributions (eV) of its items.
 public func evaluateShared(world: Communicator, members: [EnergyModel], structures: [Structure]) throws -> [[[Double]]]? {
+    try evaluateShared(world: world, members: members, structures: LoadedStructures(structures))
+}
+
+/// `evaluateShared` over a store: each rank reads only the structures it evaluates.
+public func evaluateShared(world: Communicator, members: [EnergyModel], structures: StructureStore) throws -> [[[Double]]]? {
     struct Evaluated: Codable { var index: Int; var contributions: [[Double]] }
     let shard = Shard(rank: world.rank, size: world.size)
-    let mine = try shard.mine(Array(structures.indices)).map { index -> Evaluated in
-        let encoded = try members[0].encoder.encode(structures[index])
+    let mine = try shard.mine(Array(0..<structures.count)).map { index -> Evaluated in
+        let encoded = try members[0].encoder.encode(structures.structure(index))
         return Evaluated(index: index, contributions: members.map { $0.contributions(encoded) })
     }
     guard let gathered = try world.gather(mine, root: 0) else { return nil }

@@ -16,7 +16,7 @@ final class MemberTrainer {
     let member: Int
     let group: Communicator
     let shard: Shard
-    let structures: [Structure]
+    let structures: StructureStore
     let train: [Int]
     let validation: [Int]
     let modelDescription: ModelDescription
@@ -24,6 +24,8 @@ final class MemberTrainer {
     var state: MemberState
     var gradients: GradientAccumulator
     var history: [EpochMetrics] = []
+    /// Seconds from process start to the end of this rank's first step (nil before it).
+    var firstStepSeconds: Double?
     /// This rank's encoded samples (training and validation).
     let samples: SampleSource
     /// Whether this rank prints progress (world rank 0 only).
@@ -31,8 +33,8 @@ final class MemberTrainer {
 
     var parameters: [Float] { state.parameters }
 
-    init(plan: TrainingPlan, member: Int, group: Communicator, structures: [Structure],
-         architecture: Architecture, encoding: InputEncoding, prints: Bool) throws {
+    init(plan: TrainingPlan, member: Int, group: Communicator, structures: StructureStore,
+         architecture: Architecture, encoding: InputEncoding, memoryBudget: Int, prints: Bool) throws {
         self.plan = plan
         self.member = member
         self.group = group
@@ -41,7 +43,7 @@ final class MemberTrainer {
         self.prints = prints
         (train, validation) = plan.split(count: structures.count, member: member)
         let energies = try train.map { index -> Double in
-            guard let energy = structures[index].energy else {
+            guard let energy = structures.energy(index) else {
                 throw TrainingError("structure \(index + 1) has no target energy")
             }
             return energy
@@ -68,8 +70,9 @@ final class MemberTrainer {
             return MemberState(parameters: checkpoint.parameters, optimizer: optimizer,
                                epoch: checkpoint.header.epoch, step: checkpoint.header.step)
         }
-        samples = try CachedShard(structures: structures, indices: shard.mine(train) + shard.mine(validation),
-                                  encoder: try SampleEncoder(encoding))
+        samples = try makeSampleSource(structures: structures, indices: shard.mine(train) + shard.mine(validation),
+                                       encoder: try SampleEncoder(encoding), choice: plan.imageCache, budget: memoryBudget,
+                                       describe: { if prints && member == 0 { print($0) } })
         let completedEpoch = state.epoch
         if let resume = plan.resumeFrom, group.isRoot {
             // The epochs before the checkpoint, so the run's history covers every epoch.
@@ -90,6 +93,7 @@ final class MemberTrainer {
                 try checkpoint().write(to: plan.runFolder.checkpoint(member: member))
             }
             if let halt = plan.haltAfterEpoch, epoch >= halt { break }
+            if let limit = plan.maximumSteps, state.step >= limit { break }
         }
         try verifyChecksum(label: "the end of training")
     }
@@ -105,7 +109,7 @@ final class MemberTrainer {
     /// checked when the normalisation was fitted).
     func target(_ index: Int) -> Float {
         let normalisation = modelDescription.normalisation
-        return Float(((structures[index].energy ?? .nan) - normalisation.mean) / normalisation.scale)
+        return Float(((structures.energy(index) ?? .nan) - normalisation.mean) / normalisation.scale)
     }
 
     /// One epoch: its global batches in the plan's order, then the group's training and
@@ -113,8 +117,12 @@ final class MemberTrainer {
     func trainEpoch(_ epoch: Int) throws -> EpochMetrics {
         let started = ContinuousClock.now
         var losses = StepLosses()
-        for batch in plan.epochBatches(count: train.count, member: member, epoch: epoch) {
+        let batches = plan.epochBatches(count: train.count, member: member, epoch: epoch)
+        for (k, batch) in batches.enumerated() {
+            if k + 1 < batches.count { samples.prefetch(batches[k + 1].filter(shard.owns).map { train[$0] }) }
             losses += try takeStep(batch)
+            if firstStepSeconds == nil { firstStepSeconds = secondsSinceStart() }
+            if let limit = plan.maximumSteps, state.step >= limit { break }
         }
         let trainTotals = try group.allReduce([losses.sumSquared, losses.sumAbsolute], op: .sum)
         let validationTotals = try group.allReduce(evaluate(validation), op: .sum)
@@ -151,12 +159,18 @@ final class MemberTrainer {
 
     /// Squared and absolute error sums over the samples of `list` this rank owns.
     private func evaluate(_ list: [Int]) throws -> [Double] {
+        var sums: [Double] = [0, 0]
+        // A batch at a time, so a streaming shard never holds more than one batch of samples.
         let mine = shard.mine(list)
-        guard !mine.isEmpty else { return [0, 0] }
-        let encoded = try mine.map(samples.sample)
-        let predictions = predict(encoded.flatMap(\.values), counts: encoded.map(\.itemCount))
-        let errors = errorSums(predictions: predictions, targets: mine.map(target))
-        return [errors.sumSquared, errors.sumAbsolute]
+        for start in stride(from: 0, to: mine.count, by: max(plan.batchSize, 1)) {
+            let chunk = Array(mine[start..<min(start + max(plan.batchSize, 1), mine.count)])
+            let encoded = try chunk.map(samples.sample)
+            let predictions = predict(encoded.flatMap(\.values), counts: encoded.map(\.itemCount))
+            let errors = errorSums(predictions: predictions, targets: chunk.map(target))
+            sums[0] += errors.sumSquared
+            sums[1] += errors.sumAbsolute
+        }
+        return sums
     }
 
     /// All ranks must hold the same parameters: compare a checksum's minimum and maximum.

@@ -30,6 +30,12 @@ public struct TrainingPlan: Sendable {
     public var resumeFrom: RunFolder?
     /// Stop (as if interrupted) after this epoch; for testing resume.
     public var haltAfterEpoch: Int?
+    /// Stop each epoch after this many steps in all (benchmarks: a few steps of a big data set).
+    public var maximumSteps: Int?
+    /// Keep each rank's encoded shard in memory, or rasterise each step's samples on the fly.
+    public var imageCache: ImageCache = .auto
+    /// Bytes a rank may spend on cached samples (nil: half the node's memory over its ranks).
+    public var memoryBudget: Int?
 
     public init() {}
 

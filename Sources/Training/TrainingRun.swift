@@ -16,7 +16,7 @@ public final class TrainingRun {
 
     /// Claims the folder (rank 0) and records what defines the run. `overwrite` allows replacing
     /// an earlier run in the folder.
-    public init(world: Communicator, plan: TrainingPlan, structures: [Structure], dataFile: URL, overwrite: Bool) throws {
+    public init(world: Communicator, plan: TrainingPlan, structures: StructureStore, dataFile: URL, overwrite: Bool) throws {
         self.world = world
         self.plan = plan
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
@@ -38,7 +38,7 @@ public final class TrainingRun {
     }
 
     /// Trains the ensemble; rank 0 saves the members and the metrics of every epoch.
-    public func train(structures: [Structure]) throws -> TrainedEnsemble {
+    public func train(structures: StructureStore) throws -> TrainedEnsemble {
         let trained = try trainEnsemble(world: world, plan: plan, structures: structures, model: model)
         if world.rank == 0 {
             for (m, member) in trained.members.enumerated() {

@@ -1,8 +1,19 @@
 import ArgumentParser
+import Training
 
 /// The `sitelens` command: one subcommand type per task.
 @main
 struct SiteLens: ParsableCommand {
+    static func main() {
+        markProcessStart()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",

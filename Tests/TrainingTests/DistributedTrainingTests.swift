@@ -135,6 +135,43 @@ struct DistributedTrainingTests {
         #expect(run.stderr.contains("sitelens: rank "))
     }
 
+    /// Streaming (rasterise each step's samples, prefetching the next step's) and caching the
+    /// shard give the same parameters, bit for bit, on the same rank count.
+    @Test func streamingAndCachedShardsTrainTheSameParameters() throws {
+        let folder = try temporaryFolder("sitelens-stream")
+        let clusters = folder.appendingPathComponent("lj.xyz")
+        try ExtXYZ.write(LennardJonesClusters.generate(count: 30, seed: 4), to: clusters)
+        let common = [clusters.path, "--model", "ryczko", "--grid", "16", "--extent", "5", "--blocks", "1", "--dense", "8",
+                      "--epochs", "2", "--batch-size", "8", "--seed", "2"]
+        let cached = folder.appendingPathComponent("cached"), streamed = folder.appendingPathComponent("streamed")
+        let a = try train(ranks: 2, common + ["--image-cache", "always", "--run-dir", cached.path])
+        let b = try train(ranks: 2, common + ["--image-cache", "never", "--run-dir", streamed.path])
+        #expect(a.stdout.contains("image cache: cached") && b.stdout.contains("image cache: streaming"), "\(a.stdout)\n\(b.stdout)")
+        #expect(try Data(contentsOf: cached.appendingPathComponent("model/member-0.safetensors"))
+                == Data(contentsOf: streamed.appendingPathComponent("model/member-0.safetensors")))
+        // auto with a tiny budget streams, and says why.
+        let auto = try train(ranks: 2, common + ["--memory-budget", "1K", "--run-dir", folder.appendingPathComponent("auto").path])
+        #expect(auto.stdout.contains("image cache: streaming") && auto.stdout.contains("budget 0 MB"), "\(auto.stdout)")
+    }
+
+    /// A malformed frame in the middle of an extxyz file: the rank that parses it ends the job
+    /// naming the file and the frame's line in the whole file.
+    @Test func aBadFrameReadByOneRankEndsTheJobWithFileAndLine() throws {
+        let folder = try temporaryFolder("sitelens-badframe")
+        let frames = LennardJonesClusters.generate(count: 12, seed: 1)
+        let input = folder.appendingPathComponent("bad.xyz")
+        try ExtXYZ.write(frames, to: input)
+        var lines = try String(contentsOf: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The first atom line of frame 10: after nine frames of (2 + atoms) lines, plus its count and comment lines.
+        let badLine = frames.prefix(9).reduce(0) { $0 + 2 + $1.count } + 3
+        lines[badLine - 1] = "Ar 0.0 zero 0.0"
+        try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+        let run = try train(ranks: 3, [input.path, "--model", "ryczko", "--grid", "16", "--blocks", "1", "--dense", "8",
+                                       "--run-dir", folder.appendingPathComponent("run").path], expectSuccess: false, timeout: 60)
+        #expect(run.status != 0 && !run.timedOut && run.seconds < 30)
+        #expect(run.stderr.contains("bad.xyz:\(badLine)"), "expected line \(badLine): \(run.stderr.prefix(1500))")
+    }
+
     @Test func aMissingFileEndsTheJobWithItsName() throws {
         let run = try train(ranks: 3, ["/nonexistent/sites.csv", "--run-dir", "/tmp/never"], expectSuccess: false, timeout: 60)
         #expect(run.status != 0 && run.seconds < 30)

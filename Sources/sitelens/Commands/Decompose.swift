@@ -29,7 +29,7 @@ struct Decompose: ParsableCommand {
             let kind = members[0].description.architecture.kind
             if data.input != nil {
                 let source = try data.source()
-                let structures = try source.load().structures
+                let structures = try openStructures(source, world: mpi.world).store
                 let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
                 guard mpi.world.rank == 0, let contributions else { return }
                 try folder.createForOutputs()
@@ -69,7 +69,7 @@ struct Predict: ParsableCommand {
         try withMPI { mpi in
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
             let source = try data.source()
-            let structures = try source.load().structures
+            let structures = try openStructures(source, world: mpi.world).store
             let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
             guard mpi.world.rank == 0, let contributions else { return }
             let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)

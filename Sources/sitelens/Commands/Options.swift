@@ -89,8 +89,12 @@ struct RasterOptions: ParsableArguments {
 
     /// The settings for these structures (species and descriptor weights come from the data).
     func settings(for structures: [Structure]) throws -> RasterSettings {
+        try settings(species: speciesInOrder(structures))
+    }
+
+    /// The settings for data holding `species` (in table order).
+    func settings(species present: [String]) throws -> RasterSettings {
         let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? RasterSettings.seedExample.extent
-        let present = speciesInOrder(structures)
         let channelSetting: RasterSettings.Channels
         switch channels {
         case .single: channelSetting = .single

@@ -10,6 +10,21 @@ import Training
 
 extension ModelKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension ImageCache: ExpressibleByArgument {}
+
+/// A size in bytes written as a number with an optional K, M, G or T suffix (powers of 1024).
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+
+    init?(argument: String) {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var text = argument.uppercased()
+        var scale = 1
+        if let last = text.last, let unit = units[last] { scale = unit; text.removeLast() }
+        guard let value = Double(text), value.isFinite, value > 0, value * Double(scale) < Double(Int.max / 2) else { return nil }
+        bytes = Int(value * Double(scale))
+    }
+}
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
 struct Train: ParsableCommand {
@@ -103,6 +118,12 @@ struct Train: ParsableCommand {
 
     @OptionGroup(title: "Images (ryczko)") var raster: RasterOptions
 
+    @Option(help: "Keep each rank's rasterised shard in memory (always), rasterise each step's samples on the fly (never), or decide by --memory-budget (auto).")
+    var imageCache: ImageCache = Train.planDefaults.imageCache
+
+    @Option(help: "Memory a rank may spend on cached samples, e.g. 2G or 500M (default: half the node's memory over the ranks on it).")
+    var memoryBudget: ByteCount?
+
     @Option(help: "BLAS threads per rank (default: 1 under mpirun with several ranks, else all cores).")
     var blasThreads: Int?
 
@@ -117,7 +138,7 @@ struct Train: ParsableCommand {
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
     }
 
-    func plan(for structures: [Structure]) throws -> TrainingPlan {
+    func plan(for structures: StructureStore) throws -> TrainingPlan {
         var plan = TrainingPlan()
         plan.kind = model
         plan.epochs = epochs
@@ -134,9 +155,11 @@ struct Train: ParsableCommand {
         plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")
         plan.resumeFrom = resume.map { RunFolder(path: $0) }
         plan.haltAfterEpoch = haltAfterEpoch
+        plan.imageCache = imageCache
+        plan.memoryBudget = memoryBudget?.bytes
         var options = ModelOptions()
         options.hidden = hidden
-        let elements = elementsPresent(in: structures)
+        let elements = structures.elements
         if model == .sites {
             if let descriptorFile {
                 options.descriptors = try ElementDescriptors.read(path: descriptorFile)
@@ -144,7 +167,7 @@ struct Train: ParsableCommand {
                 options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
             }
         }
-        options.raster = try raster.settings(for: structures)
+        options.raster = try raster.settings(species: structures.species)
         options.ryczkoBlocks = blocks
         options.ryczkoDense = dense
         options.patchSize = patchSize
@@ -160,13 +183,12 @@ struct Train: ParsableCommand {
             let world = mpi.world
             setBLASThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
             let source = try data.source(requireEnergy: true)
-            let loaded = try source.load()
-            let structures = loaded.structures
+            let (structures, table) = try openStructures(source, world: world)
             let plan = try plan(for: structures)
             let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
                                       overwrite: overwrite)
             if world.rank == 0 {
-                if let note = loaded.table?.skippedSummary { print(note) }
+                if let note = table?.skippedSummary { print(note) }
                 let groups = min(plan.ensemble, world.size)
                 print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(source.path), "
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "

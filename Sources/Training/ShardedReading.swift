@@ -1,0 +1,56 @@
+import Basics
+import Foundation
+import MPI
+import Structures
+
+/// Opens a data set for a job: an extxyz file is indexed once (world rank 0 finds where each
+/// frame starts; the index is broadcast), then every rank parses a contiguous share of the
+/// frames, so each frame is checked once and errors still name file, line and field; energies
+/// and species are shared with every rank. Each rank later parses only the frames it trains on.
+/// Site tables are small and are read whole.
+public func openStructures(_ source: StructureSource, world: Communicator) throws -> (store: StructureStore, table: SiteTable?) {
+    guard source.resolvedFormat == .extxyz else {
+        let loaded = try source.load()
+        return (LoadedStructures(loaded.structures), loaded.table)
+    }
+    var offsets: [Int64] = [], lines: [Int64] = []
+    if world.rank == 0 {
+        let index = try ExtXYZFrameIndex.scan(path: source.path)
+        (offsets, lines) = (index.offsets, index.lines)
+    }
+    offsets = try world.broadcastArray(offsets, root: 0)
+    lines = try world.broadcastArray(lines, root: 0)
+    let index = ExtXYZFrameIndex(file: source.path, offsets: offsets, lines: lines)
+
+    // This rank's contiguous share, parsed in blocks so memory stays bounded.
+    let count = index.frameCount
+    let share = (count * world.rank / world.size)..<(count * (world.rank + 1) / world.size)
+    var energies: [Double] = [], species = Set<String>()
+    var start = share.lowerBound
+    while start < share.upperBound {
+        let block = start..<min(start + 4096, share.upperBound)
+        for structure in try parseFrames(block, of: index, options: source.extxyzOptions) {
+            energies.append(structure.energy ?? .nan)
+            species.formUnion(structure.symbols)
+        }
+        start = block.upperBound
+    }
+    let allEnergies = try world.broadcastArray((try world.gatherv(energies, root: 0))?.flatMap { $0 } ?? [], root: 0)
+    let allSpecies = try world.broadcast(try world.gather(species.sorted(), root: 0).map { Set($0.joined()).sorted() }, root: 0)
+    return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies.map { $0.isNaN ? nil : $0 },
+                          species: PeriodicTable.inTableOrder(allSpecies)), nil)
+}
+
+/// Frames `range` of the file parsed together; errors name the line in the whole file.
+private func parseFrames(_ range: Range<Int>, of index: ExtXYZFrameIndex, options: ExtXYZ.Options) throws -> [Structure] {
+    let firstLine = Int(index.lines[range.lowerBound])
+    do {
+        let frames = try ExtXYZ.parse(try index.text(ofFrames: range), file: index.file, options: options)
+        guard frames.count == range.count else {
+            throw InputError(file: index.file, line: firstLine, "frames \(range.lowerBound + 1)–\(range.upperBound) read as \(frames.count) frames")
+        }
+        return frames
+    } catch let error as InputError {
+        throw InputError(file: error.file, line: error.line.map { $0 + firstLine - 1 }, field: error.field, error.problem)
+    }
+}
