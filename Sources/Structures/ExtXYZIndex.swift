@@ -22,42 +22,19 @@ public struct ExtXYZFrameIndex: Sendable, Equatable {
         self.lines = lines
     }
 
-    /// Scans the file. A count line that is not a whole number, or a frame running past the end,
-    /// is an error naming the line. At most `maximumFrames` frames are indexed.
-    public static func scan(path: String, maximumFrames: Int = 100_000_000) throws -> ExtXYZFrameIndex {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
-        catch { throw InputError(file: path, "cannot read the file (missing or unreadable)") }
-        var offsets: [Int64] = [], lines: [Int64] = []
-        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var scanner = LineScanner(raw)
-            while let (start, text) = scanner.nextLine() {
-                if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    guard scanner.restIsBlank() else {
-                        throw InputError(file: path, line: scanner.lineNumber, field: "atom count", "blank line where a frame's atom count belongs")
-                    }
-                    break
-                }
-                guard let count = wholeNumber(text), count >= 0 else {
-                    throw InputError(file: path, line: scanner.lineNumber, field: "atom count",
-                                     "expected a whole number of atoms, found '\(String(decoding: text.prefix(40), as: UTF8.self))'")
-                }
-                guard offsets.count < maximumFrames else {
-                    throw InputError(file: path, line: scanner.lineNumber, "more than \(maximumFrames) frames")
-                }
-                let countLine = scanner.lineNumber
-                offsets.append(Int64(start))
-                lines.append(Int64(countLine))
-                // The comment line and `count` atom lines follow.
-                guard scanner.skipLines(count + 1) else {
-                    throw InputError(file: path, line: countLine, field: "atom count",
-                                     "truncated frame: it declares \(count) atoms but the file ends first")
-                }
-            }
-            offsets.append(Int64(scanner.position))
+    /// Scans the file in blocks (memory stays small whatever its size). A count line that is
+    /// not a whole number, or a frame running past the end, is an error naming the line. At
+    /// most `maximumFrames` frames are indexed.
+    public static func scan(path: String, maximumFrames: Int = 100_000_000, blockSize: Int = 1 << 22) throws -> ExtXYZFrameIndex {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, "cannot read the file (missing or unreadable)")
         }
-        guard !lines.isEmpty else { throw InputError(file: path, "empty file: no frames") }
-        return ExtXYZFrameIndex(file: path, offsets: offsets, lines: lines)
+        defer { try? handle.close() }
+        var scanner = FrameScanner(file: path, maximumFrames: maximumFrames)
+        while let block = try handle.read(upToCount: max(blockSize, 1)), !block.isEmpty {
+            try block.withUnsafeBytes { try scanner.consume($0) }
+        }
+        return try scanner.finish()
     }
 
     /// The text of frames `range`, read from the file.
@@ -91,48 +68,92 @@ public struct ExtXYZFrameIndex: Sendable, Equatable {
 }
 
 /// Whole number of ASCII digits (surrounding blanks allowed), or nil; nil on overflow.
-private func wholeNumber(_ text: UnsafeRawBufferPointer.SubSequence) -> Int? {
-    let trimmed = text.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }.reversed()
+private func wholeNumber(_ text: [UInt8]) -> Int? {
+    let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    let trimmed = text.drop(while: blank).reversed().drop(while: blank).reversed()
     guard !trimmed.isEmpty, trimmed.count <= 18, trimmed.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
     return trimmed.reduce(0) { $0 * 10 + Int($1 - 0x30) }
 }
 
-/// Lines of a byte buffer, ending at "\n" (a "\r" before it stays in the line).
-private struct LineScanner {
-    let bytes: UnsafeRawBufferPointer
-    private(set) var position = 0
-    private(set) var lineNumber = 0
+/// The frame index built from the file's bytes block by block: at a frame's start it reads the
+/// count line (carried across blocks when split), then only counts the newlines of the comment
+/// and atom lines.
+private struct FrameScanner {
+    let file: String
+    let maximumFrames: Int
+    var offsets: [Int64] = [], lines: [Int64] = []
+    /// Bytes consumed so far, and complete lines seen.
+    var position: Int64 = 0
+    var lineNumber: Int64 = 0
+    /// Lines still to skip in the current frame (0: the next line is a count line).
+    var skipping = 0
+    /// The count line read so far, when it runs across blocks.
+    var partial: [UInt8] = []
+    /// A blank line where a count line belongs: only blank lines may follow.
+    var ended = false
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    /// The next line's start offset and bytes (without its "\n").
-    mutating func nextLine() -> (Int, UnsafeRawBufferPointer.SubSequence)? {
-        guard position < bytes.count else { return nil }
-        let start = position
-        let end = endOfLine(from: start)
-        position = min(end + 1, bytes.count)
-        lineNumber += 1
-        return (start, bytes[start..<end])
+    init(file: String, maximumFrames: Int) {
+        self.file = file
+        self.maximumFrames = maximumFrames
     }
 
-    /// Skips `count` lines; false when the buffer ends first.
-    mutating func skipLines(_ count: Int) -> Bool {
-        for _ in 0..<count {
-            guard position < bytes.count else { return false }
-            position = min(endOfLine(from: position) + 1, bytes.count)
+    /// Bytes after the last newline seen (a line still open).
+    var lineOpen = false
+
+    mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var index = 0
+        while index < bytes.count {
+            let newline = memchr(base + index, 0x0A, bytes.count - index).map { base.distance(to: UnsafeRawPointer($0)) }
+            let end = newline ?? bytes.count
+            if skipping == 0 || ended { partial += bytes[index..<end] }
+            position += Int64(end - index)
+            guard newline != nil else {
+                lineOpen = true
+                break
+            }
+            position += 1
             lineNumber += 1
+            lineOpen = false
+            index = end + 1
+            if skipping > 0 && !ended { skipping -= 1 } else { try countLine(endingAt: position) }
         }
-        return true
     }
 
-    func restIsBlank() -> Bool {
-        bytes[position...].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    /// The line in `partial` is complete: a count line (or a blank line at the end).
+    private mutating func countLine(endingAt end: Int64) throws {
+        let text = partial
+        partial = []
+        let blank = text.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        if ended || blank {
+            guard blank else {
+                throw InputError(file: file, line: Int(lineNumber), field: "atom count", "text after a blank line where a frame's atom count belongs")
+            }
+            ended = true
+            return
+        }
+        guard let count = wholeNumber(text), count >= 0 else {
+            throw InputError(file: file, line: Int(lineNumber), field: "atom count",
+                             "expected a whole number of atoms, found '\(String(decoding: text.prefix(40), as: UTF8.self))'")
+        }
+        guard offsets.count < maximumFrames else {
+            throw InputError(file: file, line: Int(lineNumber), "more than \(maximumFrames) frames")
+        }
+        offsets.append(end - Int64(text.count) - 1)
+        lines.append(lineNumber)
+        skipping = count + 1  // the comment line and the atom lines
     }
 
-    private func endOfLine(from start: Int) -> Int {
-        guard let base = bytes.baseAddress, start < bytes.count else { return bytes.count }
-        guard let found = memchr(base + start, 0x0A, bytes.count - start) else { return bytes.count }
-        return base.distance(to: UnsafeRawPointer(found))
+    mutating func finish() throws -> ExtXYZFrameIndex {
+        if lineOpen {  // a last line without a final newline
+            lineNumber += 1
+            if skipping > 0 && !ended { skipping -= 1 } else { try countLine(endingAt: position + 1) }
+        }
+        if skipping > 0 && !ended, let last = lines.last {
+            throw InputError(file: file, line: Int(last), field: "atom count", "truncated frame: the file ends before its last atom line")
+        }
+        guard !lines.isEmpty else { throw InputError(file: file, "empty file: no frames") }
+        return ExtXYZFrameIndex(file: file, offsets: offsets + [position], lines: lines)
     }
 }
 
