@@ -153,7 +153,8 @@ private struct FrameScanner {
             throw InputError(file: file, line: Int(last), field: "atom count", "truncated frame: the file ends before its last atom line")
         }
         guard !lines.isEmpty else { throw InputError(file: file, "empty file: no frames") }
-        return ExtXYZFrameIndex(file: file, offsets: offsets + [position], lines: lines)
+        offsets.append(position)
+        return ExtXYZFrameIndex(file: file, offsets: offsets, lines: lines)
     }
 }
 
@@ -162,10 +163,11 @@ private struct FrameScanner {
 public struct IndexedExtXYZ: StructureStore {
     public let index: ExtXYZFrameIndex
     public let options: ExtXYZ.Options
-    public let energies: [Double?]
+    /// One per frame; NaN where a frame has none (a stated energy is never NaN: the reader refuses it).
+    public let energies: [Double]
     public let species: [String]
 
-    public init(index: ExtXYZFrameIndex, options: ExtXYZ.Options, energies: [Double?], species: [String]) {
+    public init(index: ExtXYZFrameIndex, options: ExtXYZ.Options, energies: [Double], species: [String]) {
         precondition(energies.count == index.frameCount, "one energy per frame")
         self.index = index
         self.options = options
@@ -174,6 +176,6 @@ public struct IndexedExtXYZ: StructureStore {
     }
 
     public var count: Int { index.frameCount }
-    public func energy(_ i: Int) -> Double? { energies[i] }
+    public func energy(_ i: Int) -> Double? { energies[i].isNaN ? nil : energies[i] }
     public func structure(_ i: Int) throws -> Structure { try index.frame(i, options: options) }
 }

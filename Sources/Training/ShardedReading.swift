@@ -37,7 +37,7 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
     }
     let allEnergies = try world.broadcastArray((try world.gatherv(energies, root: 0))?.flatMap { $0 } ?? [], root: 0)
     let allSpecies = try world.broadcast(try world.gather(species.sorted(), root: 0).map { Set($0.joined()).sorted() }, root: 0)
-    return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies.map { $0.isNaN ? nil : $0 },
+    return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies,
                           species: PeriodicTable.inTableOrder(allSpecies)), nil)
 }
 
