@@ -164,6 +164,30 @@ public final class Communicator: @unchecked Sendable {
         return all
     }
 
+    /// MPI_Allgatherv when every rank knows how many values each rank sends (`counts`, in rank
+    /// order): every rank gets all values concatenated in rank order, received in place.
+    public func allGatherv<T: MPIElement>(_ values: [T], counts: [Int]) throws -> [T] {
+        guard counts.count == size, counts[rank] == values.count else {
+            throw MPIUsageError(call: "MPI_Allgatherv", reason: "counts \(counts) do not match \(size) ranks sending \(values.count) here")
+        }
+        let counts32 = try counts.map { try mpiCount($0, "MPI_Allgatherv") }
+        var displacements = [Int32](repeating: 0, count: size)
+        var total = 0
+        for r in 0..<size {
+            displacements[r] = try mpiCount(total, "MPI_Allgatherv")
+            total += counts[r]
+        }
+        guard total > 0 else { return [] }
+        return try [T](unsafeUninitializedCapacity: total) { buffer, initialised in
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+            try values.withUnsafeBytes { send in
+                try check(MPI_Allgatherv(send.baseAddress, counts32[rank], T.mpiDatatype,
+                                         buffer.baseAddress, counts32, displacements, T.mpiDatatype, handle), "MPI_Allgatherv")
+            }
+            initialised = total
+        }
+    }
+
     /// MPI_Gatherv: each rank sends any number of values (zero included); root gets one array per
     /// rank, other ranks get nil. Counts are exchanged first, so nobody needs to know them.
     public func gatherv<T: MPIElement>(_ values: [T], root: Int) throws -> [[T]]? {

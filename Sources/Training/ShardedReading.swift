@@ -24,7 +24,8 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
 
     // This rank's contiguous share, parsed in blocks so memory stays bounded.
     let count = index.frameCount
-    let share = (count * world.rank / world.size)..<(count * (world.rank + 1) / world.size)
+    let shares = (0..<world.size).map { r in (count * r / world.size)..<(count * (r + 1) / world.size) }
+    let share = shares[world.rank]
     var energies: [Double] = [], species = Set<String>()
     var start = share.lowerBound
     while start < share.upperBound {
@@ -35,7 +36,7 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
         }
         start = block.upperBound
     }
-    let allEnergies = try world.broadcastArray((try world.gatherv(energies, root: 0))?.flatMap { $0 } ?? [], root: 0)
+    let allEnergies = try world.allGatherv(energies, counts: shares.map(\.count))
     let allSpecies = try world.broadcast(try world.gather(species.sorted(), root: 0).map { Set($0.joined()).sorted() }, root: 0)
     return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies,
                           species: PeriodicTable.inTableOrder(allSpecies)), nil)

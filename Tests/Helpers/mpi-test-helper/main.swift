@@ -83,6 +83,17 @@ func runCollectives(_ world: Communicator) throws {
     let all = try world.allGather(Int32(world.rank * 10))
     report(world, "allgather", ok: all == (0..<p).map { Int32($0 * 10) }, all.map(String.init).joined(separator: ","))
 
+    // Allgatherv of 0, 1 and 5000 values on different ranks, counts known to all; and
+    // Codable values gathered to the last rank and broadcast from it.
+    let counts = (0..<p).map { sizes[$0 % 3] }
+    let mine = (0..<counts[world.rank]).map { Double(world.rank) * 1e4 + Double($0) }
+    let everyone = try world.allGatherv(mine, counts: counts)
+    let expectedAll = (0..<p).flatMap { r in (0..<counts[r]).map { Double(r) * 1e4 + Double($0) } }
+    report(world, "allgatherv", ok: everyone == expectedAll, "\(everyone.count)")
+    let labels = try world.gather(["rank": world.rank], root: p - 1)
+    let shared = try world.broadcast(labels.map { $0.map { $0["rank"] ?? -1 } }, root: p - 1)
+    report(world, "codable", ok: shared == Array(0..<p), shared.map(String.init).joined(separator: ","))
+
     // Non-blocking all-reduce, waited on later.
     var pending = [Float](repeating: Float(world.rank + 1), count: 4096)
     try pending.withUnsafeMutableBufferPointer { buffer in
