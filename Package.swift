@@ -58,5 +58,7 @@ let package = Package(
         .testTarget(name: "DecompositionTests", dependencies: ["Decomposition", "Networks", "Structures", "Basics", "TestSupport"]),
         .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
+        // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens fuzz` run.
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens"]),
     ]
 )

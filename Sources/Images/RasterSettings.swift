@@ -1,3 +1,5 @@
+import Structures
+
 /// How structures become images: grid, Gaussian width, centring, depth and channels.
 ///
 /// Pixel centres follow the seed's `linspace(0, extent, gridSize)`: the first pixel centre sits
@@ -66,7 +68,11 @@ public struct RasterSettings: Codable, Sendable, Equatable {
     }
 
     /// Channels of an image: base channels × z-slices.
-    public var channelCount: Int { baseChannelCount * depth }
+    /// (Int.max when the product overflows, as a model file's depth could make it.)
+    public var channelCount: Int {
+        let (count, overflow) = baseChannelCount.multipliedReportingOverflow(by: depth)
+        return overflow ? Int.max : count
+    }
 
     /// Names of the channels, in image order.
     public var channelNames: [String] {
@@ -80,15 +86,88 @@ public struct RasterSettings: Codable, Sendable, Equatable {
         return base.flatMap { name in (0..<depth).map { "\(name)@z\($0)" } }
     }
 
-    /// Checks the settings make sense, with a message naming the option.
+    /// Checks the settings make sense and fit `RasterBudget`, with a message naming the option,
+    /// its allowed range and what was asked for.
     public func validate() throws {
         func fail(_ field: String, _ message: String) -> RasterError { RasterError(field: field, message: message) }
+        let longest = RasterBudget.length
         guard gridSize >= 2 else { throw fail("grid", "needs at least 2 pixels per side, got \(gridSize)") }
-        guard extent > 0, extent.isFinite else { throw fail("extent", "must be a positive length in Å, got \(extent)") }
-        guard sigma > 0, sigma.isFinite else { throw fail("sigma", "must be a positive width in Å, got \(sigma)") }
-        guard depth >= 1 else { throw fail("depth", "must be at least 1, got \(depth)") }
-        guard cutoffSigmas >= 4 else { throw fail("cutoff", "must be at least 4 σ, got \(cutoffSigmas)") }
-        if case .species(let list) = channels, list.isEmpty { throw fail("species", "needs at least one species") }
+        guard depth >= 1, depth <= RasterBudget.depth else { throw fail("depth", "must be in 1...\(RasterBudget.depth), got \(depth)") }
+        try RasterBudget.checkImage(side: gridSize, channels: baseChannelCount, depth: depth, option: "grid")
+        guard extent > 0, extent.isFinite, extent <= longest else {
+            throw fail("extent", "must be a length in (0, \(longest)] Å, got \(extent)")
+        }
+        if let zExtent, !(zExtent > 0 && zExtent.isFinite && zExtent <= longest) {
+            throw fail("z-extent", "must be a length in (0, \(longest)] Å, got \(zExtent)")
+        }
+        guard sigma > 0, sigma.isFinite, sigma <= longest else { throw fail("sigma", "must be a width in (0, \(longest)] Å, got \(sigma)") }
+        try RasterBudget.checkSampling(sigma: sigma, spacing: spacing, what: "extent / (grid − 1)")
+        guard RasterBudget.cutoffSigmas.contains(cutoffSigmas) else {
+            throw fail("cutoff", "must be in \(RasterBudget.cutoffSigmas.lowerBound)...\(RasterBudget.cutoffSigmas.upperBound) σ, got \(cutoffSigmas)")
+        }
+        switch channels {
+        case .single: break
+        case .species(let list):
+            guard !list.isEmpty else { throw fail("species", "needs at least one species") }
+            for symbol in list where !Structure.isDummy(symbol) && PeriodicTable.element(symbol) == nil {
+                throw fail("species", "'\(symbol)' is not an element symbol (e.g. Cu, Pt; \(Structure.dummySymbol) for the adsorbate marker)")
+            }
+        case .descriptor(let name, let weights):
+            for (symbol, weight) in weights where !weight.isFinite {
+                throw fail("descriptor", "the '\(name)' weight of \(symbol) is \(weight); weights must be finite")
+            }
+        }
+    }
+
+    /// Checks that the channels will hold something for `structures`: every species asked for
+    /// occurs in them (an absent one would give an all-zero channel).
+    public func checkChannels(against structures: [Structure]) throws {
+        guard case .species(let list) = channels else { return }
+        let present = Set(structures.flatMap(\.symbols))
+        for symbol in list where !present.contains(symbol) {
+            throw RasterError(field: "species", message: "no atom of \(symbol) in the data, so its channel would be all zero; "
+                              + "choose from \(PeriodicTable.inTableOrder(present).joined(separator: ", "))")
+        }
+    }
+}
+
+/// What settings and structures may make the rasteriser allocate or loop over, checked before
+/// it does; errors say what was asked for.
+public enum RasterBudget {
+    /// Values in one image or patch (pixels × channels): 2²⁶ floats, 256 MiB.
+    public static let imageValues = 1 << 26
+    /// Periodic copies of a structure that one image may consider.
+    public static let periodicCopies = 100_000
+    /// Atom copies (atoms × periodic copies; × atoms again for per-atom patches) visited for
+    /// one structure: about a second of rasterising.
+    public static let atomCopies = 200_000_000
+    /// z-slices.
+    public static let depth = 1024
+    /// Gaussian cutoff, in σ.
+    public static let cutoffSigmas: ClosedRange<Double> = 4...20
+    /// Largest length (extent, σ, |coordinate|), Å: the extxyz reader's bound.
+    public static var length: Double { ExtXYZ.Limits.coordinate }
+
+    /// side² × channels × depth within `imageValues`, by checked multiplication.
+    public static func checkImage(side: Int, channels: Int, depth: Int, option: String) throws {
+        var total = side
+        for factor in [side, channels, depth] {
+            let (product, overflow) = total.multipliedReportingOverflow(by: factor)
+            guard !overflow, product <= imageValues else {
+                throw RasterError(field: option, message: "\(side)×\(side) pixels × \(channels) channel(s) × \(depth) slice(s) "
+                                  + "exceed the budget of \(imageValues) values per image (256 MiB)")
+            }
+            total = product
+        }
+    }
+
+    /// A Gaussian narrower than a quarter of the pixel spacing falls between pixel centres and
+    /// leaves the image (nearly) blank.
+    static func checkSampling(sigma: Double, spacing: Double, what: String) throws {
+        guard sigma * 4 >= spacing else {
+            throw RasterError(field: "sigma", message: "σ = \(sigma) Å is less than a quarter of \(what) (\(spacing) Å): "
+                              + "the Gaussians would fall between pixels; raise --sigma or lower --extent/--spacing")
+        }
     }
 }
 

@@ -14,9 +14,36 @@ public enum InputEncoding: Codable, Sendable, Equatable {
     /// Values per item.
     public var itemShape: (height: Int, width: Int, channels: Int) {
         switch self {
-        case .sites(let names, let descriptors, _, _): return (1, 1, descriptors.names.count + names.count)
+        case .sites(let names, let descriptors, _, _):
+            let (channels, overflow) = descriptors.names.count.addingReportingOverflow(names.count)
+            return (1, 1, overflow ? Int.max : channels)
         case .image(let settings): return (settings.gridSize, settings.gridSize, settings.channelCount)
         case .patches(let settings, let size, _): return (size, size, settings.channelCount)
+        }
+    }
+
+    /// Checks the encoding's own values (a model file's, say): standardisation of the right
+    /// length, finite and positive; site names present and distinct; rasteriser settings valid.
+    public func check() throws {
+        switch self {
+        case .sites(let siteNames, let descriptors, let mean, let scale):
+            let width = descriptors.names.count
+            guard !siteNames.isEmpty, Set(siteNames).count == siteNames.count, !siteNames.contains("") else {
+                throw NetworkError("siteNames must be present, non-empty and distinct, got \(siteNames)")
+            }
+            guard width >= 1, mean.count == width, scale.count == width else {
+                throw NetworkError("featureMean (\(mean.count)) and featureScale (\(scale.count)) need one value per descriptor (\(width))")
+            }
+            guard mean.allSatisfy(\.isFinite), scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw NetworkError("featureMean must be finite and featureScale finite and positive")
+            }
+            for (element, vector) in descriptors.values where vector.count != width || !vector.allSatisfy(\.isFinite) {
+                throw NetworkError("descriptors of \(element) need \(width) finite values, got \(vector)")
+            }
+        case .image(let settings):
+            try settings.validate()
+        case .patches(let settings, let size, let spacing):
+            try Rasteriser(settings: settings).checkPatches(size: size, spacing: spacing)
         }
     }
 
@@ -57,10 +84,27 @@ public struct SampleEncoder: Sendable {
     let rasteriser: Rasteriser?
 
     public init(_ encoding: InputEncoding) throws {
+        try encoding.check()
         self.encoding = encoding
         switch encoding {
         case .sites: rasteriser = nil
         case .image(let settings), .patches(let settings, _, _): rasteriser = try Rasteriser(settings: settings)
+        }
+    }
+
+    /// An element the model never saw would be encoded as garbage (no descriptors) or left out
+    /// of every channel: refuse it, naming what the model knows.
+    func checkKnown(_ structure: Structure) throws {
+        let known: Set<String>
+        switch encoding {
+        case .sites(_, let descriptors, _, _): known = Set(descriptors.values.keys)
+        case .patches(let settings, _, _):
+            guard case .species(let list) = settings.channels else { return }
+            known = Set(list)
+        case .image: return  // a species subset is a documented choice for whole images
+        }
+        for symbol in Set(structure.symbols) where !Structure.isDummy(symbol) && !known.contains(symbol) {
+            throw NetworkError("element \(symbol) was not in the model's training data (it knows \(PeriodicTable.inTableOrder(known).joined(separator: ", ")))")
         }
     }
 
@@ -70,12 +114,16 @@ public struct SampleEncoder: Sendable {
             throw NetworkError("site features exist only for the sites model")
         }
         let raw = try descriptors.vector(element)
+        guard raw.count == mean.count, raw.count == scale.count, names.indices.contains(site) else {
+            throw NetworkError("element \(element) at site \(site): descriptors and standardisation disagree in length")
+        }
         var features = raw.enumerated().map { Float(($0.element - mean[$0.offset]) / scale[$0.offset]) }
         features += (0..<names.count).map { $0 == site ? 1 : 0 }
         return features
     }
 
     public func encode(_ structure: Structure) throws -> EncodedStructure {
+        try checkKnown(structure)
         switch encoding {
         case .sites(let names, _, _, _):
             guard let labels = structure.siteLabels else {
@@ -84,7 +132,7 @@ public struct SampleEncoder: Sendable {
             var values: [Float] = []
             var elements: [String?] = []
             for (index, name) in names.enumerated() {
-                guard let atom = labels.firstIndex(of: name) else {
+                guard let atom = labels.firstIndex(of: name), structure.symbols.indices.contains(atom) else {
                     throw NetworkError("structure has no atom at site '\(name)'")
                 }
                 values += try siteFeatures(element: structure.symbols[atom], site: index)
@@ -92,10 +140,12 @@ public struct SampleEncoder: Sendable {
             }
             return EncodedStructure(values: values, labels: names, elements: elements)
         case .image:
-            let image = try rasteriser!.image(of: structure)
+            guard let rasteriser else { throw NetworkError("no rasteriser for an image encoding") }
+            let image = try rasteriser.image(of: structure)
             return EncodedStructure(values: channelsLast(image), labels: ["structure"], elements: [nil])
         case .patches(_, let size, let spacing):
-            let (atoms, patches) = try rasteriser!.patches(of: structure, patchSize: size, spacing: spacing)
+            guard let rasteriser else { throw NetworkError("no rasteriser for a patches encoding") }
+            let (atoms, patches) = try rasteriser.patches(of: structure, patchSize: size, spacing: spacing)
             let labels = structure.groupingLabels
             return EncodedStructure(values: patches.flatMap(channelsLast), labels: atoms.map { labels[$0] },
                                     elements: atoms.map { structure.symbols[$0] })

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Images
 import Structures
 
 /// Targets are trained in standard units: t = (E − mean) / scale.
@@ -66,6 +67,7 @@ public final class EnergyModel {
 
     public init(description: ModelDescription, parameters: [Float]) throws {
         self.description = description
+        try description.architecture.checkSize()
         self.network = try Network(description.architecture)
         guard parameters.count == network.parameterCount else {
             throw NetworkError("the architecture has \(network.parameterCount) parameters; \(parameters.count) were given")
@@ -112,24 +114,20 @@ public final class EnergyModel {
         try writeAtomically(encoder.encode(description), to: folder.appendingPathComponent("\(name).json"))
     }
 
-    /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking every tensor's name and
-    /// shape against the architecture.
+    /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking the description (kind,
+    /// sizes, encoding, normalisation) and every tensor's name, shape and values against it.
     public static func load(from folder: URL, name: String) throws -> EnergyModel {
         let jsonURL = folder.appendingPathComponent("\(name).json")
         let weightsURL = folder.appendingPathComponent("\(name).safetensors")
-        guard let json = FileManager.default.contents(atPath: jsonURL.path) else {
-            throw InputError(file: jsonURL.path, "cannot read the model description")
-        }
-        let description: ModelDescription
-        do { description = try JSONDecoder().decode(ModelDescription.self, from: json) }
-        catch { throw InputError(file: jsonURL.path, "not a SiteLens model description: \(error)") }
-        guard description.format == "sitelens-model", description.version == 1 else {
-            throw InputError(file: jsonURL.path, field: "format", "expected sitelens-model version 1")
-        }
+        let description = try ModelDescription.read(jsonURL.path)
         guard let data = FileManager.default.contents(atPath: weightsURL.path) else {
             throw InputError(file: weightsURL.path, "cannot read the weights")
         }
-        let (tensors, _) = try SafeTensors.decode(data, file: weightsURL.path)
+        let (tensors, metadata) = try SafeTensors.decode(data, file: weightsURL.path)
+        if let kind = metadata["kind"], kind != description.architecture.kind.rawValue {
+            throw InputError(file: weightsURL.path, field: "__metadata__.kind",
+                             "says '\(kind)' but \(jsonURL.lastPathComponent) describes a \(description.architecture.kind.rawValue) model")
+        }
         let network = try Network(description.architecture)
         var parameters = [Float](repeating: 0, count: network.parameterCount)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -141,11 +139,74 @@ public final class EnergyModel {
             guard let tensor = byName[entry.name] else {
                 throw InputError(file: weightsURL.path, field: entry.name, "missing tensor")
             }
-            guard tensor.shape == entry.shape else {
+            guard tensor.shape == entry.shape, tensor.values.count == entry.count else {
                 throw InputError(file: weightsURL.path, field: entry.name, "shape \(tensor.shape) but the architecture needs \(entry.shape)")
+            }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite || abs($0) > ModelDescription.largestWeight }) {
+                throw InputError(file: weightsURL.path, field: entry.name,
+                                 "value \(bad) is \(tensor.values[bad]); weights must be finite and at most \(ModelDescription.largestWeight) in size")
             }
             parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)
         }
         return try EnergyModel(description: description, parameters: parameters)
+    }
+}
+
+extension ModelDescription {
+    /// Largest |weight| and |normalisation| accepted from a file: far beyond anything training
+    /// gives, small enough that predictions stay finite.
+    public static let largestWeight: Float = 1e6
+    public static let largestNormalisation = 1e6
+
+    /// Reads and checks a model description file.
+    static func read(_ path: String) throws -> ModelDescription {
+        guard let json = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, "cannot read the model description")
+        }
+        let description: ModelDescription
+        do { description = try JSONDecoder().decode(ModelDescription.self, from: json) }
+        catch { throw InputError(file: path, "not a SiteLens model description: \(error)") }
+        guard description.format == "sitelens-model", description.version == 1 else {
+            throw InputError(file: path, field: "format", "expected sitelens-model version 1")
+        }
+        try description.check(file: path)
+        return description
+    }
+
+    /// The parts of a description agree with each other and are within range: kind and
+    /// encoding, item shape, sizes (`ModelBudget`), normalisation, encoding values.
+    func check(file: String) throws {
+        let kind = architecture.kind
+        let kindOfEncoding: ModelKind
+        switch encoding {
+        case .sites: kindOfEncoding = .sites
+        case .image: kindOfEncoding = .ryczko
+        case .patches: kindOfEncoding = .atomic
+        }
+        guard kind == kindOfEncoding else {
+            throw InputError(file: file, field: "architecture.kind", "'\(kind.rawValue)' but the encoding is that of a \(kindOfEncoding.rawValue) model")
+        }
+        do { try architecture.checkSize() } catch let error as NetworkError {
+            throw InputError(file: file, field: "architecture", error.message)
+        }
+        let shape = encoding.itemShape
+        guard shape.height == architecture.itemHeight, shape.width == architecture.itemWidth, shape.channels == architecture.itemChannels else {
+            throw InputError(file: file, field: "architecture.itemChannels",
+                             "the architecture takes \(architecture.itemHeight)×\(architecture.itemWidth)×\(architecture.itemChannels) items "
+                             + "but the encoding gives \(shape.height)×\(shape.width)×\(shape.channels) (a site, descriptor or channel added or dropped?)")
+        }
+        for (field, value) in [("normalisation.mean", normalisation.mean), ("normalisation.scale", normalisation.scale)] {
+            guard value.isFinite, abs(value) <= Self.largestNormalisation else {
+                throw InputError(file: file, field: field, "\(value); must be finite and at most \(Self.largestNormalisation) in size")
+            }
+        }
+        guard normalisation.scale > 0 else {
+            throw InputError(file: file, field: "normalisation.scale", "\(normalisation.scale); must be positive")
+        }
+        do { try encoding.check() } catch let error as NetworkError {
+            throw InputError(file: file, field: "encoding", error.message)
+        } catch let error as RasterError {
+            throw InputError(file: file, field: "encoding.\(error.field)", error.message)
+        }
     }
 }

@@ -25,20 +25,61 @@ public func makeModel(_ kind: ModelKind, for structures: [Structure], options: M
     try makeModel(kind, for: LoadedStructures(structures), options: options)
 }
 
-/// Builds the architecture and input encoding of a model kind for a data set: only the species
-/// present and the first structure's site labels are read.
+/// Builds the architecture and input encoding of a model kind for a data set (only the species
+/// present and the first structure's site labels are read), after checking the options (each
+/// error names its option and allowed range) and the model's size against `ModelBudget`.
 public func makeModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
+    try options.check(for: kind)
+    let (architecture, encoding) = try buildModel(kind, for: structures, options: options)
+    do { try architecture.checkSize() } catch let error as NetworkError {
+        throw NetworkError("the \(kind.rawValue) model these options describe is too large: \(error.message)")
+    }
+    return (architecture, encoding)
+}
+
+extension ModelOptions {
+    /// The options `kind` uses, each within its range.
+    func check(for kind: ModelKind) throws {
+        func within(_ value: Int, _ range: ClosedRange<Int>, _ option: String, _ meaning: String) throws {
+            guard range.contains(value) else {
+                throw NetworkError("--\(option) (\(meaning)) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+            }
+        }
+        switch kind {
+        case .sites:
+            try within(hidden, 1...ModelBudget.width, "hidden", "sites hidden width")
+        case .ryczko:
+            try within(ryczkoBlocks, 0...16, "blocks", "ryczko conv blocks")
+            try within(ryczkoDense, 1...ModelBudget.width, "dense", "ryczko dense width")
+        case .atomic:
+            try within(atomicFilters, 1...1024, "filters", "atomic conv filters")
+            try within(atomicHidden, 1...ModelBudget.width, "hidden", "atomic hidden width")
+            try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
+            guard patchSpacing > 0, patchSpacing.isFinite, patchSpacing * Double(patchSize - 1) <= RasterBudget.length else {
+                throw NetworkError("--patch-spacing must be positive with (patch-size − 1) × spacing ≤ \(RasterBudget.length) Å, got \(patchSpacing)")
+            }
+            guard patchSigma.isFinite, patchSigma * 4 >= patchSpacing, patchSigma <= RasterBudget.length else {
+                throw NetworkError("--patch-sigma must be in [patch-spacing / 4, \(RasterBudget.length)] Å = [\(patchSpacing / 4), \(RasterBudget.length)], got \(patchSigma)")
+            }
+        }
+    }
+}
+
+func buildModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
     let species = structures.species
     switch kind {
     case .sites:
         let first = try structures.count > 0 ? structures.structure(0) : nil
         guard let first, let labels = first.siteLabels else {
-            throw NetworkError("the sites model needs site labels (a site table, or an extxyz 'site' column)")
+            throw NetworkError("--model sites needs site labels (a site table, or an extxyz 'site' column)")
         }
         // Sites in the order the first structure lists them; dummy markers are not sites.
         let siteNames = zip(labels, first.symbols).filter { !Structure.isDummy($0.1) }.map(\.0)
         let elements = species.filter { !Structure.isDummy($0) }
         let descriptors = try options.descriptors ?? ElementDescriptors.lookUp(for: elements)
+        guard !descriptors.names.isEmpty else {
+            throw NetworkError("--descriptor-names needs at least one descriptor (\(ElementDescriptors.available.joined(separator: ", ")))")
+        }
         let encoding = try InputEncoding.sites(siteNames: siteNames, descriptors: descriptors, elements: elements)
         return (.sites(features: encoding.itemShape.channels, hidden: options.hidden), encoding)
     case .ryczko:
@@ -52,6 +93,9 @@ public func makeModel(_ kind: ModelKind, for structures: StructureStore, options
         raster.sigma = options.patchSigma
         raster.centring = .origin
         raster.channels = .species(species)
+        // The patch is the grid this model samples: the image grid options do not apply.
+        raster.gridSize = options.patchSize
+        raster.extent = options.patchSpacing * Double(max(options.patchSize - 1, 1))
         let encoding = InputEncoding.patches(raster, patchSize: options.patchSize, spacing: options.patchSpacing)
         let shape = encoding.itemShape
         return (.atomic(patch: options.patchSize, channels: shape.channels, filters: options.atomicFilters, hidden: options.atomicHidden), encoding)

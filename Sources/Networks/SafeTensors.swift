@@ -68,8 +68,10 @@ public enum SafeTensors {
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
             }
-            guard !overflow, count * 4 == end - begin else {
-                throw bad("tensor '\(name)' shape \(shape) needs \(count * 4) bytes but data_offsets span \(end - begin)")
+            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: 4)
+            guard !overflow, !bytesOverflow, bytes == end - begin else {
+                let needs = overflow || bytesOverflow ? "more than \(Int.max)" : "\(bytes)"
+                throw bad("tensor '\(name)' shape \(shape) needs \(needs) bytes but data_offsets span \(end - begin)")
             }
             spans.append((name, shape, begin, end))
         }

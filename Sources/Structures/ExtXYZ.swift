@@ -14,12 +14,37 @@ public enum ExtXYZ {
         }
     }
 
+    /// What one file may ask the reader to hold, checked before anything is allocated for it.
+    public enum Limits {
+        /// Bytes of one input file (extxyz or site table), read whole into memory: 1 GiB.
+        public static let fileBytes = 1 << 30
+        /// Atoms in one frame.
+        public static let atomsPerFrame = 1_000_000
+        /// Values (columns) per atom line, summed over every declared property.
+        public static let columnsPerAtom = 1_000
+        /// Largest |coordinate| and |lattice component| accepted, Å: far beyond any real cell,
+        /// small enough that every later product of two lengths stays finite.
+        public static let coordinate = 1e6
+        /// Shortest periodic lattice vector and smallest periodic cell height, Å: below this
+        /// the periodic copies of a frame would not fit in memory.
+        public static let latticeHeight = 0.1
+    }
+
     /// Reads every frame of the file at `path`.
     public static func read(path: String, options: Options = Options()) throws -> [Structure] {
+        try parse(readText(path), file: path, options: options)
+    }
+
+    /// The text of an input file, refused before reading when larger than `Limits.fileBytes`.
+    public static func readText(_ path: String) throws -> String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= Limits.fileBytes else {
+            throw InputError(file: path, "the file is \(size) bytes; at most \(Limits.fileBytes) are read")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, "cannot read the file (missing or unreadable)")
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: path, options: options)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Parses extxyz text; `file` names it in errors.
@@ -32,24 +57,42 @@ public enum ExtXYZ {
         var frames: [Structure] = []
         var index = 0
         while index < lines.count {
-            let countLine = index + 1
-            let countText = lines[index].trimmingCharacters(in: .whitespaces)
-            guard let count = Int(countText), count >= 0 else {
-                let hint = frames.isEmpty ? "" : " (does the atom count of the frame before match its atom lines?)"
-                throw InputError(file: file, line: countLine, field: "atom count",
-                                 "expected a whole number of atoms, found '\(countText)'\(hint)")
-            }
-            guard index + 2 + count <= lines.count else {
-                let available = max(0, lines.count - index - 2)
-                throw InputError(file: file, line: countLine, field: "atom count",
-                                 "truncated frame: it declares \(count) atoms but the file ends after \(available) atom line\(available == 1 ? "" : "s")")
-            }
-            let frame = try parseFrame(count: count, comment: lines[index + 1], commentLine: countLine + 1,
+            let count = try atomCount(lines[index], line: index + 1, linesAfter: lines.count - index - 2,
+                                      afterFrame: !frames.isEmpty, file: file)
+            let frame = try parseFrame(count: count, comment: lines[index + 1], commentLine: index + 2,
                                        atomLines: lines[(index + 2)..<(index + 2 + count)], file: file, options: options)
             frames.append(frame)
             index += 2 + count
         }
         return frames
+    }
+
+    /// The atom count on a frame's first line, checked against the lines that follow it (so no
+    /// arithmetic on it can overflow) and against `Limits.atomsPerFrame`.
+    static func atomCount(_ text: Substring, line: Int, linesAfter: Int, afterFrame: Bool, file: String) throws -> Int {
+        let countText = text.trimmingCharacters(in: .whitespaces)
+        func fail(_ problem: String) -> InputError { InputError(file: file, line: line, field: "atom count", problem) }
+        try rejectNUL(countText, file: file, line: line, field: "atom count")
+        guard let count = Int(countText), count >= 0 else {
+            let hint = afterFrame ? " (does the atom count of the frame before match its atom lines?)" : ""
+            throw fail("expected a whole number of atoms, found '\(countText)'\(hint)")
+        }
+        guard count >= 1 else { throw fail("a frame with 0 atoms: there is nothing to rasterise, train on or predict") }
+        guard count <= Limits.atomsPerFrame else {
+            throw fail("\(count) atoms asked for; at most \(Limits.atomsPerFrame) per frame are read")
+        }
+        guard linesAfter >= 0, count <= linesAfter else {
+            let available = max(0, linesAfter)
+            throw fail("truncated frame: it declares \(count) atoms but the file ends after \(available) atom line\(available == 1 ? "" : "s")")
+        }
+        return count
+    }
+
+    /// A NUL byte would silently end a number or key in the C-string parsers below it.
+    static func rejectNUL<S: StringProtocol>(_ text: S, file: String, line: Int, field: String) throws {
+        if text.utf8.contains(0) {
+            throw InputError(file: file, line: line, field: field, "contains a NUL byte (binary or corrupted data)")
+        }
     }
 
     /// One declared per-atom property: name, type letter, number of columns.
@@ -64,102 +107,42 @@ public enum ExtXYZ {
         guard parts.count % 3 == 0, !parts.isEmpty else {
             throw InputError(file: file, line: line, field: "Properties", "expected name:type:count triples, found '\(text)'")
         }
+        var total = 0
         return try stride(from: 0, to: parts.count, by: 3).map { i in
             guard let type = parts[i + 1].first, "SRIL".contains(type), parts[i + 1].count == 1,
                   let columns = Int(parts[i + 2]), columns >= 1 else {
                 throw InputError(file: file, line: line, field: "Properties",
                                  "bad declaration '\(parts[i]):\(parts[i + 1]):\(parts[i + 2])' (type S, R, I or L and a positive count)")
             }
+            // Each count is at most the limit before it is added, so the sum cannot overflow.
+            guard columns <= Limits.columnsPerAtom, total + columns <= Limits.columnsPerAtom else {
+                throw InputError(file: file, line: line, field: "Properties",
+                                 "'\(parts[i])' brings the columns per atom to more than \(Limits.columnsPerAtom) (asked: \(columns) for it)")
+            }
+            total += columns
             return Property(name: parts[i], type: type, columns: columns)
         }
     }
 
+    /// What a frame's comment line says: declared columns, cell, periodicity, energy, the rest.
+    struct FrameHeader {
+        var info: [String: String]
+        var properties: [Property]
+        var cell: [SIMD3<Double>]?
+        var pbc: [Bool]
+        var energy: Double?
+        var columnCount: Int { properties.reduce(0) { $0 + $1.columns } }
+    }
+
     static func parseFrame(count: Int, comment: Substring, commentLine: Int, atomLines: ArraySlice<Substring>,
                            file: String, options: Options) throws -> Structure {
-        let pairs = try KeyValueLine.parse(String(comment), file: file, line: commentLine)
-        var info: [String: String] = [:]
-        for (key, value) in pairs { info[key] = value }
-
-        let properties = try parseProperties(info["Properties"] ?? "species:S:1:pos:R:3", file: file, line: commentLine)
-        guard properties.contains(where: { $0.name == "species" && $0.type == "S" && $0.columns == 1 }) else {
-            throw InputError(file: file, line: commentLine, field: "Properties", "no species:S:1 column declared")
-        }
-        guard properties.contains(where: { $0.name == "pos" && $0.type == "R" && $0.columns == 3 }) else {
-            throw InputError(file: file, line: commentLine, field: "Properties", "no pos:R:3 column declared")
-        }
-        let expectedColumns = properties.reduce(0) { $0 + $1.columns }
-
-        var cell: [SIMD3<Double>]? = nil
-        if let lattice = info["Lattice"] {
-            let numbers = lattice.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Double($0) }
-            guard numbers.count == 9, numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-                throw InputError(file: file, line: commentLine, field: "Lattice", "expected 9 finite numbers, found '\(lattice)'")
-            }
-            let v = numbers.map { $0! }
-            cell = [SIMD3(v[0], v[1], v[2]), SIMD3(v[3], v[4], v[5]), SIMD3(v[6], v[7], v[8])]
-        }
-        var pbc = [cell != nil, cell != nil, cell != nil]  // ASE: a Lattice without pbc means periodic
-        if let text = info["pbc"] {
-            let flags = text.split(separator: " ").map { parseLogical(String($0)) }
-            guard flags.count == 3, flags.allSatisfy({ $0 != nil }) else {
-                throw InputError(file: file, line: commentLine, field: "pbc", "expected three of T/F, found '\(text)'")
-            }
-            pbc = flags.map { $0! }
-        }
-
-        var energy: Double? = nil
-        if let text = info[options.energyKey] {
-            guard let value = Double(text), value.isFinite else {
-                throw InputError(file: file, line: commentLine, field: options.energyKey, "expected a finite number, found '\(text)'")
-            }
-            energy = value
-        } else if options.requireEnergy {
-            throw InputError(file: file, line: commentLine, field: options.energyKey, "missing energy: the comment line has no '\(options.energyKey)=' key")
-        }
-
-        var symbols: [String] = []
-        var positions: [SIMD3<Double>] = []
-        var extra: [String: [[String]]] = [:]
-        for (offset, atomLine) in atomLines.enumerated() {
-            let lineNumber = commentLine + 1 + offset
-            let fields = atomLine.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count == expectedColumns else {
-                throw InputError(file: file, line: lineNumber, field: "atom \(offset + 1)",
-                                 "expected \(expectedColumns) columns (Properties=\(info["Properties"] ?? "species:S:1:pos:R:3")), found \(fields.count)")
-            }
-            var column = 0
-            for property in properties {
-                let values = fields[column..<(column + property.columns)].map(String.init)
-                column += property.columns
-                switch property.name {
-                case "species":
-                    let symbol = values[0]
-                    guard Structure.isDummy(symbol) || PeriodicTable.element(symbol) != nil else {
-                        throw InputError(file: file, line: lineNumber, field: "species", "unknown element '\(symbol)'")
-                    }
-                    symbols.append(symbol)
-                case "pos":
-                    var xyz = SIMD3<Double>()
-                    for (axis, text) in values.enumerated() {
-                        guard let value = Double(text), value.isFinite else {
-                            throw InputError(file: file, line: lineNumber, field: "pos[\("xyz".map(String.init)[axis])]",
-                                             "expected a finite number, found '\(text)'")
-                        }
-                        xyz[axis] = value
-                    }
-                    positions.append(xyz)
-                default:
-                    extra[property.name, default: []].append(values)
-                }
-            }
-        }
-        var structure = Structure(symbols: symbols, positions: positions, cell: cell, pbc: pbc, energy: energy, info: info)
-        structure.info["Properties"] = nil
-        structure.info["Lattice"] = nil
-        structure.info["pbc"] = nil
-        structure.info[options.energyKey] = nil
-        for property in properties where property.name != "species" && property.name != "pos" {
-            let raw = extra[property.name] ?? []
+        let header = try parseHeader(comment, line: commentLine, file: file, options: options)
+        let atoms = try parseAtoms(atomLines, header: header, firstLine: commentLine + 1, file: file)
+        var structure = Structure(symbols: atoms.symbols, positions: atoms.positions, cell: header.cell, pbc: header.pbc,
+                                  energy: header.energy, info: header.info)
+        for key in ["Properties", "Lattice", "pbc", options.energyKey] { structure.info[key] = nil }
+        for property in header.properties where property.name != "species" && property.name != "pos" {
+            let raw = atoms.extra[property.name] ?? []
             if property.name == "site" && property.type == "S" && property.columns == 1 {
                 structure.siteLabels = raw.map { $0[0] }
                 continue
@@ -167,6 +150,143 @@ public enum ExtXYZ {
             structure.setColumn(property.name, try typedColumn(raw, property, file: file, firstLine: commentLine + 1))
         }
         return structure
+    }
+
+    static func parseHeader(_ comment: Substring, line: Int, file: String, options: Options) throws -> FrameHeader {
+        let pairs = try KeyValueLine.parse(String(comment), file: file, line: line)
+        var info: [String: String] = [:]
+        for (key, value) in pairs {
+            try rejectNUL(key, file: file, line: line, field: "comment")
+            try rejectNUL(value, file: file, line: line, field: key)
+            info[key] = value
+        }
+        let properties = try parseProperties(info["Properties"] ?? "species:S:1:pos:R:3", file: file, line: line)
+        guard properties.contains(where: { $0.name == "species" && $0.type == "S" && $0.columns == 1 }) else {
+            throw InputError(file: file, line: line, field: "Properties", "no species:S:1 column declared")
+        }
+        guard properties.contains(where: { $0.name == "pos" && $0.type == "R" && $0.columns == 3 }) else {
+            throw InputError(file: file, line: line, field: "Properties", "no pos:R:3 column declared")
+        }
+        let cell = try info["Lattice"].map { try parseLattice($0, file: file, line: line) }
+        var pbc = [cell != nil, cell != nil, cell != nil]  // ASE: a Lattice without pbc means periodic
+        if let text = info["pbc"] {
+            let flags = text.split(separator: " ").compactMap { parseLogical(String($0)) }
+            guard flags.count == 3, text.split(separator: " ").count == 3 else {
+                throw InputError(file: file, line: line, field: "pbc", "expected three of T/F, found '\(text)'")
+            }
+            pbc = flags
+        }
+        if let cell { try checkPeriodicCell(cell, pbc: pbc, file: file, line: line) }
+        var energy: Double? = nil
+        if let text = info[options.energyKey] {
+            guard let value = Double(text), value.isFinite else {
+                throw InputError(file: file, line: line, field: options.energyKey, "expected a finite number, found '\(text)'")
+            }
+            energy = value
+        } else if options.requireEnergy {
+            throw InputError(file: file, line: line, field: options.energyKey, "missing energy: the comment line has no '\(options.energyKey)=' key")
+        }
+        return FrameHeader(info: info, properties: properties, cell: cell, pbc: pbc, energy: energy)
+    }
+
+    static func parseLattice(_ lattice: String, file: String, line: Int) throws -> [SIMD3<Double>] {
+        let numbers = lattice.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Double($0) }
+        guard numbers.count == 9, lattice.split(whereSeparator: { $0 == " " || $0 == "\t" }).count == 9,
+              numbers.allSatisfy({ $0.isFinite && abs($0) <= Limits.coordinate }) else {
+            throw InputError(file: file, line: line, field: "Lattice",
+                             "expected 9 finite numbers of at most \(Limits.coordinate) Å in size, found '\(lattice)'")
+        }
+        let v = numbers
+        return [SIMD3(v[0], v[1], v[2]), SIMD3(v[3], v[4], v[5]), SIMD3(v[6], v[7], v[8])]
+    }
+
+    /// Periodic lattice vectors must span a real cell: each at least `Limits.latticeHeight` long
+    /// and, together, each that far from the span of the others (no flat or needle cells).
+    static func checkPeriodicCell(_ cell: [SIMD3<Double>], pbc: [Bool], file: String, line: Int) throws {
+        let periodic = (0..<3).filter { pbc[$0] }
+        for k in periodic {
+            let length = (cell[k] * cell[k]).sum().squareRoot()
+            guard length >= Limits.latticeHeight else {
+                throw InputError(file: file, line: line, field: "Lattice",
+                                 "periodic vector a\(k + 1) is \(length) Å long; at least \(Limits.latticeHeight) Å is needed")
+            }
+        }
+        guard periodic.count >= 2 else { return }
+        let vectors = periodic.map { cell[$0] }
+        let whole = gramDeterminant(vectors)
+        for k in vectors.indices {
+            var others = vectors
+            others.remove(at: k)
+            let height = (max(whole, 0) / gramDeterminant(others)).squareRoot()
+            guard height >= Limits.latticeHeight else {
+                throw InputError(file: file, line: line, field: "Lattice",
+                                 "the periodic vectors are (nearly) degenerate: a\(periodic[k] + 1) is \(height) Å from the span of the others; at least \(Limits.latticeHeight) Å is needed")
+            }
+        }
+    }
+
+    /// Squared length, area or volume spanned by up to three vectors (their Gram determinant).
+    public static func gramDeterminant(_ vs: [SIMD3<Double>]) -> Double {
+        switch vs.count {
+        case 0: return 1
+        case 1: return (vs[0] * vs[0]).sum()
+        case 2:
+            let a = (vs[0] * vs[0]).sum(), b = (vs[0] * vs[1]).sum(), c = (vs[1] * vs[1]).sum()
+            return a * c - b * b
+        default:
+            let a = vs[0], b = vs[1], c = vs[2]
+            let cross = SIMD3(b.y * c.z - b.z * c.y, b.z * c.x - b.x * c.z, b.x * c.y - b.y * c.x)
+            let volume = (a * cross).sum()
+            return volume * volume
+        }
+    }
+
+    /// The atom lines of a frame: species, positions and the raw text of every other column.
+    static func parseAtoms(_ atomLines: ArraySlice<Substring>, header: FrameHeader, firstLine: Int, file: String) throws
+        -> (symbols: [String], positions: [SIMD3<Double>], extra: [String: [[String]]]) {
+        let expectedColumns = header.columnCount
+        var symbols: [String] = [], positions: [SIMD3<Double>] = []
+        symbols.reserveCapacity(atomLines.count)
+        positions.reserveCapacity(atomLines.count)
+        var extra: [String: [[String]]] = [:]
+        for (offset, atomLine) in atomLines.enumerated() {
+            let lineNumber = firstLine + offset
+            let fields = atomLine.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count == expectedColumns else {
+                throw InputError(file: file, line: lineNumber, field: "atom \(offset + 1)",
+                                 "expected \(expectedColumns) columns (Properties=\(header.info["Properties"] ?? "species:S:1:pos:R:3")), found \(fields.count)")
+            }
+            var column = 0
+            for property in header.properties {
+                let values = fields[column..<(column + property.columns)].map(String.init)
+                column += property.columns
+                for value in values { try rejectNUL(value, file: file, line: lineNumber, field: property.name) }
+                switch property.name {
+                case "species":
+                    guard Structure.isDummy(values[0]) || PeriodicTable.element(values[0]) != nil else {
+                        throw InputError(file: file, line: lineNumber, field: "species", "unknown element '\(values[0])'")
+                    }
+                    symbols.append(values[0])
+                case "pos":
+                    positions.append(try parsePosition(values, file: file, line: lineNumber))
+                default:
+                    extra[property.name, default: []].append(values)
+                }
+            }
+        }
+        return (symbols, positions, extra)
+    }
+
+    static func parsePosition(_ values: [String], file: String, line: Int) throws -> SIMD3<Double> {
+        var xyz = SIMD3<Double>()
+        for (axis, text) in values.enumerated() {
+            guard let value = Double(text), value.isFinite, abs(value) <= Limits.coordinate else {
+                throw InputError(file: file, line: line, field: "pos[\("xyz".map(String.init)[axis])]",
+                                 "expected a finite number of at most \(Limits.coordinate) Å in size, found '\(text)'")
+            }
+            xyz[axis] = value
+        }
+        return xyz
     }
 
     static func typedColumn(_ raw: [[String]], _ property: Property, file: String, firstLine: Int) throws -> PerAtomColumn {

@@ -43,6 +43,14 @@ public struct StructureSource: Sendable {
             }
             return Loaded(structures: try template.structures(from: table), table: table)
         default:
+            // Site-table choices mean nothing to extxyz; ignoring them would train on rows the
+            // user meant to leave out.
+            if let value = siteOptions.groupValue {
+                throw InputError(file: "--group", "keeps site-table rows, but \(path) is read as extxyz (--group \(siteOptions.groupColumn ?? "")=\(value) would be ignored); give a .csv site table or --format sites")
+            }
+            if siteOptions.siteColumns != nil {
+                throw InputError(file: "--sites", "names site-table columns, but \(path) is read as extxyz")
+            }
             return Loaded(structures: try ExtXYZ.read(path: path, options: extxyzOptions), table: nil)
         }
     }

@@ -63,6 +63,7 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         guard data.input != nil else { throw ValidationError("give the structures to predict (the input argument)") }
+        try requireExistingFolder(for: out, option: "--out")
     }
 
     func run() throws {

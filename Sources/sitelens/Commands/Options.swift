@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Images
 import Structures
 
@@ -30,6 +31,15 @@ struct DataOptions: ParsableArguments {
 
     @Option(help: "Height of the adsorbate marker above the centre site, Å.")
     var adsorbateHeight = SiteTemplate.seedAdsorbateHeight
+
+    func validate() throws {
+        guard nnDistance.isFinite, (0.5...10).contains(nnDistance) else {
+            throw ValidationError("--nn-distance must be in 0.5...10 Å, got \(nnDistance)")
+        }
+        guard adsorbateHeight.isFinite, (0...10).contains(adsorbateHeight) else {
+            throw ValidationError("--adsorbate-height must be in 0...10 Å, got \(adsorbateHeight)")
+        }
+    }
 
     /// How to read the input file; an error when none was given.
     func source(requireEnergy: Bool = false) throws -> StructureSource {
@@ -85,6 +95,7 @@ struct RasterOptions: ParsableArguments {
 
     func validate() throws {
         if extent != nil && spacing != nil { throw ValidationError("give --extent or --spacing, not both") }
+        if species != nil && channels != .species { throw ValidationError("--species needs --channels species (it would be ignored)") }
     }
 
     /// The settings for these structures (species and descriptor weights come from the data).
@@ -106,7 +117,18 @@ struct RasterOptions: ParsableArguments {
         let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depth,
                                       channels: channelSetting, cutoffSigmas: cutoff)
         try settings.validate()
+        if species != nil { try settings.checkChannels(against: structures) }
         return settings
+    }
+}
+
+/// An output file's folder must exist: SiteLens creates files, not paths (a typo would
+/// otherwise make folders anywhere, up to the filesystem root).
+func requireExistingFolder(for path: String, option: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ValidationError("\(option) \(path): the folder \(folder) does not exist (create it first)")
     }
 }
 

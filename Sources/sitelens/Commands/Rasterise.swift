@@ -18,12 +18,21 @@ struct Rasterise: ParsableCommand {
     @Option(help: "Also write a PNG preview of the first images.")
     var preview: String?
 
+    func validate() throws {
+        try requireExistingFolder(for: out, option: "--out")
+        if let preview { try requireExistingFolder(for: preview, option: "--preview") }
+    }
+
     func run() throws {
         let loaded = try data.source().load()
         if let note = loaded.table?.skippedSummary { print(note) }
         let settings = try raster.settings(for: loaded.structures)
         let rasteriser = try Rasteriser(settings: settings)
         let images = try loaded.structures.map { try rasteriser.image(of: $0) }
+        let outside = images.reduce(0) { $0 + $1.atomsOutside }
+        if outside > 0 {
+            print("note: \(outside) atom\(outside == 1 ? "" : "s") in \(images.filter { $0.atomsOutside > 0 }.count) structure(s) lie outside the grid and are not in the images (--centre structure or a larger --extent takes them in)")
+        }
         try NPY.write(images, to: URL(fileURLWithPath: out))
         print("wrote \(out): \(images.count) images, \(settings.channelCount) channel\(settings.channelCount == 1 ? "" : "s") (\(settings.channelNames.joined(separator: ", "))), \(settings.gridSize)×\(settings.gridSize), spacing \(settings.spacing) Å, σ \(settings.sigma) Å")
         if let preview {

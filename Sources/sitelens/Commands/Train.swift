@@ -136,6 +136,7 @@ struct Train: ParsableCommand {
         guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
         guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
     }
 
     func plan(for structures: StructureStore) throws -> TrainingPlan {

@@ -1,0 +1,238 @@
+import ArgumentParser
+import Basics
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sitelens fuzz`: seeded hostile inputs (extxyz, site tables, model files, option values) run
+/// through the readers, rasterisers, models and option checks, each case classified.
+///
+/// The supervisor starts this binary as a worker child (`--worker`) under a virtual-memory
+/// limit (`ulimit -v`, i.e. RLIMIT_AS) and reads one line per case from it. A case that kills
+/// the worker is a crash, one that outlasts `--timeout` a hang (the worker is killed); either
+/// way a new worker carries on with the next case. The worker measures each case's peak
+/// resident memory (VmHWM, reset per case through /proc/self/clear_refs): above
+/// `--memory-mb` is over budget.
+struct Fuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run seeded hostile inputs against SiteLens and count clean rejections, crashes, hangs and memory over budget.")
+
+    @Option(help: "Number of cases.")
+    var cases = 5000
+
+    @Option(help: "Seed of the mutations (case k is the same for the same seed on any machine).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seconds a case may run before it counts as a hang.")
+    var timeout = 10.0
+
+    @Option(help: "Peak resident memory a case may use, MiB (the worker's address space is limited to this + 1024 MiB).")
+    var memoryMb = 1024
+
+    @Option(help: "Folder for the case files (default: a new temporary folder, removed afterwards).")
+    var work: String?
+
+    @Flag(help: "Print every case that is not a clean rejection or a valid acceptance.")
+    var verbose = false
+
+    @Option(help: .hidden) var first = 0
+    /// Makes the worker trap at this case: how the harness's own test shows a crash is caught.
+    @Option(help: .hidden) var trapAt: Int?
+    @Flag(help: .hidden) var worker = false
+
+    func validate() throws {
+        guard (1...10_000_000).contains(cases) else { throw ValidationError("--cases must be in 1...10000000, got \(cases)") }
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] s, got \(timeout)") }
+        guard (16...65536).contains(memoryMb) else { throw ValidationError("--memory-mb must be in 16...65536, got \(memoryMb)") }
+    }
+
+    func run() throws {
+        let folder = try work.map { URL(fileURLWithPath: $0) } ?? temporaryWorkFolder()
+        if worker {
+            try runWorker(in: folder)
+            return
+        }
+        defer { if work == nil { try? FileManager.default.removeItem(at: folder) } }
+        let start = Date()
+        var tally = FuzzTally()
+        var next = 0
+        while next < cases {
+            next = try superviseWorker(from: next, in: folder, tally: &tally)
+        }
+        print(tally.summary(cases: cases, seconds: Date().timeIntervalSince(start)))
+        if tally.failures > 0 { throw ExitCode(1) }
+    }
+
+    func temporaryWorkFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-fuzz-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        return folder
+    }
+
+    // MARK: Worker
+
+    /// Runs cases `first`..<`cases` in this process, one `begin`/`end` line pair per case.
+    func runWorker(in folder: URL) throws {
+        for index in first..<cases {
+            print("begin \(index)")
+            fflush(nil)
+            resetPeakMemory()
+            let started = Date()
+            let fuzzCase = FuzzCase(seed: seed, index: index, folder: folder)
+            if index == trapAt { fatalError("trap asked for at case \(index)") }
+            let outcome = fuzzCase.run()
+            let peak = peakMemoryKiB()
+            let milliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            var verdict = outcome.verdict
+            if peak > memoryMb * 1024 { verdict = .overBudget }
+            let message = outcome.message.replacingOccurrences(of: "\n", with: " ").prefix(300)
+            print("end \(index) \(verdict.rawValue) \(peak) \(fuzzCase.kind.rawValue) \(milliseconds)ms \(message)")
+            fflush(nil)
+            fuzzCase.removeFiles()
+        }
+    }
+
+    // MARK: Supervisor
+
+    /// Starts a worker at case `from` and records its cases until it finishes, dies or hangs;
+    /// returns the next case to run.
+    func superviseWorker(from: Int, in folder: URL, tally: inout FuzzTally) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let limitKiB = (memoryMb + 1024) * 1024
+        process.arguments = ["-c", "ulimit -v \(limitKiB) && exec \"$0\" \"$@\"", CommandLine.arguments[0], "fuzz", "--worker",
+                             "--seed", "\(seed)", "--cases", "\(cases)", "--first", "\(from)", "--memory-mb", "\(memoryMb)",
+                             "--work", folder.path] + (trapAt.map { ["--trap-at", "\($0)"] } ?? [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        let errorFile = folder.appendingPathComponent("worker-stderr")
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        var reader = LineReader(fd: output.fileHandleForReading.fileDescriptor)
+        var current: Int? = nil
+        while true {
+            let line = reader.next(timeout: current == nil ? timeout + 30 : timeout)
+            switch line {
+            case .line(let text):
+                if let index = FuzzTally.parseBegin(text) { current = index; continue }
+                if tally.record(text, verbose: verbose) { current = nil }
+            case .timedOut:
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let index = current ?? from
+                tally.add(.hang, index: index, detail: "no answer within \(timeout) s", verbose: true)
+                return index + 1
+            case .closed:
+                process.waitUntilExit()
+                guard let index = current else { return cases }
+                let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+                let verdict: FuzzVerdict = stderr.contains("allocate") ? .overBudget : .crash
+                tally.add(verdict, index: index, detail: "worker ended with status \(process.terminationStatus) "
+                          + "(\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(stderr.suffix(400))", verbose: true)
+                return index + 1
+            }
+        }
+    }
+}
+
+/// How one case ended.
+enum FuzzVerdict: String, CaseIterable {
+    /// Refused with a message naming the file and line (or the option).
+    case rejected
+    /// Refused, but the message names neither file nor option.
+    case unclear
+    /// Accepted, and every output finite and non-trivial.
+    case accepted
+    /// Accepted, but an output is non-finite or all zero.
+    case garbage
+    case crash, hang
+    case overBudget = "over-budget"
+}
+
+/// Counts per verdict, and the cases that went wrong.
+struct FuzzTally {
+    var counts: [FuzzVerdict: Int] = [:]
+    var kinds: [String: Int] = [:]
+
+    var failures: Int { [FuzzVerdict.crash, .hang, .overBudget].reduce(0) { $0 + (counts[$1] ?? 0) } }
+
+    static func parseBegin(_ line: String) -> Int? {
+        line.hasPrefix("begin ") ? Int(line.dropFirst(6)) : nil
+    }
+
+    /// Records an `end` line; true when it was one.
+    mutating func record(_ line: String, verbose: Bool) -> Bool {
+        let parts = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 5, parts[0] == "end", let index = Int(parts[1]), let verdict = FuzzVerdict(rawValue: parts[2]) else {
+            return false
+        }
+        kinds[parts[4], default: 0] += 1
+        let detail = "[\(parts[4]), peak \(parts[3]) KiB] " + (parts.count > 5 ? parts[5] : "")
+        add(verdict, index: index, detail: detail, verbose: verbose && ![.rejected, .accepted].contains(verdict))
+        return true
+    }
+
+    mutating func add(_ verdict: FuzzVerdict, index: Int, detail: String, verbose: Bool) {
+        counts[verdict, default: 0] += 1
+        if verbose { print("case \(index): \(verdict.rawValue): \(detail)") }
+    }
+
+    func summary(cases: Int, seconds: Double) -> String {
+        let parts = FuzzVerdict.allCases.map { "\($0.rawValue)=\(counts[$0] ?? 0)" }
+        let kindParts = kinds.keys.sorted().map { "\($0)=\(kinds[$0] ?? 0)" }
+        return "fuzz: cases=\(cases) " + parts.joined(separator: " ") + " seconds=\(String(format: "%.1f", seconds)) kinds: "
+            + kindParts.joined(separator: " ")
+    }
+}
+
+/// Lines from a pipe, with a timeout per line.
+struct LineReader {
+    enum Next { case line(String), timedOut, closed }
+    let fd: Int32
+    var buffer: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    mutating func next(timeout: Double) -> Next {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return .line(line)
+            }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return .timedOut }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(remaining, 60) * 1000) + 1)
+            if ready == 0 { continue }
+            if ready < 0 { if errno == EINTR { continue }; return .closed }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { return .closed }
+            buffer += chunk[..<count]
+        }
+    }
+}
+
+/// Resets this process's peak resident set size (VmHWM), as `echo 5 > /proc/self/clear_refs`.
+func resetPeakMemory() {
+    let fd = open("/proc/self/clear_refs", O_WRONLY)
+    guard fd >= 0 else { return }
+    _ = "5".withCString { write(fd, $0, 1) }
+    close(fd)
+}
+
+/// This process's peak resident set size since the last reset, KiB (VmHWM).
+func peakMemoryKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+    return 0
+}

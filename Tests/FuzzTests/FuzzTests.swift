@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import TestSupport
+
+struct FuzzTests {
+    /// 5 000 seeded hostile cases (extxyz, site tables, model files, option values) through
+    /// `sitelens fuzz`: a supervised worker child per batch, 10 s and 1 GiB per case.
+    @Test func fiveThousandHostileCasesGiveNoCrashHangOrMemoryOverBudget() throws {
+        let outcome = try runProcess(sitelensBinary(), ["fuzz", "--cases", "5000", "--seed", "1", "--timeout", "10", "--memory-mb", "1024", "--verbose"],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 900)
+        let summary = outcome.stdout.split(separator: "\n").last { $0.hasPrefix("fuzz: ") }.map(String.init) ?? ""
+        print(summary)
+        var counts: [String: Int] = [:]
+        for part in summary.split(separator: " ") {
+            let pieces = part.split(separator: "=")
+            if pieces.count == 2, let value = Int(pieces[1]) { counts[String(pieces[0])] = value }
+        }
+        #expect(counts["cases"] == 5000, "no summary: \(outcome.stdout.suffix(2000)) \(outcome.stderr.suffix(2000))")
+        #expect(counts["crash"] == 0 && counts["hang"] == 0 && counts["over-budget"] == 0, "\(outcome.stdout.suffix(4000))")
+        #expect(counts["garbage"] == 0, "\(outcome.stdout.suffix(4000))")
+        let classified = ["rejected", "unclear", "accepted", "garbage", "crash", "hang", "over-budget"].reduce(0) { $0 + (counts[$1] ?? 0) }
+        #expect(classified == 5000, "every case has one verdict: \(summary)")
+        #expect((counts["accepted"] ?? 0) > 0 && (counts["rejected"] ?? 0) > 0, "the mutations both keep and break inputs: \(summary)")
+    }
+
+    /// The harness can fail: a worker that traps is a crash (and the next worker carries on),
+    /// and cases above the memory budget are counted as such.
+    @Test func crashesAndMemoryOverBudgetAreCaught() throws {
+        let crashed = try runProcess(sitelensBinary(), ["fuzz", "--cases", "6", "--trap-at", "2"], timeout: 300)
+        #expect(crashed.status != 0)
+        #expect(crashed.stdout.contains("case 2: crash"), "\(crashed.stdout)")
+        #expect(crashed.stdout.contains("fuzz: cases=6 ") && crashed.stdout.contains("crash=1 "), "\(crashed.stdout)")
+        let greedy = try runProcess(sitelensBinary(), ["fuzz", "--cases", "4", "--memory-mb", "16"], timeout: 300)
+        #expect(greedy.status != 0)
+        #expect(greedy.stdout.contains("over-budget=4"), "\(greedy.stdout)")
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// One way issue 10 broke a saved model: what is changed, and what the error must say.
+struct ModelDamage: Sendable {
+    let name: String
+    /// Changes the description JSON in place; nil leaves it alone.
+    let description: (@Sendable (inout [String: Any]) -> Void)?
+    /// Changes the safetensors bytes (header text, data); nil leaves them alone.
+    let weights: (@Sendable ([UInt8]) -> [UInt8])?
+    let fragments: [String]
+}
+
+extension ModelDamage {
+    init(_ name: String, json: (@Sendable (inout [String: Any]) -> Void)? = nil, weights: (@Sendable ([UInt8]) -> [UInt8])? = nil, _ fragments: [String]) {
+        self.init(name: name, description: json, weights: weights, fragments: fragments)
+    }
+}
+
+/// The header length, header text and data of a safetensors file.
+func splitSafeTensors(_ bytes: [UInt8]) -> (header: String, data: [UInt8]) {
+    let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    return (String(decoding: bytes[8..<(8 + length)], as: UTF8.self), Array(bytes[(8 + length)...]))
+}
+
+func joinSafeTensors(header: String, data: [UInt8]) -> [UInt8] {
+    var length = UInt64(header.utf8.count).littleEndian
+    return withUnsafeBytes(of: &length) { Array($0) } + Array(header.utf8) + data
+}
+
+func sitesEncoding(_ json: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
+    var encoding = json["encoding"] as! [String: Any]
+    var sites = encoding["sites"] as! [String: Any]
+    change(&sites)
+    encoding["sites"] = sites
+    json["encoding"] = encoding
+}
+
+let modelDamages: [ModelDamage] = [
+    ModelDamage("NaN weight", weights: { bytes in
+        let (header, original) = splitSafeTensors(bytes)
+        var data = original
+        withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
+        return joinSafeTensors(header: header, data: data)
+    }, ["member-0.safetensors", "field 'layer0.dense.kernel'", "finite"]),
+    ModelDamage("normalisation scale 1e308", json: { json in
+        var normalisation = json["normalisation"] as! [String: Any]
+        normalisation["scale"] = 1e308
+        json["normalisation"] = normalisation
+    }, ["member-0.json", "field 'normalisation.scale'"]),
+    ModelDamage("itemChannels near 2^62", json: { json in
+        var architecture = json["architecture"] as! [String: Any]
+        architecture["itemChannels"] = 4_611_686_018_427_387_904
+        json["architecture"] = architecture
+    }, ["member-0.json", "field 'architecture'"]),
+    ModelDamage("dense width 10^9", json: { json in
+        var architecture = json["architecture"] as! [String: Any]
+        architecture["layers"] = [["dense": ["activation": "tanh", "bias": false, "units": 1_000_000_000]],
+                                  ["dense": ["activation": "identity", "bias": false, "units": 1]]]
+        json["architecture"] = architecture
+    }, ["member-0.json", "field 'architecture'", "1...65536"]),
+    ModelDamage("featureMean shorter than the features", json: { json in
+        sitesEncoding(&json) { $0["featureMean"] = Array(($0["featureMean"] as! [Double]).dropLast()) }
+    }, ["member-0.json", "field 'encoding'", "featureMean"]),
+    ModelDamage("a dropped site name", json: { json in
+        sitesEncoding(&json) { $0["siteNames"] = Array(($0["siteNames"] as! [String]).dropLast()) }
+    }, ["member-0.json", "field 'architecture.itemChannels'"]),
+    ModelDamage("a dropped descriptor name", json: { json in
+        sitesEncoding(&json) { sites in
+            var descriptors = sites["descriptors"] as! [String: Any]
+            descriptors["names"] = Array((descriptors["names"] as! [String]).dropLast())
+            sites["descriptors"] = descriptors
+        }
+    }, ["member-0.json", "field 'architecture.itemChannels'"]),
+    ModelDamage("a changed model kind", json: { json in
+        var architecture = json["architecture"] as! [String: Any]
+        architecture["kind"] = "ryczko"
+        json["architecture"] = architecture
+    }, ["member-0.json", "field 'architecture.kind'"]),
+    ModelDamage("tensor shape 2^31 × 2^31", weights: { bytes in
+        let (header, data) = splitSafeTensors(bytes)
+        return joinSafeTensors(header: header.replacingOccurrences(of: "\"shape\":[13,6]", with: "\"shape\":[2147483648,2147483648]"), data: data)
+    }, ["member-0.safetensors", "safetensors"]),
+]
+
+struct HostileModelTests {
+    /// Trains a tiny sites model once per test with the real binary.
+    func trainedRun(in folder: URL) throws -> (run: URL, csv: String) {
+        let inputs = try writeInputs(in: folder)
+        let run = folder.appendingPathComponent("run")
+        let outcome = try runProcess(sitelensBinary(), ["train", inputs.csv, "--epochs", "2", "--run-dir", run.path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        return (run, inputs.csv)
+    }
+
+    /// Each damaged model file makes `predict` stop with the file and field named, never a
+    /// trap or NaN predictions.
+    @Test(arguments: modelDamages.map(\.name))
+    func damagedModelIsRefusedAtLoad(_ name: String) throws {
+        let damage = try #require(modelDamages.first { $0.name == name })
+        let folder = try temporaryFolder("sitelens-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (run, csv) = try trainedRun(in: folder)
+        let model = run.appendingPathComponent("model")
+        if let change = damage.description {
+            let url = model.appendingPathComponent("member-0.json")
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            change(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: url)
+        }
+        if let change = damage.weights {
+            let url = model.appendingPathComponent("member-0.safetensors")
+            let changed = change(Array(try Data(contentsOf: url)))
+            #expect(changed != Array(try Data(contentsOf: url)), "\(name): the damage changed nothing")
+            try Data(changed).write(to: url)
+        }
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", csv, "--out", folder.appendingPathComponent("p.csv").path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(!isCrash(outcome), "\(name): status \(outcome.status): \(outcome.stderr)")
+        #expect(outcome.status != 0, "\(name) was accepted: \(outcome.stdout)")
+        for fragment in damage.fragments {
+            #expect(outcome.stderr.contains(fragment), "\(name): '\(fragment)' not in: \(outcome.stderr)")
+        }
+    }
+
+    /// A model asked about an element it never saw says so instead of predicting.
+    @Test func unseenElementIsRefused() throws {
+        let folder = try temporaryFolder("sitelens-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (run, csv) = try trainedRun(in: folder)
+        let withPt = folder.appendingPathComponent("pt.csv")
+        let text = try String(contentsOfFile: csv, encoding: .utf8).replacingOccurrences(of: "\nCu,Ni,", with: "\nPt,Ni,")
+        try text.write(to: withPt, atomically: true, encoding: .utf8)
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", withPt.path, "--out", folder.appendingPathComponent("p.csv").path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(!isCrash(outcome) && outcome.status != 0, "\(outcome.stdout) \(outcome.stderr)")
+        #expect(outcome.stderr.contains("element Pt was not in the model's training data"), "\(outcome.stderr)")
+        let plain = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", csv, "--out", folder.appendingPathComponent("q.csv").path],
+                                   environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(plain.status == 0, "the undamaged model predicts: \(plain.stderr)")
+    }
+}
