@@ -116,7 +116,7 @@ struct HostileModelTests {
             #expect(changed != Array(try Data(contentsOf: url)), "\(name): the damage changed nothing")
             try Data(changed).write(to: url)
         }
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", csv, "--out", folder.appendingPathComponent("p.csv").path],
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("p.csv").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome), "\(name): status \(outcome.status): \(outcome.stderr)")
         #expect(outcome.status != 0, "\(name) was accepted: \(outcome.stdout)")
@@ -133,11 +133,11 @@ struct HostileModelTests {
         let withPt = folder.appendingPathComponent("pt.csv")
         let text = try String(contentsOfFile: csv, encoding: .utf8).replacingOccurrences(of: "\nCu,Ni,", with: "\nPt,Ni,")
         try text.write(to: withPt, atomically: true, encoding: .utf8)
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", withPt.path, "--out", folder.appendingPathComponent("p.csv").path],
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, withPt.path, "--out", folder.appendingPathComponent("p.csv").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome) && outcome.status != 0, "\(outcome.stdout) \(outcome.stderr)")
         #expect(outcome.stderr.contains("element Pt was not in the model's training data"), "\(outcome.stderr)")
-        let plain = try runProcess(sitelensBinary(), ["predict", "--model", run.path, "--data", csv, "--out", folder.appendingPathComponent("q.csv").path],
+        let plain = try runProcess(sitelensBinary(), ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("q.csv").path],
                                    environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(plain.status == 0, "the undamaged model predicts: \(plain.stderr)")
     }
