@@ -119,11 +119,10 @@ public struct RasterSettings: Codable, Sendable, Equatable {
         }
     }
 
-    /// Checks that the channels will hold something for `structures`: every species asked for
-    /// occurs in them (an absent one would give an all-zero channel).
-    public func checkChannels(against structures: [Structure]) throws {
+    /// Checks that the channels will hold something for data holding `present` (its species):
+    /// every species asked for occurs in it (an absent one would give an all-zero channel).
+    public func checkChannels(present: [String]) throws {
         guard case .species(let list) = channels else { return }
-        let present = Set(structures.flatMap(\.symbols))
         for symbol in list where !present.contains(symbol) {
             throw RasterError(field: "species", message: "no atom of \(symbol) in the data, so its channel would be all zero; "
                               + "choose from \(PeriodicTable.inTableOrder(present).joined(separator: ", "))")

@@ -74,7 +74,6 @@ struct HostileRasterTests {
 
     @Test func speciesAbsentFromTheDataAreRefused() throws {
         let settings = RasterSettings(channels: .species(["Cu", "Au"]))
-        let structures = [Structure(symbols: ["Cu"], positions: [.zero])]
-        #expect { try settings.checkChannels(against: structures) } throws: { ($0 as? RasterError)?.message.contains("no atom of Au") == true }
+        #expect { try settings.checkChannels(present: ["Cu"]) } throws: { ($0 as? RasterError)?.message.contains("no atom of Au") == true }
     }
 }

@@ -150,12 +150,16 @@ struct FuzzCase {
     mutating func extxyzCase() throws {
         let text = ExtXYZ.format(baseStructures())
         path = try write(mutate(text, separators: [32, 10, 9, 61, 34]), "input.xyz")
-        let structures = try StructureSource(path: path, extxyzOptions: .init(requireEnergy: true)).load().structures
+        let options = ExtXYZ.Options(requireEnergy: true)
+        let structures = try StructureSource(path: path, extxyzOptions: options).load().structures
+        // The indexed reading `train` uses: frames found by one scan, then parsed one by one.
+        let index = try ExtXYZFrameIndex.scan(path: path)
+        for frame in 0..<index.frameCount { _ = try index.frame(frame, options: options) }
         let rasteriser = try Rasteriser(settings: RasterSettings(gridSize: 16, extent: 6, sigma: 0.5))
         for structure in structures.prefix(3) { try checkImage(rasteriser.image(of: structure)) }
-        var options = ModelOptions()
-        (options.patchSize, options.atomicFilters, options.atomicHidden) = (5, 2, 3)
-        try checkModel(.atomic, structures: structures, options: options)
+        var model = ModelOptions()
+        (model.patchSize, model.atomicFilters, model.atomicHidden) = (5, 2, 3)
+        try checkModel(.atomic, structures: structures, options: model)
     }
 
     /// A mutated site table, read through the template and run through a small sites model.
@@ -328,7 +332,7 @@ extension FuzzCase {
             try command?.run()
         } else if let train = try Train.parseAsRoot(options) as? Train {
             let structures = try train.data.source(requireEnergy: true).load().structures
-            let plan = try train.plan(for: structures)
+            let plan = try train.plan(for: LoadedStructures(structures))
             try checkModel(plan.kind, structures: structures, options: plan.modelOptions)
         }
     }

@@ -117,7 +117,7 @@ struct RasterOptions: ParsableArguments {
         let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depth,
                                       channels: channelSetting, cutoffSigmas: cutoff)
         try settings.validate()
-        if species != nil { try settings.checkChannels(against: structures) }
+        if species != nil { try settings.checkChannels(present: present) }
         return settings
     }
 }
