@@ -15,7 +15,7 @@ struct PeriodicCopies {
     /// Gaussian reaches (the cutoff). In 2D (`projected`) directions with no in-plane part are
     /// not repeated, since a projection along z would count them twice.
     init(_ structure: Structure, low: SIMD3<Double>, high: SIMD3<Double>, reach: Double, projected: Bool, wrap: Bool) throws {
-        let vectors = wrap ? Self.periodicVectors(structure, projected: projected) : []
+        let vectors = wrap ? try Self.periodicVectors(structure, projected: projected) : []
         guard !vectors.isEmpty else {
             positions = structure.positions
             translations = [SIMD3(0, 0, 0)]
@@ -56,7 +56,7 @@ struct PeriodicCopies {
         translations = shifts
     }
 
-    static func periodicVectors(_ structure: Structure, projected: Bool) -> [SIMD3<Double>] {
+    static func periodicVectors(_ structure: Structure, projected: Bool) throws -> [SIMD3<Double>] {
         guard let cell = structure.cell else { return [] }
         var vectors: [SIMD3<Double>] = []
         for k in 0..<min(3, cell.count) where k < structure.pbc.count && structure.pbc[k] {
@@ -67,7 +67,17 @@ struct PeriodicCopies {
             }
             vectors.append(v)
         }
-        return vectors
+        guard projected, vectors.count == 3 else { return vectors }
+        // Three periodic vectors projected onto the plane: the third repeats nothing new when
+        // its in-plane part is a whole-number combination of the first two; otherwise the
+        // projected copies form no 2D lattice at all.
+        let plane = try LatticeBasis(Array(vectors.prefix(2)))
+        let c = plane.fractional(vectors[2])
+        guard c.allSatisfy({ abs($0 - $0.rounded()) < 1e-6 }) else {
+            throw RasterError(field: "cell", message: "a periodic third lattice vector with an in-plane part (\(vectors[2].x), \(vectors[2].y)) Å "
+                              + "that is not a lattice vector of the first two cannot be projected along z; use --depth > 1")
+        }
+        return Array(vectors.prefix(2))
     }
 }
 

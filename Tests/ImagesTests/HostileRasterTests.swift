@@ -56,6 +56,18 @@ struct HostileRasterTests {
         #expect(a.pixels.contains { $0 > 0.5 })
     }
 
+    /// In 2D an oblique periodic third vector is dropped when it repeats the in-plane lattice,
+    /// and refused, naming the cell, when it does not.
+    @Test func obliqueThirdVectorsIn2D() throws {
+        let rasteriser = try Rasteriser(settings: RasterSettings(gridSize: 16, extent: 5, sigma: 0.4))
+        func slab(_ c: SIMD3<Double>) -> Structure {
+            Structure(symbols: ["Cu"], positions: [SIMD3(1, 1, 1)], cell: [SIMD3(4, 0, 0), SIMD3(0, 4, 0), c], pbc: [true, true, true])
+        }
+        let upright = try rasteriser.image(of: slab(SIMD3(0, 0, 6)))
+        #expect(try rasteriser.image(of: slab(SIMD3(4, 0, 6))).pixels == upright.pixels)
+        #expect { try rasteriser.image(of: slab(SIMD3(1.3, 0, 6))) } throws: { ($0 as? RasterError)?.field == "cell" }
+    }
+
     @Test func atomsOutsideTheGridAreCountedNotDroppedSilently() throws {
         let rasteriser = try Rasteriser(settings: RasterSettings(gridSize: 16))
         let structure = Structure(symbols: ["Cu", "Cu"], positions: [SIMD3(1, 1, 0), SIMD3(500, 500, 0)])
