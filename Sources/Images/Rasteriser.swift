@@ -41,7 +41,7 @@ public struct Rasteriser: Sendable {
 
     /// The image of a whole structure.
     public func image(of structure: Structure) throws -> RasterImage {
-        try checkPositions(structure)
+        try checkAtoms(structure)
         let origin = gridOrigin(for: structure)
         let grid = Grid(origin: origin, n: settings.gridSize, h: settings.spacing, depth: settings.depth, hz: settings.zSpacing)
         let copies = try PeriodicCopies(structure, low: grid.origin, high: grid.high, reach: cutoff,
@@ -54,7 +54,7 @@ public struct Rasteriser: Sendable {
     /// holding it and every neighbour in reach. Dummy atoms get no patch of their own.
     public func patches(of structure: Structure, patchSize: Int, spacing: Double) throws -> (atoms: [Int], images: [RasterImage]) {
         try checkPatches(size: patchSize, spacing: spacing)
-        try checkPositions(structure)
+        try checkAtoms(structure)
         let atomCount = structure.realAtoms.count
         let (values, overflow) = (patchSize * patchSize * settings.channelCount).multipliedReportingOverflow(by: atomCount)
         guard !overflow, values <= RasterBudget.imageValues else {
@@ -94,8 +94,9 @@ public struct Rasteriser: Sendable {
         try RasterBudget.checkSampling(sigma: settings.sigma, spacing: spacing, what: "the patch spacing")
     }
 
-    /// Positions the arithmetic below can take: finite and within `RasterBudget.length`.
-    func checkPositions(_ structure: Structure) throws {
+    /// Atoms the rendering below can take: a weight for each (descriptor channels), positions
+    /// finite and within `RasterBudget.length`.
+    func checkAtoms(_ structure: Structure) throws {
         try checkWeights(structure)
         for (atom, p) in structure.positions.enumerated() {
             guard p.x.isFinite, p.y.isFinite, p.z.isFinite, max(abs(p.x), abs(p.y), abs(p.z)) <= RasterBudget.length else {
