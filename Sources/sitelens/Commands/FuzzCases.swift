@@ -41,7 +41,7 @@ struct FuzzCase {
         } catch let garbage as FuzzGarbage {
             return (.garbage, garbage.message)
         } catch {
-            let message = error is InputError || error is RasterError || error is NetworkError ? "\(error)" : SiteLens.message(for: error)
+            let message = "\(error)"
             return (FuzzCase.namesItsSource(message, path: copy.path, kind: kind) ? .rejected : .unclear, message)
         }
     }
@@ -190,6 +190,17 @@ struct FuzzCase {
     }
 }
 
+/// A command line the parser refused, with the message the command would print.
+struct FuzzRejection: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+func parseTrain(_ arguments: [String]) throws -> Train? {
+    do { return try Train.parseAsRoot(arguments) as? Train }
+    catch { throw FuzzRejection(message: Train.message(for: error)) }
+}
+
 /// An accepted case whose output is non-finite or empty.
 struct FuzzGarbage: Error { let message: String }
 
@@ -328,9 +339,11 @@ extension FuzzCase {
         // building the whole command tree per case.
         let options = Array(arguments.dropFirst())
         if rasterise {
-            var command = try Rasterise.parseAsRoot(options) as? Rasterise
+            var command: Rasterise?
+            do { command = try Rasterise.parseAsRoot(options) as? Rasterise }
+            catch { throw FuzzRejection(message: Rasterise.message(for: error)) }
             try command?.run()
-        } else if let train = try Train.parseAsRoot(options) as? Train {
+        } else if let train = try parseTrain(options) {
             let structures = try train.data.source(requireEnergy: true).load().structures
             let plan = try train.plan(for: LoadedStructures(structures))
             try checkModel(plan.kind, structures: structures, options: plan.modelOptions)
