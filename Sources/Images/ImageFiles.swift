@@ -17,11 +17,10 @@ public enum NPY {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        values.withUnsafeBufferPointer { buffer in
-            for value in buffer {
-                withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
-            }
-        }
+        // Little-endian bit patterns, converted in one pass and appended in one copy (a value
+        // at a time is slow enough to matter for images of millions of values).
+        let bits = values.map { $0.bitPattern.littleEndian }
+        bits.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 
