@@ -2,20 +2,31 @@ import Foundation
 
 /// Writes `data` to `url` through a temporary file in the same folder and a rename, so a reader
 /// (or a crash) never sees a half-written file.
+/// A failure says which file and the system's reason (a full disk, a read-only folder), not a
+/// Foundation error code.
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let folder = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+    catch { throw FileWriteError(path: url.path, reason: systemReason(error)) }
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
     do {
         try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))"])
-        }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
-        throw error
+        throw FileWriteError(path: url.path, reason: systemReason(error))
     }
+    if rename(temporary.path, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temporary)
+        throw FileWriteError(path: url.path, reason: reason)
+    }
+}
+
+/// A file that could not be written, and why.
+public struct FileWriteError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot write the file: \(reason)" }
 }
 
 /// `writeAtomically` for text.

@@ -128,4 +128,20 @@ struct RunFolderTests {
         #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("does not exist") }
         #expect(!FileManager.default.fileExists(atPath: folder.url.deletingLastPathComponent().path))
     }
+
+    /// A full disk gives the file and the system's reason, and leaves no temporary file behind.
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func aFullDiskNamesTheFileAndTheReason() throws {
+        let folder = try temporaryFolder("sitelens-full")
+        guard try runProcess("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", folder.path]).status == 0 else {
+            Issue.record("could not mount a tmpfs at \(folder.path)")
+            return
+        }
+        defer { _ = try? runProcess("umount", [folder.path]) }
+        let target = folder.appendingPathComponent("metrics.jsonl")
+        #expect { try writeAtomically(Data(count: 1 << 20), to: target) } throws: { error in
+            "\(error)".hasPrefix(target.path) && "\(error)".contains("space") && !"\(error)".contains("NSCocoaErrorDomain")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "no temporary file is left")
+    }
 }
