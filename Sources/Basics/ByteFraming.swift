@@ -19,10 +19,10 @@ public struct ByteWriter: Sendable {
         bytes += more
     }
 
-    /// float32 values, each little-endian.
+    /// float32 values, each little-endian: converted in one pass and appended in one copy (a
+    /// value at a time is slow for images of millions of values).
     public mutating func append(floats: [Float]) {
-        bytes.reserveCapacity(bytes.count + 4 * floats.count)
-        for value in floats { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        floats.map { $0.bitPattern.littleEndian }.withUnsafeBytes { bytes += $0 }
     }
 
     /// A length (UInt64) and then the bytes: a field a reader can skip or bound.

@@ -13,15 +13,12 @@ public enum NPY {
         // of 64 and ended by a newline, as the format asks.
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        // Little-endian bit patterns, converted in one pass and appended in one copy (a value
-        // at a time is slow enough to matter for images of millions of values).
-        let bits = values.map { $0.bitPattern.littleEndian }
-        bits.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data
+        var writer = ByteWriter()
+        writer.append(bytes: [0x93] + Array("NUMPY".utf8) + [1, 0])
+        writer.append(UInt16(header.utf8.count))
+        writer.append(bytes: header.utf8)
+        writer.append(floats: values)
+        return writer.data
     }
 
     /// Writes images as one `[N, C, H, W]` float32 array, atomically.
@@ -87,6 +84,7 @@ public enum PNG {
         return try grayscale(width: width, height: first.height, pixels: pixels)
     }
 
+    /// PNG's own integers are big-endian (unlike every other SiteLens format, see `ByteWriter`).
     static func bigEndian(_ value: UInt32) -> [UInt8] {
         [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
     }
