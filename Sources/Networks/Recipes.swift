@@ -16,6 +16,8 @@ public struct ModelOptions: Sendable, Equatable {
     public var patchSigma = 0.4
     public var atomicFilters = 8
     public var atomicHidden = 16
+    /// How every model's weights start (`Initialiser.swift`).
+    public var initialisation = WeightInitialisation.he
 
     public init() {}
 }
@@ -26,8 +28,14 @@ public func makeModel(_ kind: ModelKind, for structures: [Structure], options: M
 }
 
 /// Builds the architecture and input encoding of a model kind for a data set: only the species
-/// present and the first structure's site labels are read.
+/// present and the first structure's site labels are read. The weights' initialisation is recorded.
 public func makeModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
+    var (architecture, encoding) = try makeUninitialisedModel(kind, for: structures, options: options)
+    architecture.initialisation = options.initialisation
+    return (architecture, encoding)
+}
+
+private func makeUninitialisedModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
     let species = structures.species
     switch kind {
     case .sites:

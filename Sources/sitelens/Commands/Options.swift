@@ -1,5 +1,6 @@
 import ArgumentParser
 import Images
+import Networks
 import Structures
 
 /// Where the structures come from; shared by every command that reads data.
@@ -31,6 +32,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Height of the adsorbate marker above the centre site, Å.")
     var adsorbateHeight = SiteTemplate.seedAdsorbateHeight
 
+    @Option(help: "extxyz site labels: column (the 'site' column), adsorbate-shells (binding, shell1, subsurface around the adsorbate), species.")
+    var siteRule: SiteRule = .column
+
     /// How to read the input file; an error when none was given.
     func source(requireEnergy: Bool = false) throws -> StructureSource {
         guard let input else { throw ValidationError("give the input file (extxyz or site table)") }
@@ -39,12 +43,21 @@ struct DataOptions: ParsableArguments {
         if let group { try siteOptions.select(group: group) }
         return StructureSource(
             path: input, format: format, siteOptions: siteOptions,
-            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy),
+            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy, siteRule: siteRule),
             template: .fcc111Top(nearestNeighbour: nnDistance, adsorbateHeight: adsorbateHeight))
     }
 }
 
 extension StructureSource.Format: ExpressibleByArgument {}
+extension SiteRule: ExpressibleByArgument {}
+extension WeightInitialisation: ExpressibleByArgument {}
+
+/// How model weights start; shared by the commands that build models.
+struct InitOptions: ParsableArguments {
+    @Option(name: .customLong("init"), help: "Weights: he (He-uniform for ReLU layers, Glorot elsewhere) or glorot (Keras's default everywhere).")
+    var initialisation: WeightInitialisation = .he
+}
+
 extension RasterSettings.Centring: ExpressibleByArgument {}
 
 /// How structures become images; shared by `rasterise` and the image models.
