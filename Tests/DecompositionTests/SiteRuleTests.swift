@@ -62,4 +62,23 @@ struct SiteRuleTests {
         #expect(SiteRule.column.relabel(slab).siteLabels == nil)            // no 'site' column
         #expect(SiteRule.species.relabel(bare).siteLabels == bare.symbols)
     }
+
+    /// The geometry rule finds the same sites as the EMT validation script writes in its `site`
+    /// column (ASE's slabs, periodic in the plane, read back from ASE's extxyz).
+    @Test(.enabled(if: pythonHas("ase", "numpy"), "needs ASE and NumPy (pip install ase)"))
+    func theGeometryRuleAgreesWithTheEMTScriptsSiteColumn() throws {
+        let folder = try temporaryFolder("sitelens-emt")
+        let data = folder.appendingPathComponent("slabs.xyz").path
+        let script = repositoryRoot().appendingPathComponent("Launch/reference/emt_slabs.py").path
+        let run = try runProcess("python3", [script, "generate", "--structures", "4", "--limit", "1", "--out", data,
+                                             "--truth", folder.appendingPathComponent("truth.csv").path], timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let column = try StructureSource(path: data, siteRule: .column).load()
+        let geometry = try StructureSource(path: data, siteRule: .adsorbateShells).load()
+        #expect(column.structures.count == 4 && geometry.notes.isEmpty)
+        for (a, b) in zip(column.structures, geometry.structures) {
+            #expect(a.siteLabels != nil && a.siteLabels == b.siteLabels)
+            #expect(a.cell != nil && a.pbc == [true, true, false] && a.energy != nil)
+        }
+    }
 }
