@@ -19,7 +19,7 @@ public struct Spread: Codable, Sendable, Equatable {
 public struct SiteElementEntry: Codable, Sendable, Equatable {
     public let site: String
     public let element: String
-    /// The contribution c(s, e) in eV (for `atomic`: the mean ε of that element at that site).
+    /// The contribution c(s, e) in eV (for per-atom splits: the mean ε − μ_e of that element at that site).
     public let contribution: Spread
     /// For per-atom splits: mean |ε| and how many atoms the mean is over (per member, equal for all);
     /// for swaps: how many swaps (structures × atoms carrying the label) the mean is over.
