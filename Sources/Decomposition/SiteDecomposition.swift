@@ -19,11 +19,15 @@ public struct Spread: Codable, Sendable, Equatable {
 public struct SiteElementEntry: Codable, Sendable, Equatable {
     public let site: String
     public let element: String
-    /// The contribution c(s, e) in eV (for `atomic`: the mean ε of that element at that site).
+    /// The contribution c(s, e) in eV (for per-atom splits: the mean ε − μ_e of that element at that site).
     public let contribution: Spread
-    /// For `atomic`: mean |ε| and how many atoms the mean is over (per member, equal for all).
+    /// For per-atom splits: mean |ε| and how many atoms the mean is over (per member, equal for all);
+    /// for swaps: how many swaps (structures × atoms carrying the label) the mean is over.
     public let meanAbsolute: Spread?
     public let count: Int?
+    /// For swaps: the standard deviation over structures and atoms of the centred per-swap effect
+    /// (0 for an additive model), averaged over members.
+    public var structureStd: Double? = nil
 }
 
 /// One site's summary: influence I(s) = mean over elements of |c(s, e)|, and the element spread
@@ -34,16 +38,28 @@ public struct SiteSummary: Codable, Sendable, Equatable {
     public let elementSpread: Spread
 }
 
+/// The `atomic` model's exact per-atom split of each prediction, reported relative to fitted
+/// per-element reference energies so that ε is not mostly the constant mean/N.
+public struct AtomicSplit: Codable, Sendable {
+    public let references: ReferenceEnergies
+    /// Per (site, element): mean of ε − μ_e, mean |ε − μ_e|, and the atom count.
+    public let entries: [SiteElementEntry]
+}
+
 /// The ensemble-averaged decomposition of a model kind (Gariepy et al., ACS Catal. 2022).
 public struct Decomposition: Codable, Sendable {
     public let kind: ModelKind
-    /// "exact" for the additive models; "approximate" for `ryczko`, which is not additive.
+    /// "exact" (read off the `sites` network) or "partial dependence" (swaps, any model).
     public let exactness: String
     public let method: String
     public let sites: [String]
     public let elements: [String]
     public let entries: [SiteElementEntry]
     public let summaries: [SiteSummary]
+    /// `atomic` only: the per-atom split of the predictions.
+    public var perAtom: AtomicSplit? = nil
+    /// What the reader should know (structures without sites, sites left out).
+    public var notes: [String] = []
 
     public func entry(site: String, element: String) -> SiteElementEntry? {
         entries.first { $0.site == site && $0.element == element }
@@ -55,7 +71,7 @@ public enum SiteDecomposer {
     /// `sites` model: c(s, e) = scale·f([descriptors(e) ⊕ one-hot(s)]) + mean/S, read off each
     /// network alone (no data); contributions of a structure's sites sum to its prediction.
     public static func sites(_ members: [EnergyModel], elements: [String]) throws -> Decomposition {
-        guard case .sites(let siteNames, _, _, _) = members[0].description.encoding else {
+        guard case .sites(let siteNames, _, _, _) = members.first?.description.encoding else {
             throw NetworkError("the sites decomposition needs sites models")
         }
         var perMember: [[String: Double]] = []  // "site|element" → c
@@ -76,62 +92,99 @@ public enum SiteDecomposer {
                          sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
     }
 
-    /// `atomic` model: each structure's per-atom contributions ε (they sum to its prediction),
-    /// grouped by site label (or species) and element. `contributions[m][i]` are member m's
-    /// item contributions for structure i, in item order.
+    /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the
+    /// centred c(s, e), then mean and spread over members. Only the swapped structures are read.
+    public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects()) throws -> Decomposition {
+        let kind = members.first?.description.architecture.kind ?? .sites
+        let chosen = settings.chosen(count: structures.count)
+        let sample = try chosen.map { try structures.structure($0) }
+        let labelled = sample.filter { $0.siteLabels != nil }
+        let (sites, elements) = SwapEffects.siteElements(labelled)
+        var perMember: [[String: Double]] = [], structureStd: [String: Double] = [:], counts: [String: Int] = [:]
+        for model in members {
+            let table = try settings.table(model, structures: labelled, sites: Set(sites), elements: elements)
+            perMember.append(table.mapValues(\.mean))
+            for (key, value) in table {
+                structureStd[key, default: 0] += value.structureStd / Double(members.count)
+                counts[key] = value.count
+            }
+        }
+        var decomposition = summarise(kind: kind, exactness: "partial dependence",
+                                      method: "c(s,e) = mean over \(labelled.count) structures and the atoms labelled s of E(e at that atom) − E(as is), centred over the elements seen at s",
+                                      sites: sites, elements: PeriodicTable.inTableOrder(elements.values.flatMap { $0 }),
+                                      perMember: perMember, absolute: nil, counts: counts, structureStd: structureStd)
+        let unlabelled = zip(chosen, sample).filter { $0.1.siteLabels == nil }.map { "\($0.0 + 1)" }
+        if !unlabelled.isEmpty {
+            decomposition.notes.append("\(unlabelled.count) of \(chosen.count) structures have no site labels (no 'site' column, or the --site-rule "
+                                       + "found none) and were not swapped: structures \(unlabelled.prefix(10).joined(separator: ", "))\(unlabelled.count > 10 ? ", …" : "")")
+        }
+        if sites.isEmpty { decomposition.notes.append("no site shows two or more elements in the data: nothing to decompose (see --site-rule)") }
+        return decomposition
+    }
+
+    /// The swap decomposition of structures held in memory.
+    public static func swaps(_ members: [EnergyModel], structures: [Structure], settings: SwapEffects = SwapEffects()) throws -> Decomposition {
+        try swaps(members, structures: LoadedStructures(structures), settings: settings)
+    }
+
+    /// `atomic` model: the swap decomposition, plus each structure's exact per-atom ε (they sum
+    /// to its prediction) relative to per-element reference energies, grouped by site label (or
+    /// species) and element. `contributions[m][i]` are member m's item contributions for structure i.
     public static func atomic(_ members: [EnergyModel], structures: [Structure], contributions: [[[Double]]]) throws -> Decomposition {
+        var decomposition = try swaps(members, structures: structures)
+        decomposition.perAtom = try atomicSplit(structures: structures, contributions: contributions)
+        return decomposition
+    }
+
+    /// `ryczko` model (not additive): the swap decomposition.
+    public static func ryczko(_ members: [EnergyModel], structures: StructureStore) throws -> Decomposition {
+        try swaps(members, structures: structures)
+    }
+
+    /// `ryczko` model, structures held in memory.
+    public static func ryczko(_ members: [EnergyModel], structures: [Structure]) throws -> Decomposition {
+        try swaps(members, structures: LoadedStructures(structures))
+    }
+
+    /// ε − μ_e per (site, element), μ fitted to the targets (or, without them, to the ensemble mean).
+    static func atomicSplit(structures: [Structure], contributions: [[[Double]]]) throws -> AtomicSplit {
+        let predicted = structures.indices.map { i in contributions.map { $0[i].reduce(0, +) }.reduce(0, +) / Double(max(contributions.count, 1)) }
+        let targets = structures.compactMap(\.energy)
+        let references = targets.count == structures.count
+            ? try ReferenceEnergies(structures: structures, energies: targets, fittedTo: "targets")
+            : try ReferenceEnergies(structures: structures, energies: predicted, fittedTo: "ensemble-mean predictions")
         var siteOrder: [String] = [], elementsSeen: Set<String> = []
-        var perMember: [[String: Double]] = [], absolute: [[String: Double]] = []
-        var counts: [String: Int] = [:]
-        for m in members.indices {
+        var perMember: [[String: Double]] = [], absolute: [[String: Double]] = [], counts: [String: Int] = [:]
+        for memberContributions in contributions {
             var sum: [String: Double] = [:], absSum: [String: Double] = [:], n: [String: Int] = [:]
             for (i, structure) in structures.enumerated() {
                 let labels = structure.groupingLabels
                 let atoms = structure.realAtoms
+                guard memberContributions[i].count == atoms.count else {
+                    throw DecompositionError("structure \(i + 1): \(memberContributions[i].count) contributions for \(atoms.count) atoms")
+                }
                 for (item, atom) in atoms.enumerated() {
                     let key = "\(labels[atom])|\(structure.symbols[atom])"
                     if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
                     elementsSeen.insert(structure.symbols[atom])
-                    let e = contributions[m][i][item]
+                    let e = memberContributions[i][item] - (references.values[structure.symbols[atom]] ?? 0)
                     sum[key, default: 0] += e
                     absSum[key, default: 0] += abs(e)
                     n[key, default: 0] += 1
                 }
             }
-            perMember.append(sum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key]!) })
-            absolute.append(absSum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key]!) })
+            perMember.append(sum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key] ?? 1) })
+            absolute.append(absSum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key] ?? 1) })
             counts = n
         }
-        let elements = PeriodicTable.inTableOrder(elementsSeen)
-        return summarise(kind: .atomic, exactness: "exact",
-                         method: "mean per-atom contribution ε over all structures, by site label and element; Σ ε = predicted energy",
-                         sites: siteOrder, elements: elements, perMember: perMember, absolute: absolute, counts: counts)
-    }
-
-    /// `ryczko` model (not additive), approximate: c(s, e) = E(image of one atom e at site s's
-    /// position) − E(empty image), for the site positions of `reference`.
-    public static func ryczko(_ members: [EnergyModel], reference: Structure, elements: [String]) throws -> Decomposition {
-        let labels = reference.siteLabels ?? reference.symbols.indices.map { "atom\($0 + 1)" }
-        let siteAtoms = reference.realAtoms
-        var perMember: [[String: Double]] = []
-        for model in members {
-            let empty = try model.predict(Structure(symbols: [], positions: [], cell: reference.cell, pbc: reference.pbc))
-            var table: [String: Double] = [:]
-            for atom in siteAtoms {
-                for element in elements {
-                    let alone = Structure(symbols: [element], positions: [reference.positions[atom]], cell: reference.cell, pbc: reference.pbc)
-                    table["\(labels[atom])|\(element)"] = try model.predict(alone) - empty
-                }
-            }
-            perMember.append(table)
-        }
-        return summarise(kind: .ryczko, exactness: "approximate",
-                         method: "APPROXIMATE: E(one atom of element e at site s) − E(empty image); the CNN is not additive",
-                         sites: siteAtoms.map { labels[$0] }, elements: elements, perMember: perMember, absolute: nil, counts: nil)
+        let table = summarise(kind: .atomic, exactness: "exact", method: "mean per-atom ε − μ_e", sites: siteOrder,
+                              elements: PeriodicTable.inTableOrder(elementsSeen), perMember: perMember, absolute: absolute, counts: counts)
+        return AtomicSplit(references: references, entries: table.entries)
     }
 
     static func summarise(kind: ModelKind, exactness: String, method: String, sites: [String], elements: [String],
-                          perMember: [[String: Double]], absolute: [[String: Double]]?, counts: [String: Int]?) -> Decomposition {
+                          perMember: [[String: Double]], absolute: [[String: Double]]?, counts: [String: Int]?,
+                          structureStd: [String: Double]? = nil) -> Decomposition {
         var entries: [SiteElementEntry] = []
         for site in sites {
             for element in elements {
@@ -140,7 +193,7 @@ public enum SiteDecomposer {
                 guard !values.isEmpty else { continue }
                 entries.append(SiteElementEntry(site: site, element: element, contribution: Spread(values),
                                                 meanAbsolute: absolute.map { a in Spread(a.compactMap { $0[key] }) },
-                                                count: counts?[key]))
+                                                count: counts?[key], structureStd: structureStd?[key]))
             }
         }
         let summaries = sites.map { site -> SiteSummary in
@@ -149,7 +202,7 @@ public enum SiteDecomposer {
                 let values = elements.compactMap { table["\(site)|\($0)"] }
                 guard !values.isEmpty else { continue }
                 influences.append(values.map(abs).reduce(0, +) / Double(values.count))
-                spreads.append(values.max()! - values.min()!)
+                spreads.append((values.max() ?? 0) - (values.min() ?? 0))
             }
             return SiteSummary(site: site, influence: Spread(influences), elementSpread: Spread(spreads))
         }

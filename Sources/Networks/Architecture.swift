@@ -32,8 +32,12 @@ public struct Architecture: Codable, Sendable, Equatable {
     public var itemWidth: Int
     public var itemChannels: Int
     public var layers: [LayerSpec]
+    /// How the weights were initialised (nil, as in older model files: He for ReLU layers).
+    public var initialisation: WeightInitialisation?
 
-    public init(kind: ModelKind, itemHeight: Int, itemWidth: Int, itemChannels: Int, layers: [LayerSpec]) {
+    public init(kind: ModelKind, itemHeight: Int, itemWidth: Int, itemChannels: Int, layers: [LayerSpec],
+                initialisation: WeightInitialisation? = nil) {
+        self.initialisation = initialisation
         self.kind = kind
         self.itemHeight = itemHeight
         self.itemWidth = itemWidth

@@ -79,18 +79,9 @@ public final class Network {
 
     public var parameterCount: Int { layout.count }
 
-    /// Glorot-uniform weights and zero biases, as Keras initialises them, from a seeded generator:
-    /// the same seed gives the same parameters on any machine.
+    /// The initial parameters under the scheme the architecture records (`Initialiser.swift`).
     public func initialParameters(seed: UInt64) -> [Float] {
-        var generator = SeededGenerator(seed: seed, stream: 0x5EED)
-        var parameters = [Float](repeating: 0, count: layout.count)
-        for layer in layers {
-            let limit = (6.0 / Double(layer.fanIn + layer.fanOut)).squareRoot()
-            for i in 0..<layer.weightCount {
-                parameters[layer.weightOffset + i] = Float(generator.uniform(-limit, limit))
-            }
-        }
-        return parameters
+        Initialiser(architecture.initialisation ?? .he).parameters(for: self, seed: seed)
     }
 
     /// One number per item: runs every layer over `items` inputs of `itemSize` values each.

@@ -16,6 +16,8 @@ public struct ModelOptions: Sendable, Equatable {
     public var patchSigma = 0.4
     public var atomicFilters = 8
     public var atomicHidden = 16
+    /// How every model's weights start (`Initialiser.swift`).
+    public var initialisation = WeightInitialisation.he
 
     public init() {}
 }
@@ -27,10 +29,12 @@ public func makeModel(_ kind: ModelKind, for structures: [Structure], options: M
 
 /// Builds the architecture and input encoding of a model kind for a data set (only the species
 /// present and the first structure's site labels are read), after checking the options (each
-/// error names its option and allowed range) and the model's size against `ModelBudget`.
+/// error names its option and allowed range) and the model's size against `ModelBudget`. The
+/// weights' initialisation is recorded.
 public func makeModel(_ kind: ModelKind, for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
     try options.check(for: kind)
-    let (architecture, encoding) = try buildModel(kind, for: structures, options: options)
+    var (architecture, encoding) = try buildModel(kind, for: structures, options: options)
+    architecture.initialisation = options.initialisation
     do { try architecture.checkSize() } catch let error as NetworkError {
         throw NetworkError("the \(kind.rawValue) model these options describe is too large: \(error.message)")
     }

@@ -35,9 +35,10 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
         decomposition = try SiteDecomposer.atomic(members, structures: all, contributions: contributions)
         try writeContributionsXYZ(structures: all, contributions: contributions, to: folder.file(.contributionsXYZ))
     case .ryczko:
-        decomposition = try SiteDecomposer.ryczko(members, reference: structures.structure(0), elements: elements)
+        decomposition = try SiteDecomposer.ryczko(members, structures: structures)
     }
     try RunReport.write(decomposition, to: folder)
+    for note in decomposition.notes { print("note: \(note)") }
     print("decomposition (\(decomposition.exactness)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
     for summary in decomposition.summaries {
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"

@@ -8,9 +8,12 @@ public enum ExtXYZ {
     public struct Options: Sendable {
         public var energyKey: String
         public var requireEnergy: Bool
-        public init(energyKey: String = "energy", requireEnergy: Bool = false) {
+        /// Where each frame's site labels come from (`SiteRules.swift`).
+        public var siteRule: SiteRule
+        public init(energyKey: String = "energy", requireEnergy: Bool = false, siteRule: SiteRule = .column) {
             self.energyKey = energyKey
             self.requireEnergy = requireEnergy
+            self.siteRule = siteRule
         }
     }
 
@@ -61,7 +64,7 @@ public enum ExtXYZ {
                                       afterFrame: !frames.isEmpty, file: file)
             let frame = try parseFrame(count: count, comment: lines[index + 1], commentLine: index + 2,
                                        atomLines: lines[(index + 2)..<(index + 2 + count)], file: file, options: options)
-            frames.append(frame)
+            frames.append(options.siteRule.relabel(frame))
             index += 2 + count
         }
         return frames

@@ -58,43 +58,116 @@ struct DecompositionTests {
         #expect(summary.influence.members == 3)
     }
 
-    @Test func atomicContributionsAreExactAndGroupedBySite() throws {
-        let structures = try templateStructures(5)
+    /// For the additive `sites` model the swap decomposition is exactly the network's own table,
+    /// centred per site, and no swap depends on the rest of the structure.
+    @Test func swapsEqualTheExactCentredSiteTable() throws {
+        let structures = try templateStructures(40)
+        let elements = ["Fe", "Co", "Ni"]
+        let members = try (0..<2).map { try randomMember(.sites, structures: structures, seed: UInt64($0 + 30)) }
+        let exact = try SiteDecomposer.sites(members, elements: elements)
+        let swaps = try SiteDecomposer.swaps(members, structures: structures)
+        #expect(swaps.exactness == "partial dependence" && swaps.sites.count == 10)
+        for site in exact.sites {
+            let shown = swaps.entries.filter { $0.site == site }.map(\.element)
+            #expect(Set(shown) == Set(elements), "every element appears at \(site) in 40 random rows")
+            for m in members.indices {
+                let single = try SiteDecomposer.sites([members[m]], elements: elements)
+                let swapped = try SiteDecomposer.swaps([members[m]], structures: structures)
+                let centre = elements.map { single.entry(site: site, element: $0)!.contribution.mean }.reduce(0, +) / 3
+                for element in elements {
+                    let expected = single.entry(site: site, element: element)!.contribution.mean - centre
+                    let entry = swapped.entry(site: site, element: element)!
+                    #expect(abs(entry.contribution.mean - expected) < 1e-5, "member \(m), \(site), \(element)")
+                    #expect(entry.structureStd! < 1e-5 && entry.count == 40)
+                }
+            }
+        }
+        // The ensemble summary is the mean over members, with a spread.
+        let cell = swaps.entry(site: "Nsub1", element: "Ni")!
+        #expect(cell.contribution.members == 2 && cell.contribution.std > 0)
+    }
+
+    /// Image models by swaps: one row per (site, element) even when several atoms share a label,
+    /// and each value is the mean prediction change recomputed here by hand.
+    @Test func imageModelSwapsAreMeanPredictionChangesWithOneRowPerSiteAndElement() throws {
+        let shared = ["T/B1", "ring", "ring", "ring", "ring", "ring", "ring", "below", "below", "below", "adsorbate"]
+        let structures = try templateStructures(3).map { s -> Structure in var t = s; t.siteLabels = shared; return t }
+        let members = try (0..<2).map { try randomMember(.ryczko, structures: structures, seed: UInt64($0 + 20)) }
+        let decomposition = try SiteDecomposer.ryczko(members, structures: structures)
+        let keys = decomposition.entries.map { "\($0.site)|\($0.element)" }
+        #expect(Set(keys).count == keys.count && !decomposition.sites.contains("adsorbate"))
+        #expect(decomposition.entry(site: "ring", element: "Co")?.count == 18)
+        // By hand: member 1, label "below", element e, averaged over 3 structures × 3 atoms, centred.
+        let elements = SwapEffects.siteElements(structures).elements["below"]!
+        var effects = [Double](repeating: 0, count: elements.count)
+        for structure in structures {
+            let base = try members[1].predict(structure)
+            for atom in 7...9 {
+                for (k, element) in elements.enumerated() {
+                    var swapped = structure
+                    swapped.symbols[atom] = element
+                    effects[k] += (try members[1].predict(swapped) - base) / 9
+                }
+            }
+        }
+        let centre = effects.reduce(0, +) / Double(effects.count)
+        let single = try SiteDecomposer.ryczko([members[1]], structures: structures)
+        for (k, element) in elements.enumerated() {
+            #expect(abs(single.entry(site: "below", element: element)!.contribution.mean - (effects[k] - centre)) < 1e-6)
+        }
+        // A CNN is not additive: the per-swap effects vary between structures.
+        #expect(single.entries.contains { ($0.structureStd ?? 0) > 1e-6 })
+    }
+
+    /// `atomic`: swap rows, plus the exact per-atom split relative to fitted element references.
+    @Test func atomicKeepsItsExactPerAtomSplitRelativeToReferenceEnergies() throws {
+        let structures = try templateStructures(8)
         let members = try (0..<2).map { try randomMember(.atomic, structures: structures, seed: UInt64($0 + 10)) }
         var contributions: [[[Double]]] = []
         for member in members {
-            var perStructure: [[Double]] = []
-            for structure in structures {
+            contributions.append(try structures.map { structure in
                 let parts = member.contributions(try member.encoder.encode(structure))
                 #expect(parts.count == 10)  // one per site; the adsorbate marker has none
                 #expect(abs(parts.reduce(0, +) - (try member.predict(structure))) < 1e-9)
-                perStructure.append(parts)
-            }
-            contributions.append(perStructure)
+                return parts
+            })
         }
         let decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
-        #expect(decomposition.sites.first == "T/B1" && !decomposition.sites.contains("adsorbate"))
-        // Recompute one cell by hand: member 0, site Nsub2, element Fe.
+        #expect(decomposition.exactness == "partial dependence" && decomposition.sites.first == "T/B1")
+        let split = try #require(decomposition.perAtom)
+        #expect(split.references.fittedTo == "targets")
+        // Recompute one cell by hand: member 0, site Nsub2 (atom 8), element Fe.
+        let mu = split.references.values["Fe"]!
         var values: [Double] = []
-        for (i, s) in structures.enumerated() where s.symbols[8] == "Fe" { values.append(contributions[0][i][8]) }
+        for (i, s) in structures.enumerated() where s.symbols[8] == "Fe" { values.append(contributions[0][i][8] - mu) }
         if !values.isEmpty {
             let single = try SiteDecomposer.atomic([members[0]], structures: structures, contributions: [contributions[0]])
-            let entry = single.entry(site: "Nsub2", element: "Fe")!
-            #expect(abs(entry.contribution.mean - values.reduce(0, +) / Double(values.count)) < 1e-12)
+            let entry = single.perAtom!.entries.first { $0.site == "Nsub2" && $0.element == "Fe" }!
+            #expect(abs(entry.contribution.mean - values.reduce(0, +) / Double(values.count)) < 1e-9)
             #expect(entry.count == values.count)
         }
     }
 
-    @Test func theImageModelsDecompositionSaysItIsApproximate() throws {
-        let structures = try templateStructures(2)
-        let members = try (0..<2).map { try randomMember(.ryczko, structures: structures, seed: UInt64($0 + 20)) }
-        let decomposition = try SiteDecomposer.ryczko(members, reference: structures[0], elements: ["Fe", "Co", "Ni"])
-        #expect(decomposition.exactness == "approximate" && decomposition.method.hasPrefix("APPROXIMATE"))
-        #expect(decomposition.entries.count == 30)
-        let alone = Structure(symbols: ["Co"], positions: [structures[0].positions[3]])
-        let empty = Structure(symbols: [], positions: [])
-        let expected = (try members[0].predict(alone) - members[0].predict(empty) + members[1].predict(alone) - members[1].predict(empty)) / 2
-        #expect(abs(decomposition.entry(site: "Nsur3", element: "Co")!.contribution.mean - expected) < 1e-9)
+    @Test func referenceEnergiesRecoverAnExactCompositionFit() throws {
+        var generator = SeededGenerator(seed: 4)
+        let mu = ["O": -4.0, "Cu": -3.5, "Pt": -5.25]
+        let structures = (0..<12).map { _ -> Structure in
+            let metals = (0..<(3 + generator.nextIndex(below: 4))).map { _ in generator.nextIndex(below: 2) == 0 ? "Cu" : "Pt" }
+            let symbols = metals + Array(repeating: "O", count: generator.nextIndex(below: 3))
+            return Structure(symbols: symbols, positions: symbols.map { _ in SIMD3(0, 0, 0) })
+        }
+        let energies = structures.map { $0.symbols.reduce(0) { $0 + mu[$1]! } }
+        let fit = try ReferenceEnergies(structures: structures, energies: energies, fittedTo: "targets")
+        for (element, value) in mu { #expect(abs(fit.values[element]! - value) < 1e-6, "\(element)") }
+        #expect(abs(fit.energy(of: structures[3]) - energies[3]) < 1e-6)
+    }
+
+    @Test func structuresWithoutSitesAreSaidToHaveNone() throws {
+        let structures = try templateStructures(3).map { s -> Structure in var t = s; t.siteLabels = nil; return t }
+        let members = [try randomMember(.ryczko, structures: structures, seed: 1)]
+        let decomposition = try SiteDecomposer.ryczko(members, structures: structures)
+        #expect(decomposition.entries.isEmpty)
+        #expect(decomposition.notes.contains { $0.contains("3 of 3 structures have no site labels") && $0.contains("structures 1, 2, 3") })
     }
 
     @Test func spreadIsTheSampleStandardDeviation() {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import Networks
 import Structures
 
 /// Where the structures come from; shared by every command that reads data.
@@ -32,6 +33,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Height of the adsorbate marker above the centre site, Å.")
     var adsorbateHeight = SiteTemplate.seedAdsorbateHeight
 
+    @Option(help: "extxyz site labels: column (the 'site' column), adsorbate-shells (binding, shell1, subsurface around the adsorbate), species.")
+    var siteRule: SiteRule = .column
+
     func validate() throws {
         guard nnDistance.isFinite, (0.5...10).contains(nnDistance) else {
             throw ValidationError("--nn-distance must be in 0.5...10 Å, got \(nnDistance)")
@@ -49,12 +53,21 @@ struct DataOptions: ParsableArguments {
         if let group { try siteOptions.select(group: group) }
         return StructureSource(
             path: input, format: format, siteOptions: siteOptions,
-            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy),
+            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy, siteRule: siteRule),
             template: .fcc111Top(nearestNeighbour: nnDistance, adsorbateHeight: adsorbateHeight))
     }
 }
 
 extension StructureSource.Format: ExpressibleByArgument {}
+extension SiteRule: ExpressibleByArgument {}
+extension WeightInitialisation: ExpressibleByArgument {}
+
+/// How model weights start; shared by the commands that build models.
+struct InitOptions: ParsableArguments {
+    @Option(name: .customLong("init"), help: "Weights: he (He-uniform for ReLU layers, Glorot elsewhere) or glorot (Keras's default everywhere).")
+    var initialisation: WeightInitialisation = .he
+}
+
 extension RasterSettings.Centring: ExpressibleByArgument {}
 
 /// How structures become images; shared by `rasterise` and the image models.

@@ -124,6 +124,8 @@ struct Train: ParsableCommand {
     @Option(help: "Memory a rank may spend on cached samples, e.g. 2G or 500M (default: half the node's memory over the ranks on it).")
     var memoryBudget: ByteCount?
 
+    @OptionGroup var initOptions: InitOptions
+
     @Option(help: "BLAS threads per rank (default: 1 under mpirun with several ranks, else all cores).")
     var blasThreads: Int?
 
@@ -175,6 +177,7 @@ struct Train: ParsableCommand {
         options.patchSpacing = patchSpacing
         options.patchSigma = patchSigma
         options.atomicFilters = filters
+        options.initialisation = initOptions.initialisation
         plan.modelOptions = options
         return plan
     }

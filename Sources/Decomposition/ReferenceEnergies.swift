@@ -1,0 +1,74 @@
+import Structures
+
+/// Per-element reference energies μ_e fitted by least squares on composition, E ≈ Σ_e n_e·μ_e,
+/// as machine-learning potentials fit them before learning the rest.
+///
+/// When the composition does not determine every μ_e (e.g. every structure has one O atom and the
+/// same number of metal atoms), a tiny ridge term picks the smallest-norm solution; the split of
+/// a constant between such elements is a convention, not something the data says.
+public struct ReferenceEnergies: Codable, Sendable, Equatable {
+    /// μ_e in eV per atom.
+    public let values: [String: Double]
+    /// What was fitted: "targets" or "ensemble-mean predictions".
+    public let fittedTo: String
+
+    /// Fits μ to `energies[i]` of `structures[i]` (dummy atoms X are not counted).
+    public init(structures: [Structure], energies: [Double], fittedTo: String) throws {
+        let elements = elementsPresent(in: structures)
+        let k = elements.count
+        guard k > 0, structures.count == energies.count, !structures.isEmpty else {
+            throw DecompositionError("reference energies need structures with atoms and one energy each")
+        }
+        let column = Dictionary(uniqueKeysWithValues: elements.enumerated().map { ($1, $0) })
+        // Normal equations AᵀA μ = Aᵀy, with A the composition counts.
+        var normal = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        var right = [Double](repeating: 0, count: k)
+        for (structure, energy) in zip(structures, energies) {
+            var counts = [Double](repeating: 0, count: k)
+            for symbol in structure.symbols { if let c = column[symbol] { counts[c] += 1 } }
+            for a in 0..<k where counts[a] != 0 {
+                right[a] += counts[a] * energy
+                for b in 0..<k { normal[a][b] += counts[a] * counts[b] }
+            }
+        }
+        let trace = (0..<k).map { normal[$0][$0] }.reduce(0, +)
+        for a in 0..<k { normal[a][a] += 1e-9 * max(trace, 1) / Double(k) }
+        let solution = try solveSymmetric(normal, right)
+        values = Dictionary(uniqueKeysWithValues: zip(elements, solution))
+        self.fittedTo = fittedTo
+    }
+
+    /// The reference part of a structure's energy, Σ_atoms μ_e.
+    public func energy(of structure: Structure) -> Double {
+        structure.symbols.reduce(0) { $0 + (values[$1] ?? 0) }
+    }
+}
+
+/// Solves a small positive-definite system by Gaussian elimination with partial pivoting.
+func solveSymmetric(_ matrix: [[Double]], _ right: [Double]) throws -> [Double] {
+    var a = matrix, b = right
+    let n = b.count
+    for column in 0..<n {
+        let pivot = (column..<n).max { abs(a[$0][column]) < abs(a[$1][column]) } ?? column
+        guard abs(a[pivot][column]) > 1e-300 else { throw DecompositionError("the composition system is singular") }
+        a.swapAt(column, pivot); b.swapAt(column, pivot)
+        for row in (column + 1)..<max(n, column + 1) {
+            let factor = a[row][column] / a[column][column]
+            for c in column..<n { a[row][c] -= factor * a[column][c] }
+            b[row] -= factor * b[column]
+        }
+    }
+    var x = [Double](repeating: 0, count: n)
+    for row in stride(from: n - 1, through: 0, by: -1) {
+        let rest = ((row + 1)..<n).reduce(0) { $0 + a[row][$1] * x[$1] }
+        x[row] = (b[row] - rest) / a[row][row]
+    }
+    return x
+}
+
+/// A decomposition that cannot be made from what it was given.
+public struct DecompositionError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

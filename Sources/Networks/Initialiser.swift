@@ -1,0 +1,37 @@
+import Basics
+
+/// How a network's weights start (biases always start at zero, as in Keras).
+public enum WeightInitialisation: String, Codable, Sendable, CaseIterable {
+    /// He-uniform (limit √(6/fan_in)) for ReLU layers, Glorot-uniform for the others: keeps the
+    /// signal's variance through deep ReLU stacks such as the seed's six-block CNN.
+    case he
+    /// Glorot-uniform (limit √(6/(fan_in + fan_out))) everywhere: Keras's default, to match it exactly.
+    case glorot
+}
+
+/// Draws a network's initial parameters from a seeded generator: the same seed and scheme give
+/// the same parameters on any machine.
+public struct Initialiser: Sendable {
+    public let scheme: WeightInitialisation
+
+    public init(_ scheme: WeightInitialisation = .he) { self.scheme = scheme }
+
+    /// The uniform limit of one layer's weights under this scheme.
+    func limit(fanIn: Int, fanOut: Int, activation: Activation) -> Double {
+        if scheme == .he && activation == .relu { return (6.0 / Double(max(fanIn, 1))).squareRoot() }
+        return (6.0 / Double(max(fanIn + fanOut, 1))).squareRoot()
+    }
+
+    /// Every layer's weights drawn in layer order from one stream, biases zero.
+    public func parameters(for network: Network, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed, stream: 0x5EED)
+        var parameters = [Float](repeating: 0, count: network.layout.count)
+        for layer in network.layers {
+            let bound = limit(fanIn: layer.fanIn, fanOut: layer.fanOut, activation: layer.activation)
+            for i in 0..<layer.weightCount {
+                parameters[layer.weightOffset + i] = Float(generator.uniform(-bound, bound))
+            }
+        }
+        return parameters
+    }
+}
