@@ -26,14 +26,20 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN ships no pkg-config file (Debian's 2.6 nor PyPI's 3.x): the module map links "dnnl".
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // The one C file that calls oneDNN; it hides every 2.x/3.x API difference. C files do not
+        // autolink the module map's library (only Swift imports do), hence the linker setting.
+        .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNLShim",
+                linkerSettings: [.linkedLibrary("dnnl")]),
         // Basics: seeded random numbers, input errors, atomic file writes.
         .target(name: "Basics"),
         // Structures: atoms, elements, extxyz, the HEA site table and its site template.
         .target(name: "Structures", dependencies: ["Basics", .product(name: "CSV", package: "CSV.swift")]),
         // Images: the Gaussian rasteriser (Ryczko et al.), .npy and PNG output.
         .target(name: "Images", dependencies: ["Basics", "Structures", "CZlib"]),
-        // Networks: flat parameter buffers, layers, the three models, Adam, safetensors files.
-        .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS"]),
+        // Networks: flat parameter buffers, layer kernels (OpenBLAS, oneDNN), the three models, Adam, safetensors files.
+        .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS", "CDNNLShim"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
         // Training: data-parallel training of ensemble members; with MPI, the only MPI user.

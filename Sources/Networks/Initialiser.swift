@@ -26,11 +26,10 @@ public struct Initialiser: Sendable {
     public func parameters(for network: Network, seed: UInt64) -> [Float] {
         var generator = SeededGenerator(seed: seed, stream: 0x5EED)
         var parameters = [Float](repeating: 0, count: network.layout.count)
-        for layer in network.layers {
-            let bound = limit(fanIn: layer.fanIn, fanOut: layer.fanOut, activation: layer.activation)
-            for i in 0..<layer.weightCount {
-                parameters[layer.weightOffset + i] = Float(generator.uniform(-bound, bound))
-            }
+        for kernel in network.kernels {
+            let ranges = kernel.parameters
+            let bound = limit(fanIn: ranges.fanIn, fanOut: ranges.fanOut, activation: kernel.activation)
+            for i in ranges.weights { parameters[i] = Float(generator.uniform(-bound, bound)) }
         }
         return parameters
     }

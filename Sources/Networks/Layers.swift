@@ -3,7 +3,8 @@ import CBLAS
 import Glibc
 #endif
 
-// Each layer's forward and backward, written out plainly. Tensors are channels-last (NHWC)
+// Each layer's forward and backward on OpenBLAS, written out plainly (the kernels in
+// LayerKernel.swift call them). Tensors are channels-last (NHWC)
 // rows of Float behind raw pointers; matrix products go to CBLAS. Backward *adds* into
 // parameter gradients (zeroed once per step) and *writes* the input gradient.
 
@@ -41,17 +42,21 @@ func denseBackward(_ outputGradient: UnsafeMutablePointer<Float>, output: Unsafe
 
 /// Geometry of one convolution with Keras "same" padding: out = ⌈in / stride⌉ and the padding
 /// split with the smaller half before.
-struct ConvGeometry: Equatable {
+struct ConvGeometry: Hashable {
     let inHeight: Int, inWidth: Int, inChannels: Int
     let kernel: Int, stride: Int, filters: Int
     var outHeight: Int { (inHeight + stride - 1) / stride }
     var outWidth: Int { (inWidth + stride - 1) / stride }
     var padTop: Int { max((outHeight - 1) * stride + kernel - inHeight, 0) / 2 }
     var padLeft: Int { max((outWidth - 1) * stride + kernel - inWidth, 0) / 2 }
+    /// The larger half of the padding goes after (oneDNN takes the two sides separately).
+    var padBottom: Int { max((outHeight - 1) * stride + kernel - inHeight, 0) - padTop }
+    var padRight: Int { max((outWidth - 1) * stride + kernel - inWidth, 0) - padLeft }
     /// Length of one im2col row: k·k·in.
     var patchLength: Int { kernel * kernel * inChannels }
     var inSize: Int { inHeight * inWidth * inChannels }
     var outSize: Int { outHeight * outWidth * filters }
+    var multiplyAddsPerItem: Int { outHeight * outWidth * patchLength * filters }
 }
 
 /// Unfolds `items` images into rows of k·k·in values, one row per output pixel (zeros in padding).
@@ -172,7 +177,11 @@ public func blasCoreName() -> String {
     return String(cString: name)
 }
 
-/// Sets how many threads OpenBLAS uses (one per rank under MPI).
+/// Sets how many threads OpenBLAS and oneDNN use (one per rank under MPI).
 public func setBLASThreads(_ count: Int) {
-    openblas_set_num_threads(Int32(max(1, count)))
+    openblas_set_num_threads(Int32(clamping: max(1, count)))
+    DNNLConvolution.setThreads(count)
 }
+
+/// oneDNN's version and threading runtime, for benchmark output.
+public func convolutionLibraryDescription() -> String { DNNLConvolution.libraryDescription }

@@ -7,12 +7,13 @@ import TestSupport
 /// |analytic − numeric| ≤ 2e-2·max(|analytic|, |numeric|) + 2e-3, with step 1e-3 on a loss of order one.
 /// Where the two one-sided differences disagree, a step crossed a ReLU kink: the side without
 /// one gives the derivative, so the analytic value is compared with the nearer one-sided slope.
-func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, maxParameters: Int = 400) throws -> (worst: Double, checked: Int, kinks: Int) {
+func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, maxParameters: Int = 400,
+                   backend: ConvolutionBackend = .dnnl) throws -> (worst: Double, checked: Int, kinks: Int) {
     // Glorot's smaller weights keep float finite differences within the stated tolerance (with
     // He weights the deeper CNN's activations grow and float rounding alone exceeds it).
     var architecture = architecture
     architecture.initialisation = .glorot
-    let network = try Network(architecture)
+    let network = try Network(architecture, convolutionBackend: backend)
     var generator = SeededGenerator(seed: seed)
     var parameters = network.initialParameters(seed: seed)
     // Non-zero biases so their gradients are exercised away from zero.
@@ -71,26 +72,28 @@ struct GradientTests {
         }
     }
 
-    @Test(arguments: [(3, 1), (3, 2), (4, 1), (4, 2), (1, 1), (2, 2)])
-    func convolutionsWithSamePadding(kernel: Int, stride: Int) throws {
+    @Test(arguments: ConvolutionBackend.allCases, [(3, 1), (3, 2), (4, 1), (4, 2), (1, 1), (2, 2)])
+    func convolutionsWithSamePadding(backend: ConvolutionBackend, shape: (kernel: Int, stride: Int)) throws {
+        let (kernel, stride) = shape
         let architecture = Architecture(kind: .atomic, itemHeight: 7, itemWidth: 6, itemChannels: 2,
                                         layers: [.conv(filters: 3, kernel: kernel, stride: stride, activation: .tanh, bias: true),
                                                  .conv(filters: 2, kernel: 3, stride: 1, activation: .identity, bias: true),
                                                  .flatten, .dense(units: 1, activation: .identity, bias: true)])
-        let result = try gradientCheck(architecture, items: 3)
-        #expect(result.worst <= 0, "conv k\(kernel) s\(stride): worst excess \(result.worst) over \(result.checked)")
+        let result = try gradientCheck(architecture, items: 3, backend: backend)
+        #expect(result.worst <= 0, "\(backend) conv k\(kernel) s\(stride): worst excess \(result.worst) over \(result.checked)")
         #expect(result.kinks * 4 <= result.checked)
     }
 
-    @Test func theThreeModels() throws {
+    @Test(arguments: ConvolutionBackend.allCases)
+    func theThreeModels(backend: ConvolutionBackend) throws {
         let models: [(String, Architecture)] = [
             ("sites", .sites(features: 13, hidden: 6)),
             ("atomic", .atomic(patch: 9, channels: 3, filters: 4, hidden: 8)),
             ("ryczko", .ryczko(grid: 16, channels: 2, blocks: 2, dense: 32)),
         ]
         for (name, architecture) in models {
-            let result = try gradientCheck(architecture, items: name == "sites" ? 10 : 3)
-            #expect(result.worst <= 0, "\(name): worst excess \(result.worst) over \(result.checked) parameters")
+            let result = try gradientCheck(architecture, items: name == "sites" ? 10 : 3, backend: backend)
+            #expect(result.worst <= 0, "\(backend) \(name): worst excess \(result.worst) over \(result.checked) parameters")
             #expect(result.checked > 10 && result.kinks * 4 <= result.checked, "\(name): \(result.kinks) kinks")
         }
     }

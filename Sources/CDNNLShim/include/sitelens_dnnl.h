@@ -1,0 +1,53 @@
+// SiteLens's one doorway to oneDNN: Keras "same" 2-D convolutions on NHWC activations and
+// [kh, kw, in, out] (Keras) weights. Every difference between the oneDNN 2.x and 3.x C APIs is
+// hidden in sitelens_dnnl.c; callers never see a oneDNN type.
+#ifndef SITELENS_DNNL_H
+#define SITELENS_DNNL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// One convolution at one batch size.
+typedef struct {
+    int batch;
+    int in_height, in_width, in_channels;
+    int out_height, out_width, out_channels;
+    int kernel, stride;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    /// 0: none, 1: ReLU, 2: tanh, applied to the output as a fused post-op.
+    int activation;
+    int has_bias;
+} sitelens_conv_shape;
+
+/// Primitives (forward, backward-data, backward-weights) and reorders of one convolution shape.
+typedef struct sitelens_conv sitelens_conv;
+
+/// Creates the primitives; on failure returns NULL and writes a message into `error`.
+sitelens_conv *sitelens_conv_create(const sitelens_conv_shape *shape, char *error, size_t error_length);
+void sitelens_conv_destroy(sitelens_conv *conv);
+
+/// dst = act(conv(src, weights) + bias). NHWC src/dst, hwio weights. Returns 0 on success.
+int sitelens_conv_forward(sitelens_conv *conv, const float *src, const float *weights, const float *bias, float *dst);
+
+/// Given dZ (the output gradient already multiplied by act'), ADDS dW (hwio) and db into
+/// `weight_gradient`/`bias_gradient` and, when `src_gradient` is not NULL, WRITES dSrc (NHWC).
+int sitelens_conv_backward(sitelens_conv *conv, const float *src, const float *dst_gradient, const float *weights,
+                           float *weight_gradient, float *bias_gradient, float *src_gradient);
+
+/// The oneDNN version and CPU threading runtime, e.g. "oneDNN 2.6.3 (GNU OpenMP)".
+const char *sitelens_dnnl_description(void);
+
+/// Sets the threads oneDNN's OpenMP runtime uses; returns 0 when the runtime is not OpenMP.
+int sitelens_dnnl_set_threads(int count);
+
+/// The message of the last failed call on this thread.
+const char *sitelens_dnnl_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,368 @@
+// Keras "same" convolutions through oneDNN's C API, for oneDNN 2.x and 3.x alike.
+//
+// Callers hand over NHWC activations and hwio ([kh, kw, in, out], Keras's) weights. Each
+// primitive is created with format `any`, so oneDNN picks its own (blocked) layouts; a reorder
+// is created only where the layout it picked differs from the caller's, once per shape.
+#include "sitelens_dnnl.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---------------------------------------------------------------------------------------------
+// Every oneDNN 2.x / 3.x difference lives in this block.
+// 2.x: memory descriptors are structs, convolutions start from operation descriptors, and
+//      eltwise post-ops take a scale. 3.x: descriptors are handles, primitive descriptors are
+//      created directly (with dilations), and the scale is gone.
+// ---------------------------------------------------------------------------------------------
+static const dnnl_dim_t no_dilation[2] = {0, 0};
+
+#if DNNL_VERSION_MAJOR >= 3
+typedef dnnl_memory_desc_t owned_md;
+typedef const_dnnl_memory_desc_t md_ref;
+static md_ref md(const owned_md *m) { return *m; }
+static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
+    return dnnl_memory_desc_create_with_tag(m, ndims, dims, dnnl_f32, tag);
+}
+static void md_free(owned_md *m) {
+    if (*m) dnnl_memory_desc_destroy(*m);
+    *m = NULL;
+}
+static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg) {
+    return dnnl_post_ops_append_eltwise(ops, alg, 0.f, 0.f);
+}
+static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref src, md_ref weights, md_ref bias,
+                                md_ref dst, const dnnl_dim_t *strides, const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r,
+                                const_dnnl_primitive_attr_t attr) {
+    return dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_training, dnnl_convolution_direct, src,
+                                                          weights, bias, dst, strides, no_dilation, pad_l, pad_r, attr);
+}
+static dnnl_status_t backward_data_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref diff_src, md_ref weights,
+                                      md_ref diff_dst, const dnnl_dim_t *strides, const dnnl_dim_t *pad_l,
+                                      const dnnl_dim_t *pad_r, const_dnnl_primitive_desc_t hint) {
+    return dnnl_convolution_backward_data_primitive_desc_create(pd, engine, dnnl_convolution_direct, diff_src, weights,
+                                                                diff_dst, strides, no_dilation, pad_l, pad_r, hint, NULL);
+}
+static dnnl_status_t backward_weights_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref src, md_ref diff_weights,
+                                         md_ref diff_bias, md_ref diff_dst, const dnnl_dim_t *strides,
+                                         const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r,
+                                         const_dnnl_primitive_desc_t hint) {
+    return dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct, src, diff_weights,
+                                                                   diff_bias, diff_dst, strides, no_dilation, pad_l,
+                                                                   pad_r, hint, NULL);
+}
+#else
+typedef dnnl_memory_desc_t owned_md;
+typedef const dnnl_memory_desc_t *md_ref;
+static md_ref md(const owned_md *m) { return m; }
+static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
+    return dnnl_memory_desc_init_by_tag(m, ndims, dims, dnnl_f32, tag);
+}
+static void md_free(owned_md *m) { (void)m; }
+static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg) {
+    return dnnl_post_ops_append_eltwise(ops, 1.f, alg, 0.f, 0.f);
+}
+static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref src, md_ref weights, md_ref bias,
+                                md_ref dst, const dnnl_dim_t *strides, const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r,
+                                const_dnnl_primitive_attr_t attr) {
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t status = dnnl_dilated_convolution_forward_desc_init(
+        &desc, dnnl_forward_training, dnnl_convolution_direct, src, weights, bias, dst, strides, no_dilation, pad_l, pad_r);
+    return status != dnnl_success ? status : dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+}
+static dnnl_status_t backward_data_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref diff_src, md_ref weights,
+                                      md_ref diff_dst, const dnnl_dim_t *strides, const dnnl_dim_t *pad_l,
+                                      const dnnl_dim_t *pad_r, const_dnnl_primitive_desc_t hint) {
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t status = dnnl_dilated_convolution_backward_data_desc_init(
+        &desc, dnnl_convolution_direct, diff_src, weights, diff_dst, strides, no_dilation, pad_l, pad_r);
+    return status != dnnl_success ? status : dnnl_primitive_desc_create(pd, &desc, NULL, engine, hint);
+}
+static dnnl_status_t backward_weights_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, md_ref src, md_ref diff_weights,
+                                         md_ref diff_bias, md_ref diff_dst, const dnnl_dim_t *strides,
+                                         const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r,
+                                         const_dnnl_primitive_desc_t hint) {
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t status = dnnl_dilated_convolution_backward_weights_desc_init(
+        &desc, dnnl_convolution_direct, src, diff_weights, diff_bias, diff_dst, strides, no_dilation, pad_l, pad_r);
+    return status != dnnl_success ? status : dnnl_primitive_desc_create(pd, &desc, NULL, engine, hint);
+}
+#endif
+// ---------------------------------------------------------------------------------------------
+
+static __thread char last_error[512];
+
+const char *sitelens_dnnl_last_error(void) { return last_error; }
+
+static void record(const char *what, dnnl_status_t status) {
+    snprintf(last_error, sizeof last_error, "oneDNN: %s failed (%s)", what, dnnl_status2str(status));
+}
+
+#define CHECK(call)                                         \
+    do {                                                    \
+        dnnl_status_t status_ = (call);                     \
+        if (status_ != dnnl_success) {                      \
+            record(#call, status_);                         \
+            goto failed;                                    \
+        }                                                   \
+    } while (0)
+
+// One CPU engine and one in-order stream for the process.
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static dnnl_status_t engine_status = dnnl_success;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void make_engine(void) {
+    engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
+    if (engine_status == dnnl_success) engine_status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+}
+
+/// A primitive argument as the caller holds it (`user`) and as the primitive wants it (`inner`:
+/// `user` itself when the layouts agree, else an owned buffer with a reorder between them).
+typedef struct {
+    dnnl_memory_t user, inner;
+    dnnl_primitive_t reorder;
+} binding;
+
+static dnnl_status_t bind(binding *b, md_ref user_md, md_ref inner_md, int user_to_inner) {
+    dnnl_status_t status = dnnl_memory_create(&b->user, user_md, engine, DNNL_MEMORY_NONE);
+    if (status != dnnl_success) return status;
+    if (dnnl_memory_desc_equal(user_md, inner_md)) {
+        b->inner = b->user;
+        return dnnl_success;
+    }
+    status = dnnl_memory_create(&b->inner, inner_md, engine, DNNL_MEMORY_ALLOCATE);
+    if (status != dnnl_success) return status;
+    dnnl_primitive_desc_t pd;
+    status = user_to_inner ? dnnl_reorder_primitive_desc_create(&pd, user_md, engine, inner_md, engine, NULL)
+                           : dnnl_reorder_primitive_desc_create(&pd, inner_md, engine, user_md, engine, NULL);
+    if (status != dnnl_success) return status;
+    status = dnnl_primitive_create(&b->reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return status;
+}
+
+static void unbind(binding *b) {
+    if (b->reorder) dnnl_primitive_destroy(b->reorder);
+    if (b->inner && b->inner != b->user) dnnl_memory_destroy(b->inner);
+    if (b->user) dnnl_memory_destroy(b->user);
+    memset(b, 0, sizeof *b);
+}
+
+static dnnl_status_t run_reorder(dnnl_primitive_t reorder, dnnl_memory_t from, dnnl_memory_t to) {
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    return dnnl_primitive_execute(reorder, stream, 2, args);
+}
+
+/// Points the binding at the caller's buffer and, for an input, brings it into the inner layout.
+static dnnl_status_t bring_in(binding *b, const float *data) {
+    dnnl_status_t status = dnnl_memory_set_data_handle(b->user, (void *)data);
+    if (status != dnnl_success || !b->reorder) return status;
+    return run_reorder(b->reorder, b->user, b->inner);
+}
+
+static dnnl_status_t take_out(binding *b) {
+    return b->reorder ? run_reorder(b->reorder, b->inner, b->user) : dnnl_success;
+}
+
+struct sitelens_conv {
+    sitelens_conv_shape shape;
+    dnnl_primitive_t forward, backward_data, backward_weights;
+    binding src, weights, dst;                             // forward
+    binding data_weights, data_dst_gradient, src_gradient;   // backward-data
+    binding weights_src, weights_dst_gradient, weight_gradient; // backward-weights
+    dnnl_memory_t bias, bias_gradient;
+    float *weight_gradient_scratch, *bias_gradient_scratch; // hwio and [out], added into the caller's
+    size_t weight_count;
+};
+
+static dnnl_primitive_desc_t make_forward(const sitelens_conv_shape *s, md_ref src, md_ref weights, md_ref bias, md_ref dst,
+                                          const dnnl_dim_t *strides, const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    CHECK(dnnl_primitive_attr_create(&attr));
+    if (s->activation != 0) {
+        CHECK(dnnl_post_ops_create(&ops));
+        CHECK(append_eltwise(ops, s->activation == 1 ? dnnl_eltwise_relu : dnnl_eltwise_tanh));
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
+    }
+    CHECK(forward_pd(&pd, engine, src, weights, bias, dst, strides, pad_l, pad_r, attr));
+failed:
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return pd;
+}
+
+static int create_primitives(sitelens_conv *c) {
+    const sitelens_conv_shape *s = &c->shape;
+    // oneDNN orders dimensions N, C, H, W (and O, I, H, W for weights) whatever the layout.
+    const dnnl_dim_t src_dims[4] = {s->batch, s->in_channels, s->in_height, s->in_width};
+    const dnnl_dim_t dst_dims[4] = {s->batch, s->out_channels, s->out_height, s->out_width};
+    const dnnl_dim_t weight_dims[4] = {s->out_channels, s->in_channels, s->kernel, s->kernel};
+    const dnnl_dim_t bias_dims[1] = {s->out_channels};
+    const dnnl_dim_t strides[2] = {s->stride, s->stride};
+    const dnnl_dim_t pad_l[2] = {s->pad_top, s->pad_left}, pad_r[2] = {s->pad_bottom, s->pad_right};
+    owned_md src_nhwc = {0}, dst_nhwc = {0}, weights_hwio = {0}, bias_x = {0};
+    owned_md src_any = {0}, dst_any = {0}, weights_any = {0};
+    dnnl_primitive_desc_t fwd = NULL, data = NULL, grads = NULL;
+    int ok = 0;
+    CHECK(md_make(&src_nhwc, 4, src_dims, dnnl_nhwc));
+    CHECK(md_make(&dst_nhwc, 4, dst_dims, dnnl_nhwc));
+    CHECK(md_make(&weights_hwio, 4, weight_dims, dnnl_hwio));
+    CHECK(md_make(&bias_x, 1, bias_dims, dnnl_x));
+    CHECK(md_make(&src_any, 4, src_dims, dnnl_format_tag_any));
+    CHECK(md_make(&dst_any, 4, dst_dims, dnnl_format_tag_any));
+    CHECK(md_make(&weights_any, 4, weight_dims, dnnl_format_tag_any));
+    md_ref bias = s->has_bias ? md(&bias_x) : NULL;
+
+    fwd = make_forward(s, md(&src_any), md(&weights_any), bias, md(&dst_any), strides, pad_l, pad_r);
+    if (!fwd) goto failed;
+    CHECK(backward_data_pd(&data, engine, md(&src_any), md(&weights_any), md(&dst_any), strides, pad_l, pad_r, fwd));
+    CHECK(backward_weights_pd(&grads, engine, md(&src_any), md(&weights_any), bias, md(&dst_any), strides, pad_l, pad_r, fwd));
+    CHECK(dnnl_primitive_create(&c->forward, fwd));
+    CHECK(dnnl_primitive_create(&c->backward_data, data));
+    CHECK(dnnl_primitive_create(&c->backward_weights, grads));
+
+    CHECK(bind(&c->src, md(&src_nhwc), dnnl_primitive_desc_query_md(fwd, dnnl_query_src_md, 0), 1));
+    CHECK(bind(&c->weights, md(&weights_hwio), dnnl_primitive_desc_query_md(fwd, dnnl_query_weights_md, 0), 1));
+    CHECK(bind(&c->dst, md(&dst_nhwc), dnnl_primitive_desc_query_md(fwd, dnnl_query_dst_md, 0), 0));
+    CHECK(bind(&c->data_weights, md(&weights_hwio), dnnl_primitive_desc_query_md(data, dnnl_query_weights_md, 0), 1));
+    CHECK(bind(&c->data_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0), 1));
+    CHECK(bind(&c->src_gradient, md(&src_nhwc), dnnl_primitive_desc_query_md(data, dnnl_query_diff_src_md, 0), 0));
+    CHECK(bind(&c->weights_src, md(&src_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0), 1));
+    CHECK(bind(&c->weights_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0), 1));
+    CHECK(bind(&c->weight_gradient, md(&weights_hwio), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_weights_md, 0), 0));
+    if (s->has_bias) {
+        CHECK(dnnl_memory_create(&c->bias, md(&bias_x), engine, DNNL_MEMORY_NONE));
+        CHECK(dnnl_memory_create(&c->bias_gradient, md(&bias_x), engine, DNNL_MEMORY_NONE));
+    }
+    ok = 1;
+failed:
+    if (fwd) dnnl_primitive_desc_destroy(fwd);
+    if (data) dnnl_primitive_desc_destroy(data);
+    if (grads) dnnl_primitive_desc_destroy(grads);
+    md_free(&src_nhwc); md_free(&dst_nhwc); md_free(&weights_hwio); md_free(&bias_x);
+    md_free(&src_any); md_free(&dst_any); md_free(&weights_any);
+    return ok;
+}
+
+sitelens_conv *sitelens_conv_create(const sitelens_conv_shape *shape, char *error, size_t error_length) {
+    pthread_once(&engine_once, make_engine);
+    if (engine_status != dnnl_success) {
+        record("dnnl_engine_create", engine_status);
+        if (error) snprintf(error, error_length, "%s", last_error);
+        return NULL;
+    }
+    sitelens_conv *c = calloc(1, sizeof *c);
+    if (!c) {
+        if (error) snprintf(error, error_length, "out of memory");
+        return NULL;
+    }
+    c->shape = *shape;
+    c->weight_count = (size_t)shape->kernel * shape->kernel * shape->in_channels * shape->out_channels;
+    c->weight_gradient_scratch = calloc(c->weight_count, sizeof(float));
+    c->bias_gradient_scratch = calloc((size_t)shape->out_channels, sizeof(float));
+    if (!c->weight_gradient_scratch || !c->bias_gradient_scratch) {
+        snprintf(last_error, sizeof last_error, "out of memory");
+    } else if (create_primitives(c)) {
+        return c;
+    }
+    if (error) snprintf(error, error_length, "%s", last_error);
+    sitelens_conv_destroy(c);
+    return NULL;
+}
+
+void sitelens_conv_destroy(sitelens_conv *c) {
+    if (!c) return;
+    if (c->forward) dnnl_primitive_destroy(c->forward);
+    if (c->backward_data) dnnl_primitive_destroy(c->backward_data);
+    if (c->backward_weights) dnnl_primitive_destroy(c->backward_weights);
+    binding *all[] = {&c->src, &c->weights, &c->dst, &c->data_weights, &c->data_dst_gradient, &c->src_gradient,
+                      &c->weights_src, &c->weights_dst_gradient, &c->weight_gradient};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) unbind(all[i]);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    if (c->bias_gradient) dnnl_memory_destroy(c->bias_gradient);
+    free(c->weight_gradient_scratch);
+    free(c->bias_gradient_scratch);
+    free(c);
+}
+
+int sitelens_conv_forward(sitelens_conv *c, const float *src, const float *weights, const float *bias, float *dst) {
+    CHECK(bring_in(&c->src, src));
+    CHECK(bring_in(&c->weights, weights));
+    CHECK(dnnl_memory_set_data_handle(c->dst.user, dst));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->src.inner}, {DNNL_ARG_WEIGHTS, c->weights.inner}, {DNNL_ARG_DST, c->dst.inner}};
+    int count = 3;
+    if (c->shape.has_bias) {
+        CHECK(dnnl_memory_set_data_handle(c->bias, (void *)bias));
+        args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, c->bias};
+    }
+    CHECK(dnnl_primitive_execute(c->forward, stream, count, args));
+    CHECK(take_out(&c->dst));
+    CHECK(dnnl_stream_wait(stream));
+    return 0;
+failed:
+    return -1;
+}
+
+int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_gradient, const float *weights,
+                           float *weight_gradient, float *bias_gradient, float *src_gradient) {
+    // Weight (and bias) gradients: oneDNN overwrites, so they go to scratch and are added.
+    CHECK(bring_in(&c->weights_src, src));
+    CHECK(bring_in(&c->weights_dst_gradient, dst_gradient));
+    CHECK(dnnl_memory_set_data_handle(c->weight_gradient.user, c->weight_gradient_scratch));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->weights_src.inner},
+                               {DNNL_ARG_DIFF_DST, c->weights_dst_gradient.inner},
+                               {DNNL_ARG_DIFF_WEIGHTS, c->weight_gradient.inner}};
+    int count = 3;
+    if (c->shape.has_bias) {
+        CHECK(dnnl_memory_set_data_handle(c->bias_gradient, c->bias_gradient_scratch));
+        args[count++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, c->bias_gradient};
+    }
+    CHECK(dnnl_primitive_execute(c->backward_weights, stream, count, args));
+    CHECK(take_out(&c->weight_gradient));
+    if (src_gradient) {
+        CHECK(bring_in(&c->data_weights, weights));
+        CHECK(bring_in(&c->data_dst_gradient, dst_gradient));
+        CHECK(dnnl_memory_set_data_handle(c->src_gradient.user, src_gradient));
+        dnnl_exec_arg_t data_args[3] = {{DNNL_ARG_DIFF_DST, c->data_dst_gradient.inner},
+                                        {DNNL_ARG_WEIGHTS, c->data_weights.inner},
+                                        {DNNL_ARG_DIFF_SRC, c->src_gradient.inner}};
+        CHECK(dnnl_primitive_execute(c->backward_data, stream, 3, data_args));
+        CHECK(take_out(&c->src_gradient));
+    }
+    CHECK(dnnl_stream_wait(stream));
+    for (size_t i = 0; i < c->weight_count; i++) weight_gradient[i] += c->weight_gradient_scratch[i];
+    if (c->shape.has_bias && bias_gradient) {
+        for (int o = 0; o < c->shape.out_channels; o++) bias_gradient[o] += c->bias_gradient_scratch[o];
+    }
+    return 0;
+failed:
+    return -1;
+}
+
+const char *sitelens_dnnl_description(void) {
+    static char text[128];
+    const dnnl_version_t *v = dnnl_version();
+    const char *runtime = v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP"
+                        : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
+                        : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential"
+                        : v->cpu_runtime == DNNL_RUNTIME_THREADPOOL ? "threadpool" : "other";
+    snprintf(text, sizeof text, "oneDNN %d.%d.%d (%s threads)", v->major, v->minor, v->patch, runtime);
+    return text;
+}
+
+int sitelens_dnnl_set_threads(int count) {
+    // The OpenMP runtime oneDNN was built with is already loaded with libdnnl; find its setter
+    // there rather than linking one of our own (which could be a second, different runtime).
+    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (!set || dnnl_version()->cpu_runtime != DNNL_RUNTIME_OMP) return 0;
+    set(count < 1 ? 1 : count);
+    return 1;
+}

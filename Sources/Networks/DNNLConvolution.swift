@@ -1,0 +1,90 @@
+import CDNNLShim
+
+/// Convolutions by oneDNN (through the CDNNLShim C target). Primitives are created once per
+/// batch size and reused; oneDNN picks its own blocked layouts inside, and the shim reorders
+/// only where they differ from NHWC activations and Keras's [kh, kw, in, out] weights.
+final class DNNLConvolution: LayerKernel {
+    let geometry: ConvGeometry
+    let parameters: LayerParameters
+    let activation: Activation
+    /// Primitives per batch size, most recently used last. Sizes vary (the atomic model runs one
+    /// structure's atoms at a time), so only a few are kept.
+    private var primitives: [(items: Int, conv: OpaquePointer)] = []
+    private let primitivesKept = 6
+
+    /// Creates the primitives for one item at once, so an unsupported shape fails here, not mid-training.
+    init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws {
+        (self.geometry, self.activation, self.parameters) = (geometry, activation, parameters)
+        primitives.append((1, try makePrimitives(items: 1)))
+    }
+
+    deinit {
+        for entry in primitives { sitelens_conv_destroy(entry.conv) }
+    }
+
+    var inputSize: Int { geometry.inSize }
+    var outputSize: Int { geometry.outSize }
+    var multiplyAddsPerItem: Int { geometry.multiplyAddsPerItem }
+
+    /// The library's version and threading runtime, e.g. "oneDNN 2.6.3 (OpenMP threads)".
+    static var libraryDescription: String { String(cString: sitelens_dnnl_description()) }
+
+    /// Sets oneDNN's threads (its OpenMP runtime's); false when it does not use OpenMP.
+    @discardableResult
+    static func setThreads(_ count: Int) -> Bool { sitelens_dnnl_set_threads(Int32(clamping: count)) != 0 }
+
+    func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, items: Int,
+                 parameters p: UnsafePointer<Float>) {
+        let bias = parameters.bias.map { p + $0.lowerBound }
+        let status = sitelens_conv_forward(conv(items: items), input, p + parameters.weights.lowerBound, bias, output)
+        check(status, "forward")
+    }
+
+    func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                  items: Int, parameters p: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                  inputGradient: UnsafeMutablePointer<Float>?) {
+        // The activation was fused into forward; its derivative is applied here on NHWC values.
+        activationBackward(outputGradient, output: output, count: items * outputSize, activation)
+        let status = sitelens_conv_backward(conv(items: items), input, outputGradient, p + parameters.weights.lowerBound,
+                                            gradients + parameters.weights.lowerBound,
+                                            parameters.bias.map { gradients + $0.lowerBound }, inputGradient)
+        check(status, "backward")
+    }
+
+    /// A failure after the primitives were created is a fault in the library or the machine.
+    private func check(_ status: Int32, _ pass: String) {
+        if status != 0 { fatalError("oneDNN convolution \(pass) failed: \(String(cString: sitelens_dnnl_last_error()))") }
+    }
+
+    private func conv(items: Int) -> OpaquePointer {
+        if let index = primitives.firstIndex(where: { $0.items == items }) {
+            let entry = primitives.remove(at: index)
+            primitives.append(entry)
+            return entry.conv
+        }
+        let conv: OpaquePointer
+        do { conv = try makePrimitives(items: items) } catch { fatalError("\(error)") }
+        if primitives.count >= primitivesKept { sitelens_conv_destroy(primitives.removeFirst().conv) }
+        primitives.append((items, conv))
+        return conv
+    }
+
+    private func makePrimitives(items: Int) throws -> OpaquePointer {
+        let g = geometry
+        var shape = sitelens_conv_shape()
+        shape.batch = Int32(items)
+        (shape.in_height, shape.in_width, shape.in_channels) = (Int32(g.inHeight), Int32(g.inWidth), Int32(g.inChannels))
+        (shape.out_height, shape.out_width, shape.out_channels) = (Int32(g.outHeight), Int32(g.outWidth), Int32(g.filters))
+        (shape.kernel, shape.stride) = (Int32(g.kernel), Int32(g.stride))
+        (shape.pad_top, shape.pad_left) = (Int32(g.padTop), Int32(g.padLeft))
+        (shape.pad_bottom, shape.pad_right) = (Int32(g.padBottom), Int32(g.padRight))
+        shape.activation = switch activation { case .identity: 0; case .relu: 1; case .tanh: 2 }
+        shape.has_bias = parameters.bias == nil ? 0 : 1
+        var message = [CChar](repeating: 0, count: 512)
+        guard let conv = sitelens_conv_create(&shape, &message, message.count) else {
+            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw NetworkError("oneDNN cannot run a \(g.kernel)×\(g.kernel)/\(g.stride) convolution of \(items) items: \(text)")
+        }
+        return conv
+    }
+}

@@ -1,0 +1,153 @@
+import Basics
+import Testing
+@testable import Networks
+
+/// Every convolution shape of the three models at their default sizes (ryczko at G = 256 and
+/// G = 64, one channel; atomic on 17×17 patches of three species), each once.
+func modelConvolutionShapes() throws -> [(ConvGeometry, Activation)] {
+    let architectures: [Architecture] = [.ryczko(grid: 256, channels: 1), .ryczko(grid: 64, channels: 1),
+                                         .atomic(patch: 17, channels: 3)]
+    var seen = Set<ConvGeometry>()
+    var shapes: [(ConvGeometry, Activation)] = []
+    for architecture in architectures {
+        let network = try Network(architecture, convolutionBackend: .im2col)
+        for case let kernel as Im2colConvolution in network.kernels where seen.insert(kernel.geometry).inserted {
+            shapes.append((kernel.geometry, kernel.activation))
+        }
+    }
+    return shapes
+}
+
+/// ‖a − b‖∞ / ‖b‖∞: the agreement measure for two implementations of the same sums.
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    let scale = b.map { abs(Double($0)) }.max() ?? 0
+    let worst = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
+    return scale == 0 ? worst : worst / scale
+}
+
+/// One layer's forward output, parameter gradients (added onto a non-zero start) and input gradient.
+/// Backward sees `backwardOutput` when given: the activation's derivative is read off the output,
+/// and a value rounding to either side of a ReLU kink in two backends would flip one mask entry.
+func runLayer(_ kernel: any LayerKernel, input: [Float], outputGradient: [Float], parameters: [Float], items: Int,
+              startingGradients: [Float], backwardOutput: [Float]? = nil) -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
+    var output = [Float](repeating: .nan, count: items * kernel.outputSize)
+    var gradients = startingGradients
+    var inputGradient = [Float](repeating: .nan, count: items * kernel.inputSize)
+    var dOut = outputGradient
+    input.withUnsafeBufferPointer { x in
+        parameters.withUnsafeBufferPointer { p in
+            output.withUnsafeMutableBufferPointer { y in
+                kernel.forward(x.baseAddress!, into: y.baseAddress!, items: items, parameters: p.baseAddress!)
+                if let backwardOutput { y.update(fromContentsOf: backwardOutput) }
+                gradients.withUnsafeMutableBufferPointer { g in
+                    inputGradient.withUnsafeMutableBufferPointer { dx in
+                        dOut.withUnsafeMutableBufferPointer { dy in
+                            kernel.backward(dy.baseAddress!, output: UnsafePointer(y.baseAddress!), input: x.baseAddress!, items: items,
+                                            parameters: p.baseAddress!, gradients: g.baseAddress!, inputGradient: dx.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (output, gradients, inputGradient)
+}
+
+struct BackendAgreementTests {
+    @Test func theModelsUseTheExpectedConvolutionShapes() throws {
+        let shapes = try modelConvolutionShapes()
+        // The 3×3/2 entry, the 4×4/1 block layers and the atomic model's 3×3 layers are all there.
+        #expect(shapes.contains { $0.0.kernel == 3 && $0.0.stride == 2 && $0.0.inHeight == 256 })
+        #expect(shapes.contains { $0.0.kernel == 4 && $0.0.stride == 1 && $0.0.inChannels == 64 })
+        #expect(shapes.contains { $0.0.kernel == 3 && $0.0.stride == 1 && $0.0.inHeight == 17 })
+        #expect(shapes.count >= 15)
+    }
+
+    /// oneDNN against im2col on random data, batch 3, with the models' activations (ReLU fused
+    /// into oneDNN's forward) and a bias: forward outputs, weight and bias gradients added onto
+    /// non-zero starting values, and input gradients agree to 1e-5 relative.
+    @Test func oneDNNAgreesWithIm2colOnEveryModelShape() throws {
+        let items = 3
+        for (g, activation) in try modelConvolutionShapes() {
+            let weightCount = g.patchLength * g.filters
+            let parameters = LayerParameters(weights: 0..<weightCount, bias: weightCount..<(weightCount + g.filters),
+                                             fanIn: g.patchLength, fanOut: g.kernel * g.kernel * g.filters)
+            var generator = SeededGenerator(seed: UInt64(g.inHeight * 1000 + g.inChannels * 10 + g.kernel))
+            let limit = (3.0 / Double(g.patchLength)).squareRoot()
+            let values = (0..<(weightCount + g.filters)).map { _ in Float(generator.uniform(-limit, limit)) }
+            let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
+            let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
+            let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
+            let reference = runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
+                                     outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
+            let dnnl = runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters), input: input,
+                                outputGradient: outputGradient, parameters: values, items: items, startingGradients: start,
+                                backwardOutput: reference.output)
+            let name = "\(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
+            let forward = try modelForward(g, activation, parameters, values, input, items)
+            #expect(relativeDifference(forward, reference.output) <= 1e-5, "\(name) forward")
+            let weightGradients = { (r: [Float]) in Array(r[0..<weightCount]) }
+            let biasGradients = { (r: [Float]) in Array(r[weightCount...]) }
+            // Compare the increments, so a backend that overwrote instead of adding would fail.
+            let increment = { (r: [Float]) in zip(r, start).map { $0 - $1 } }
+            #expect(relativeDifference(weightGradients(increment(dnnl.gradients)), weightGradients(increment(reference.gradients))) <= 1e-5,
+                    "\(name) weight gradient")
+            #expect(relativeDifference(biasGradients(increment(dnnl.gradients)), biasGradients(increment(reference.gradients))) <= 1e-5,
+                    "\(name) bias gradient")
+            #expect(relativeDifference(dnnl.inputGradient, reference.inputGradient) <= 1e-5, "\(name) input gradient")
+        }
+    }
+
+    /// oneDNN's forward alone (runLayer's output is overwritten for backward).
+    func modelForward(_ g: ConvGeometry, _ activation: Activation, _ parameters: LayerParameters, _ values: [Float],
+                      _ input: [Float], _ items: Int) throws -> [Float] {
+        let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters)
+        var output = [Float](repeating: .nan, count: items * g.outSize)
+        input.withUnsafeBufferPointer { x in
+            values.withUnsafeBufferPointer { p in
+                output.withUnsafeMutableBufferPointer { kernel.forward(x.baseAddress!, into: $0.baseAddress!, items: items, parameters: p.baseAddress!) }
+            }
+        }
+        return output
+    }
+
+    @Test(arguments: ConvolutionBackend.allCases)
+    func wholeNetworksAgreeAcrossBatchSizes(backend: ConvolutionBackend) throws {
+        // A batch of 4 gives each item the output it gets alone (primitives per batch size).
+        let architecture = Architecture.atomic(patch: 9, channels: 2, filters: 4, hidden: 8)
+        let network = try Network(architecture, convolutionBackend: backend)
+        let parameters = network.initialParameters(seed: 4)
+        var generator = SeededGenerator(seed: 5)
+        let input = (0..<(4 * architecture.itemSize)).map { _ in Float(generator.uniform(-1, 1)) }
+        let together = input.withUnsafeBufferPointer { x in
+            parameters.withUnsafeBufferPointer { network.forward(x.baseAddress!, items: 4, parameters: $0.baseAddress!) }
+        }
+        for item in 0..<4 {
+            let alone = input.withUnsafeBufferPointer { x in
+                parameters.withUnsafeBufferPointer {
+                    network.forward(x.baseAddress! + item * architecture.itemSize, items: 1, parameters: $0.baseAddress!)
+                }
+            }
+            #expect(abs(alone[0] - together[item]) <= 1e-5 * max(1, abs(together[item])), "\(backend) item \(item)")
+        }
+    }
+
+    @Test func backwardWithoutAMatchingForwardStops() async throws {
+        await #expect(processExitsWith: .failure) {
+            let network = try Network(.sites(features: 3, hidden: 2))
+            let parameters = network.initialParameters(seed: 1)
+            let input = [Float](repeating: 0.5, count: 6)
+            var gradients = [Float](repeating: 0, count: parameters.count)
+            input.withUnsafeBufferPointer { x in
+                parameters.withUnsafeBufferPointer { p in
+                    _ = network.forward(x.baseAddress!, items: 2, parameters: p.baseAddress!)
+                    gradients.withUnsafeMutableBufferPointer { g in
+                        // Three items after a forward of two: a programming error.
+                        network.backward([1, 1, 1], input: x.baseAddress!, items: 3, parameters: p.baseAddress!, gradients: g.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+}
