@@ -3,8 +3,8 @@
 
 SITELENS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian package names, and what a cluster user loads instead.
-SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev"
-SITELENS_MODULES="an Open MPI module (e.g. 'module load openmpi') and an OpenBLAS module (e.g. 'module load openblas')"
+SITELENS_APT_PACKAGES="pkg-config libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libdnnl-dev"
+SITELENS_MODULES="an Open MPI module (e.g. 'module load openmpi'), an OpenBLAS module (e.g. 'module load openblas') and a oneDNN module (e.g. 'module load onednn')"
 
 # apt-get update once per script, however many installs follow.
 sitelens_apt_update() {
@@ -23,7 +23,23 @@ sitelens_missing_packages() {
         missing="$missing libopenmpi-dev libopenblas-dev zlib1g-dev"
     fi
     command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin"
+    sitelens_have_onednn || missing="$missing libdnnl-dev"
     echo "$missing"
+}
+
+# oneDNN ships no pkg-config file: look for its header on the include path (CPATH, as cluster
+# modules set it, or the system folder) and for the library the linker will find.
+sitelens_have_onednn() {
+    local dir found=""
+    for dir in ${CPATH//:/ } /usr/include /usr/local/include; do
+        [ -f "$dir/oneapi/dnnl/dnnl.h" ] && found=1 && break
+    done
+    [ -n "$found" ] || return 1
+    for dir in ${LIBRARY_PATH//:/ }; do
+        [ -e "$dir/libdnnl.so" ] && return 0
+    done
+    ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so ' && return 0
+    [ -e /usr/lib/x86_64-linux-gnu/libdnnl.so ] || [ -e /usr/lib/aarch64-linux-gnu/libdnnl.so ]
 }
 
 # Installs the system packages only when pkg-config (or mpirun) cannot find them.
@@ -41,7 +57,7 @@ sitelens_ensure_system_packages() {
     if [ -z "$apt" ]; then
         echo "sitelens: cannot install them here (no apt-get, or not root and no sudo)." >&2
         echo "  On Debian/Ubuntu: sudo apt-get install$missing" >&2
-        echo "  On a cluster: load $SITELENS_MODULES, so that 'pkg-config --exists ompi-c openblas' succeeds." >&2
+        echo "  On a cluster: load $SITELENS_MODULES, so that 'pkg-config --exists ompi-c openblas' succeeds and oneapi/dnnl/dnnl.h is on CPATH." >&2
         exit 1
     fi
     echo "sitelens: installing with $apt:$missing"
@@ -97,4 +113,27 @@ sitelens_ensure_test_tools() {
     else
         echo "sitelens: slurm-wlm and munge are not installed and cannot be here; the Slurm test will say so"
     fi
+}
+
+# The network tests once more against oneDNN 3.x, whose C API differs from Debian's 2.6 (the
+# difference is kept in Sources/CDNNLShim). PyPI's CPU-only GNU OpenMP build of oneDNN 3.2 goes
+# into a virtual environment; a separate scratch path keeps the 2.6 build apart. Best effort:
+# without pip or the network it says why and returns 0; a build or test failure returns 1.
+SITELENS_ONEDNN3_PACKAGES="onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0"
+sitelens_test_onednn3() {
+    local venv="$SITELENS_ROOT/.build-dnnl3/venv"
+    if [ ! -f "$venv/include/oneapi/dnnl/dnnl.h" ]; then
+        echo "sitelens test: installing oneDNN 3.x from PyPI ($SITELENS_ONEDNN3_PACKAGES)"
+        if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet $SITELENS_ONEDNN3_PACKAGES; } >"$SITELENS_ROOT/.build-dnnl3.pip.log" 2>&1; then
+            echo "sitelens test: SKIPPED the oneDNN 3.x build: pip could not install it (see .build-dnnl3.pip.log)"
+            return 0
+        fi
+    fi
+    local version
+    version="$(grep -h '#define DNNL_VERSION_M[AI][JN]' "$venv/include/oneapi/dnnl/dnnl_version.h" | awk '{print $3}' | paste -sd.)"
+    echo "sitelens test: network tests against oneDNN $version from $venv"
+    swift build --build-tests --scratch-path "$SITELENS_ROOT/.build-dnnl3" \
+        -Xcc -I"$venv/include" -Xlinker -L"$venv/lib" -Xlinker -rpath -Xlinker "$venv/lib" || return 1
+    SITELENS_EXPECT_ONEDNN_MAJOR="${version%%.*}" LD_LIBRARY_PATH="$venv/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        swift test --skip-build --scratch-path "$SITELENS_ROOT/.build-dnnl3" --filter NetworksTests || return 1
 }

@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import Testing
 @testable import Networks
 
@@ -39,7 +40,7 @@ func runLayer(_ kernel: any LayerKernel, input: [Float], outputGradient: [Float]
         parameters.withUnsafeBufferPointer { p in
             output.withUnsafeMutableBufferPointer { y in
                 kernel.forward(x.baseAddress!, into: y.baseAddress!, items: items, parameters: p.baseAddress!)
-                if let backwardOutput { y.update(fromContentsOf: backwardOutput) }
+                if let backwardOutput { _ = y.update(fromContentsOf: backwardOutput) }
                 gradients.withUnsafeMutableBufferPointer { g in
                     inputGradient.withUnsafeMutableBufferPointer { dx in
                         dOut.withUnsafeMutableBufferPointer { dy in
@@ -148,6 +149,18 @@ struct BackendAgreementTests {
                     }
                 }
             }
+        }
+    }
+}
+
+struct ConvolutionLibraryTests {
+    /// The CI step that builds against oneDNN 3.x sets SITELENS_EXPECT_ONEDNN_MAJOR=3, so a build
+    /// that silently picked up the system's 2.x headers or library fails here.
+    @Test func theLinkedOneDNNIsTheExpectedOne() throws {
+        let description = convolutionLibraryDescription()
+        #expect(description.hasPrefix("oneDNN ") && description.contains("threads"), "\(description)")
+        if let major = ProcessInfo.processInfo.environment["SITELENS_EXPECT_ONEDNN_MAJOR"] {
+            #expect(description.hasPrefix("oneDNN \(major)."), "expected oneDNN \(major).x, linked \(description)")
         }
     }
 }

@@ -1,0 +1,50 @@
+import Basics
+import CBLAS
+import Foundation
+
+/// The machine's single-precision GEMM rate in GFLOP/s: the best of `repeats` n×n×n
+/// cblas_sgemm calls (after one warm-up) on the current BLAS threads. Benchmarks print it
+/// beside their own GFLOP/s, so the figure is read against this machine, not a datasheet.
+public func measuredSGEMMPeak(size n: Int = 2048, repeats: Int = 3) -> Double {
+    precondition(n >= 1 && n <= 8192 && repeats >= 1)
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    for attempt in 0...repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        c.withUnsafeMutableBufferPointer { out in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n),
+                        0, out.baseAddress!, Int32(n))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if attempt > 0 { best = min(best, seconds) }
+    }
+    return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+}
+
+extension Network {
+    /// Samples per second of forward + backward over `items` items at once (the network alone,
+    /// no optimiser or data handling), the best of `repeats` after one warm-up pass.
+    public func stepRate(items: Int, repeats: Int, seed: UInt64 = 1) -> Double {
+        precondition(items >= 1 && repeats >= 1)
+        var generator = SeededGenerator(seed: seed)
+        let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(0, 1)) }
+        let parameters = initialParameters(seed: seed)
+        var gradients = [Float](repeating: 0, count: parameterCount)
+        var best = Double.infinity
+        for attempt in 0...repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            input.withUnsafeBufferPointer { x in
+                parameters.withUnsafeBufferPointer { p in
+                    let outputs = forward(x.baseAddress!, items: items, parameters: p.baseAddress!)
+                    gradients.withUnsafeMutableBufferPointer { g in
+                        backward(outputs, input: x.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
+                    }
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if attempt > 0 { best = min(best, seconds) }
+        }
+        return Double(items) / best
+    }
+}
