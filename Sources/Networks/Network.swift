@@ -123,6 +123,16 @@ public final class Network {
         }
     }
 
+    /// How many items one forward + backward can take at once within `bytes` of activations:
+    /// each layer's output, the two gradient buffers, and as much again for the copies a
+    /// library keeps in its own layouts. At least one.
+    public func itemsWithin(bytes: Int) -> Int {
+        let activationValues = kernels.reduce(0) { $0 + $1.outputSize }
+        let gradientValues = 2 * kernels.map { max($0.inputSize, $0.outputSize) }.max()!
+        let bytesPerItem = 2 * MemoryLayout<Float>.size * (activationValues + gradientValues)
+        return max(1, bytes / bytesPerItem)
+    }
+
     /// Multiply-adds of one forward pass of one item (for GFLOP/s figures: ×2 for FLOPs, ×3 with backward).
     public var multiplyAddsPerItem: Int { kernels.reduce(0) { $0 + $1.multiplyAddsPerItem } }
 }

@@ -50,7 +50,7 @@ final class MemberTrainer {
         }
         modelDescription = ModelDescription(architecture: architecture, encoding: encoding,
                                             normalisation: TargetNormalisation(fitting: energies))
-        let network = try Network(architecture)
+        let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
         gradients = GradientAccumulator(parameterCount: network.parameterCount)
         state = try MemberState.agreed(in: group) { [plan] in

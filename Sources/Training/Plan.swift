@@ -36,6 +36,14 @@ public struct TrainingPlan: Sendable {
     public var imageCache: ImageCache = .auto
     /// Bytes a rank may spend on cached samples (nil: half the node's memory over its ranks).
     public var memoryBudget: Int?
+    /// Which library runs the convolutions.
+    public var convolutionBackend: ConvolutionBackend = .dnnl
+    /// One sample at a time with Double gradient sums: bit-identical for any rank count, and
+    /// slower. Otherwise each rank runs all its samples of a batch through the network at once
+    /// (bit-identical on the same rank count, equal to rounding across rank counts).
+    public var reproducible = false
+    /// Bytes of activations one batched pass may hold; a larger share of a batch runs in chunks.
+    public var activationBudget = 1 << 30
 
     public init() {}
 

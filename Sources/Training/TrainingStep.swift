@@ -16,40 +16,61 @@ struct StepLosses {
 
 extension MemberTrainer {
     /// One optimiser step on one global batch (positions into `train`), as a PyTorch loop
-    /// reads: zero the gradients; for each of this rank's samples, forward, loss, backward;
-    /// all-reduce the gradients over the group; update the parameters.
+    /// reads: zero the gradients; forward, loss and backward of this rank's samples; all-reduce
+    /// the gradients over the group; update the parameters.
     ///
     /// The loss is divided by the global batch size, so the group's sum is the gradient of the
-    /// global batch mean. One structure at a time: a structure's gradient is computed the same
-    /// way whichever rank owns it, which keeps any rank count bit-identical (see
-    /// `GradientAccumulator`).
+    /// global batch mean. By default this rank's samples go through the network at once (in
+    /// chunks within the activation budget), which groups the Float sums by rank: rank counts
+    /// then agree to rounding. `plan.reproducible` takes one structure at a time instead, so a
+    /// structure's gradient is computed the same way whichever rank owns it and the Double sums
+    /// keep any rank count bit-identical (see `GradientAccumulator`).
     func takeStep(_ batch: [Int]) throws -> StepLosses {
         var losses = StepLosses()
         gradients.zero()
+        // Structures wait in `pending` until the next would pass the activation budget (or,
+        // reproducible, until there is one); each sample is fetched (perhaps rasterised) once.
+        let limit = plan.reproducible ? 1 : network.itemsWithin(bytes: plan.activationBudget)
+        var pending: [(index: Int, sample: EncodedStructure)] = []
+        var pendingItems = 0
         for position in batch where shard.owns(position: position) {
             let index = train[position]
             let sample = try samples.sample(index)
-            let prediction = predict(sample.values, counts: [sample.itemCount])
-            let loss = squaredErrorGradient(predictions: prediction, targets: [target(index)], denominator: batch.count)
-            losses.sumSquared += loss.sumSquared
-            losses.sumAbsolute += loss.sumAbsolute
-            // dE/d(item output) = 1: every item of the structure gets the structure's gradient.
-            let itemGradient = [Float](repeating: loss.gradient[0], count: sample.itemCount)
-            gradients.add { scratch in
-                sample.values.withUnsafeBufferPointer { input in
-                    state.parameters.withUnsafeBufferPointer { p in
-                        network.backward(itemGradient, input: input.baseAddress!, items: sample.itemCount,
-                                         parameters: p.baseAddress!, gradients: scratch)
-                    }
-                }
+            if !pending.isEmpty && pendingItems + sample.itemCount > limit {
+                losses += accumulate(pending, batchSize: batch.count)
+                (pending, pendingItems) = ([], 0)
             }
+            pending.append((index, sample))
+            pendingItems += sample.itemCount
         }
+        if !pending.isEmpty { losses += accumulate(pending, batchSize: batch.count) }
         let reduceStart = ContinuousClock.now
         try gradients.reduce(over: group)
         losses.reduceSeconds = (ContinuousClock.now - reduceStart).seconds
         state.update(with: gradients.gradient)
         if plan.checksumEvery > 0 && state.step % plan.checksumEvery == 0 { try verifyChecksum(label: "step \(state.step)") }
         return losses
+    }
+
+    /// Forward, loss and backward of some structures in one pass; their gradient goes into
+    /// the accumulator.
+    private func accumulate(_ structures: [(index: Int, sample: EncodedStructure)], batchSize: Int) -> StepLosses {
+        let counts = structures.map(\.sample.itemCount)
+        // One structure trains on its encoding in place; several are laid end to end.
+        let values = structures.count == 1 ? structures[0].sample.values : structures.flatMap(\.sample.values)
+        let items = counts.reduce(0, +)
+        let loss = squaredErrorGradient(predictions: predict(values, counts: counts), targets: structures.map { target($0.index) },
+                                        denominator: batchSize)
+        // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
+        let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) }
+        gradients.add { scratch in
+            values.withUnsafeBufferPointer { input in
+                state.parameters.withUnsafeBufferPointer { p in
+                    network.backward(itemGradient, input: input.baseAddress!, items: items, parameters: p.baseAddress!, gradients: scratch)
+                }
+            }
+        }
+        return StepLosses(sumSquared: loss.sumSquared, sumAbsolute: loss.sumAbsolute)
     }
 }
 

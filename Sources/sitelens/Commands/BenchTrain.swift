@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import MPI
 import Networks
 import Structures
 import Training
@@ -23,6 +24,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Epochs of the sites benchmark.")
     var siteEpochs = 3000
 
+    @Option(help: "Convolution backends to time side by side, comma-separated (dnnl, im2col).")
+    var convBackends = "dnnl,im2col"
+
     @Flag(help: "Skip the Keras references.")
     var noReference = false
 
@@ -30,19 +34,39 @@ struct BenchTrain: ParsableCommand {
         try withMPI { mpi in
             let cores = ProcessInfo.processInfo.activeProcessorCount
             setBLASThreads(cores)
-            print("Training benchmark: one process, \(cores) BLAS threads (OpenBLAS kernels: \(blasCoreName())); Keras/TensorFlow with its defaults on the same cores.")
+            print("Training benchmark: one process, \(cores) threads for OpenBLAS (kernels: \(blasCoreName())) and for "
+                  + "\(convolutionLibraryDescription()); Keras/TensorFlow with its defaults on the same cores.")
             if blasCoreName() == "Prescott" {
                 print("warning: OpenBLAS uses its generic kernels here; set OPENBLAS_CORETYPE (the Launch scripts do) for several times the speed.")
             }
             print("(TensorFlow does not read OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE; they are unset for the Keras commands only.)")
-            let stepTable = Dictionary(uniqueKeysWithValues: steps.split(separator: ",").compactMap { pair -> (Int, Int)? in
-                let parts = pair.split(separator: ":").compactMap { Int($0) }
-                return parts.count == 2 ? (parts[0], parts[1]) : nil
-            })
-            print("\nryczko (seed B's CNN), batch 32, Adam:")
-            print(["grid", "SiteLens samples/s", "GFLOP/s", "Keras samples/s", "ratio"].map { $0.padding(toLength: 20, withPad: " ", startingAt: 0) }.joined())
-            for grid in grids.split(separator: ",").compactMap({ Int($0) }) {
-                let stepCount = stepTable[grid] ?? 2
+            let peak = measuredSGEMMPeak()
+            print(String(format: "Machine sgemm peak: %.1f GFLOP/s (best of three 2048³ cblas_sgemm, this run).", peak))
+            try ryczkoTable(mpi: mpi, peak: peak)
+            try sitesLine(mpi: mpi)
+        }
+    }
+
+    /// The ryczko rows: per grid and backend, the trainer's samples/s and GFLOP/s, the network's
+    /// own forward + backward of one batch at once, and Keras's samples/s on the same model.
+    private func ryczkoTable(mpi: MPIEnvironment, peak: Double) throws {
+        let backends = try convBackends.split(separator: ",").map { name -> ConvolutionBackend in
+            guard let backend = ConvolutionBackend(rawValue: String(name)) else {
+                throw ValidationError("--conv-backends: '\(name)' is not one of \(ConvolutionBackend.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return backend
+        }
+        let stepTable = Dictionary(steps.split(separator: ",").compactMap { pair -> (Int, Int)? in
+            let parts = pair.split(separator: ":").compactMap { Int($0) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }, uniquingKeysWith: { _, last in last })
+        print("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
+        let header = ["grid", "backend", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s", "Keras samples/s", "ratio"]
+        print(header.map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
+        for grid in grids.split(separator: ",").compactMap({ Int($0) }) {
+            let stepCount = stepTable[grid] ?? 2
+            let keras = noReference ? nil : kerasRate(grid: grid, steps: stepCount)
+            for backend in backends {
                 let structures = LennardJonesClusters.generate(count: 32 * stepCount, seed: 5)
                 var plan = TrainingPlan()
                 plan.kind = .ryczko
@@ -50,56 +74,63 @@ struct BenchTrain: ParsableCommand {
                 plan.validationFraction = 0
                 plan.quiet = true
                 plan.checksumEvery = 0
+                plan.convolutionBackend = backend
                 // The seed's 5 Å box and σ at this grid size, one channel.
                 plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
                 let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
                 let rate = trained.metrics.last?.samplesPerSecond ?? 0
-                let network = trained.members[0].network
+                let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
                 let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
-                var keras = "-", ratio = "-"
-                if !noReference {
-                    switch runReference("keras_reference.py", ["ryczko", "\(grid)", "32", "\(stepCount)"], removing: openBLASVariables) {
-                    case .success(let line):
-                        if let value = jsonNumber(line, "samples_per_second") {
-                            keras = String(format: "%.2f", value)
-                            ratio = String(format: "%.2f×", rate / value)
-                        }
-                    case .failure(let why): keras = "not run: \(why.reason.prefix(60))"
-                    }
+                let alone = network.stepRate(items: 32, repeats: 2)
+                var kerasText = "-", ratio = "-"
+                switch keras {
+                case .some(.success(let value)): kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
+                case .some(.failure(let why)): kerasText = "not run: \(why.reason.prefix(60))"
+                case .none: break
                 }
-                print(["\(grid)", String(format: "%.2f", rate), String(format: "%.1f", gflops), keras, ratio]
-                    .map { $0.padding(toLength: 20, withPad: " ", startingAt: 0) }.joined())
+                print(["\(grid)", backend.rawValue, String(format: "%.2f", rate), String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak),
+                       String(format: "%.2f", alone), kerasText, ratio]
+                    .map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
             }
-
-            let heaPath = hea ?? ["../shared/data/hea_co2rr_sites.csv", "../../shared/data/hea_co2rr_sites.csv"]
-                .first { FileManager.default.fileExists(atPath: $0) }
-            guard let heaPath else { print("\nsites benchmark not run: no HEA site table (give --hea)"); return }
-            var options = SiteTable.Options(skipInvalid: true)
-            try options.select(group: "Adsorbate=COOH")
-            let structures = try StructureSource(path: heaPath, siteOptions: options).load().structures
-            var plan = TrainingPlan()
-            plan.kind = .sites
-            plan.epochs = siteEpochs
-            plan.quiet = true
-            plan.modelOptions.descriptors = try ElementDescriptors.lookUp(for: ["Fe", "Co", "Ni", "Cu", "Mo"])
-            setBLASThreads(1)
-            let start = Date()
-            let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
-            let seconds = Date().timeIntervalSince(start)
-            let mae = trained.members[0].description.training?.finalValidationMAE ?? .nan
-            print("\nsites (seed A's network), \(structures.count) COOH rows, \(siteEpochs) epochs, batch 32, 15 % held out:")
-            var line = String(format: "SiteLens %.2f s (test MAE %.4f eV)", seconds, mae)
-            if !noReference {
-                switch runReference("keras_reference.py", ["sites", heaPath, "\(siteEpochs)"], removing: openBLASVariables) {
-                case .success(let text):
-                    if let keras = jsonNumber(text, "seconds") {
-                        line += String(format: "   Keras %.2f s (test MAE %.4f eV)   SiteLens is %.1f× faster", keras, jsonNumber(text, "test_mae") ?? .nan, keras / seconds)
-                    }
-                case .failure(let why): line += "   Keras not run: \(why.reason.prefix(80))"
-                }
-            }
-            print(line)
         }
+    }
+
+    private func kerasRate(grid: Int, steps: Int) -> Result<Double, ReferenceUnavailable> {
+        runReference("keras_reference.py", ["ryczko", "\(grid)", "32", "\(steps)"], removing: openBLASVariables).flatMap { line in
+            jsonNumber(line, "samples_per_second").map { .success($0) } ?? .failure(ReferenceUnavailable("no samples_per_second in its output"))
+        }
+    }
+
+    /// Seed A's site network against Keras on the HEA table, when it is there.
+    private func sitesLine(mpi: MPIEnvironment) throws {
+        let heaPath = hea ?? ["../shared/data/hea_co2rr_sites.csv", "../../shared/data/hea_co2rr_sites.csv"]
+            .first { FileManager.default.fileExists(atPath: $0) }
+        guard let heaPath else { print("\nsites benchmark not run: no HEA site table (give --hea)"); return }
+        var options = SiteTable.Options(skipInvalid: true)
+        try options.select(group: "Adsorbate=COOH")
+        let structures = try StructureSource(path: heaPath, siteOptions: options).load().structures
+        var plan = TrainingPlan()
+        plan.kind = .sites
+        plan.epochs = siteEpochs
+        plan.quiet = true
+        plan.modelOptions.descriptors = try ElementDescriptors.lookUp(for: ["Fe", "Co", "Ni", "Cu", "Mo"])
+        setBLASThreads(1)
+        let start = Date()
+        let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
+        let seconds = Date().timeIntervalSince(start)
+        let mae = trained.members[0].description.training?.finalValidationMAE ?? .nan
+        print("\nsites (seed A's network), \(structures.count) COOH rows, \(siteEpochs) epochs, batch 32, 15 % held out:")
+        var line = String(format: "SiteLens %.2f s (test MAE %.4f eV)", seconds, mae)
+        if !noReference {
+            switch runReference("keras_reference.py", ["sites", heaPath, "\(siteEpochs)"], removing: openBLASVariables) {
+            case .success(let text):
+                if let keras = jsonNumber(text, "seconds") {
+                    line += String(format: "   Keras %.2f s (test MAE %.4f eV)   SiteLens is %.1f× faster", keras, jsonNumber(text, "test_mae") ?? .nan, keras / seconds)
+                }
+            case .failure(let why): line += "   Keras not run: \(why.reason.prefix(80))"
+            }
+        }
+        print(line)
     }
 }
 

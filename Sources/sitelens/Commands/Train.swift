@@ -25,6 +25,7 @@ struct ByteCount: ExpressibleByArgument {
         bytes = Int(value * Double(scale))
     }
 }
+extension ConvolutionBackend: ExpressibleByArgument {}
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
 struct Train: ParsableCommand {
@@ -126,8 +127,14 @@ struct Train: ParsableCommand {
 
     @OptionGroup var initOptions: InitOptions
 
-    @Option(help: "BLAS threads per rank (default: 1 under mpirun with several ranks, else all cores).")
+    @Option(help: "BLAS and oneDNN threads per rank (default: 1 under mpirun with several ranks, else all cores).")
     var blasThreads: Int?
+
+    @Option(help: "Convolutions by dnnl (oneDNN) or im2col (OpenBLAS GEMMs, the reference).")
+    var convBackend: ConvolutionBackend = .dnnl
+
+    @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
+    var reproducible = false
 
     func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
