@@ -216,8 +216,9 @@ static int create_primitives(sitelens_conv *c) {
     CHECK(md_make(&dst_nhwc, 4, dst_dims, dnnl_nhwc));
     CHECK(md_make(&weights_hwio, 4, weight_dims, dnnl_hwio));
     CHECK(md_make(&bias_x, 1, bias_dims, dnnl_x));
-    CHECK(md_make(&src_any, 4, src_dims, dnnl_format_tag_any));
-    CHECK(md_make(&dst_any, 4, dst_dims, dnnl_format_tag_any));
+    const dnnl_format_tag_t activations = s->blocked_activations ? dnnl_format_tag_any : dnnl_nhwc;
+    CHECK(md_make(&src_any, 4, src_dims, activations));
+    CHECK(md_make(&dst_any, 4, dst_dims, activations));
     CHECK(md_make(&weights_any, 4, weight_dims, dnnl_format_tag_any));
     md_ref bias = s->has_bias ? md(&bias_x) : NULL;
 

@@ -1,8 +1,8 @@
 import CDNNLShim
 
 /// Convolutions by oneDNN (through the CDNNLShim C target). Primitives are created once per
-/// batch size and reused; oneDNN picks its own blocked layouts inside, and the shim reorders
-/// only where they differ from NHWC activations and Keras's [kh, kw, in, out] weights.
+/// batch size and reused; oneDNN picks its own (blocked) weight layout, and the shim reorders
+/// only where a layout differs from NHWC activations and Keras's [kh, kw, in, out] weights.
 final class DNNLConvolution: LayerKernel {
     let geometry: ConvGeometry
     let parameters: LayerParameters
@@ -12,9 +12,16 @@ final class DNNLConvolution: LayerKernel {
     private var primitives: [(items: Int, conv: OpaquePointer)] = []
     private let primitivesKept = 6
 
+    /// How oneDNN holds activations: in its own blocked layout, reordered from and to NHWC
+    /// around every primitive, or NHWC throughout. NHWC is the default: with one layer per
+    /// kernel the reorders cost more than blocking saves (ryczko G = 64 on two cores: 58
+    /// against 13 samples/s, Docs/Benchmarks.md).
+    enum ActivationLayout { case nhwc, blocked }
+    let layout: ActivationLayout
+
     /// Creates the primitives for one item at once, so an unsupported shape fails here, not mid-training.
-    init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws {
-        (self.geometry, self.activation, self.parameters) = (geometry, activation, parameters)
+    init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters, layout: ActivationLayout = .nhwc) throws {
+        (self.geometry, self.activation, self.parameters, self.layout) = (geometry, activation, parameters, layout)
         primitives.append((1, try makePrimitives(items: 1)))
     }
 
@@ -80,6 +87,7 @@ final class DNNLConvolution: LayerKernel {
         (shape.pad_bottom, shape.pad_right) = (Int32(g.padBottom), Int32(g.padRight))
         shape.activation = switch activation { case .identity: 0; case .relu: 1; case .tanh: 2 }
         shape.has_bias = parameters.bias == nil ? 0 : 1
+        shape.blocked_activations = layout == .blocked ? 1 : 0
         var message = [CChar](repeating: 0, count: 512)
         guard let conv = sitelens_conv_create(&shape, &message, message.count) else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -183,5 +183,14 @@ public func setBLASThreads(_ count: Int) {
     DNNLConvolution.setThreads(count)
 }
 
+/// Threads for training `model` with `backend`: `count` for the library doing the heavy
+/// work. When oneDNN runs a CNN's convolutions, OpenBLAS keeps one thread for the small dense
+/// layers: two thread pools busy-waiting on the same cores slow each other down (ryczko G = 64
+/// on two cores: 93 against 50 samples/s, Docs/Benchmarks.md).
+public func setThreads(_ count: Int, model: ModelKind, backend: ConvolutionBackend) {
+    setBLASThreads(count)
+    if model != .sites && backend == .dnnl { openblas_set_num_threads(1) }
+}
+
 /// oneDNN's version and threading runtime, for benchmark output.
 public func convolutionLibraryDescription() -> String { DNNLConvolution.libraryDescription }

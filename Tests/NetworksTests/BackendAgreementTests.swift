@@ -68,7 +68,8 @@ struct BackendAgreementTests {
     /// oneDNN against im2col on random data, batch 3, with the models' activations (ReLU fused
     /// into oneDNN's forward) and a bias: forward outputs, weight and bias gradients added onto
     /// non-zero starting values, and input gradients agree to 1e-5 relative.
-    @Test func oneDNNAgreesWithIm2colOnEveryModelShape() throws {
+    @Test(arguments: [DNNLConvolution.ActivationLayout.nhwc, .blocked])
+    func oneDNNAgreesWithIm2colOnEveryModelShape(layout: DNNLConvolution.ActivationLayout) throws {
         let items = 3
         for (g, activation) in try modelConvolutionShapes() {
             let weightCount = g.patchLength * g.filters
@@ -82,11 +83,11 @@ struct BackendAgreementTests {
             let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
             let reference = runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
                                      outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
-            let dnnl = runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters), input: input,
+            let dnnl = runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout), input: input,
                                 outputGradient: outputGradient, parameters: values, items: items, startingGradients: start,
                                 backwardOutput: reference.output)
-            let name = "\(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
-            let forward = try modelForward(g, activation, parameters, values, input, items)
+            let name = "\(layout) \(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
+            let forward = try modelForward(g, activation, parameters, values, input, items, layout)
             #expect(relativeDifference(forward, reference.output) <= 1e-5, "\(name) forward")
             let weightGradients = { (r: [Float]) in Array(r[0..<weightCount]) }
             let biasGradients = { (r: [Float]) in Array(r[weightCount...]) }
@@ -102,8 +103,8 @@ struct BackendAgreementTests {
 
     /// oneDNN's forward alone (runLayer's output is overwritten for backward).
     func modelForward(_ g: ConvGeometry, _ activation: Activation, _ parameters: LayerParameters, _ values: [Float],
-                      _ input: [Float], _ items: Int) throws -> [Float] {
-        let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters)
+                      _ input: [Float], _ items: Int, _ layout: DNNLConvolution.ActivationLayout) throws -> [Float] {
+        let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout)
         var output = [Float](repeating: .nan, count: items * g.outSize)
         input.withUnsafeBufferPointer { x in
             values.withUnsafeBufferPointer { p in

@@ -59,7 +59,7 @@ struct DistributedTrainingTests {
         // 37 rows: 31 train after holding out 15 %, divisible by neither 2 nor 3.
         let (folder, csv, _) = try plantedData(rows: 37)
         let options = (model == "atomic" ? Self.atomicOptions : ["--model", "sites"])
-            + [csv, "--epochs", "2", "--batch-size", "8", "--seed", "11", "--checksum-every", "1"]
+            + [csv, "--epochs", "2", "--batch-size", "8", "--seed", "11", "--checksum-every", "1", "--reproducible"]
         var results: [[SafeTensors.Tensor]] = []
         for ranks in [1, 2, 3] {
             let run = folder.appendingPathComponent("run\(ranks)")

@@ -20,6 +20,9 @@ typedef struct {
     /// 0: none, 1: ReLU, 2: tanh, applied to the output as a fused post-op.
     int activation;
     int has_bias;
+    /// 1: activations in the layout oneDNN prefers (blocked; reordered from and to NHWC around
+    /// each primitive); 0: oneDNN works on the NHWC activations directly.
+    int blocked_activations;
 } sitelens_conv_shape;
 
 /// Primitives (forward, backward-data, backward-weights) and reorders of one convolution shape.

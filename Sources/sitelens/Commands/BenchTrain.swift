@@ -36,6 +36,7 @@ struct BenchTrain: ParsableCommand {
             setBLASThreads(cores)
             print("Training benchmark: one process, \(cores) threads for OpenBLAS (kernels: \(blasCoreName())) and for "
                   + "\(convolutionLibraryDescription()); Keras/TensorFlow with its defaults on the same cores.")
+            print("(With dnnl convolutions, OpenBLAS runs ryczko's small dense layers on one thread, as `sitelens train` does.)")
             if blasCoreName() == "Prescott" {
                 print("warning: OpenBLAS uses its generic kernels here; set OPENBLAS_CORETYPE (the Launch scripts do) for several times the speed.")
             }
@@ -75,6 +76,7 @@ struct BenchTrain: ParsableCommand {
                 plan.quiet = true
                 plan.checksumEvery = 0
                 plan.convolutionBackend = backend
+                setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .ryczko, backend: backend)
                 // The seed's 5 Å box and σ at this grid size, one channel.
                 plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
                 let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)

@@ -192,7 +192,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try withMPI { mpi in
             let world = mpi.world
-            setBLASThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
+            setThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount), model: model, backend: convBackend)
             let source = try data.source(requireEnergy: true)
             let (structures, table) = try openStructures(source, world: world)
             let plan = try plan(for: structures)
