@@ -44,6 +44,7 @@ struct BenchTrain: ParsableCommand {
             let peak = measuredSGEMMPeak()
             print(String(format: "Machine sgemm peak: %.1f GFLOP/s (best of three 2048³ cblas_sgemm, this run).", peak))
             try ryczkoTable(mpi: mpi, peak: peak)
+            try atomicTable(mpi: mpi, peak: peak)
             try sitesLine(mpi: mpi)
         }
     }
@@ -94,6 +95,39 @@ struct BenchTrain: ParsableCommand {
                        String(format: "%.2f", alone), kerasText, ratio]
                     .map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
             }
+        }
+    }
+
+    /// The atomic model (per-atom patches) on a planted site table: the seed's way (im2col, one
+    /// structure at a time) against the batched steps on each backend.
+    private func atomicTable(mpi: MPIEnvironment, peak: Double) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-bench-atomic-\(getpid()).csv")
+        try (try PlantedTruth()).siteTable(count: 256, seed: 9).write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let structures = try StructureSource(path: file.path).load().structures
+        print("\natomic (17×17 patches, one per atom), \(structures.count) planted structures, batch 32, Adam:")
+        print(["backend", "steps", "samples/s", "GFLOP/s (% peak)", "against the first"].map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
+        var first: Double?
+        for (backend, reproducible) in [(ConvolutionBackend.im2col, true), (.im2col, false), (.dnnl, true), (.dnnl, false)] {
+            var plan = TrainingPlan()
+            plan.kind = .atomic
+            plan.epochs = 2
+            plan.validationFraction = 0
+            plan.quiet = true
+            plan.checksumEvery = 0
+            plan.convolutionBackend = backend
+            plan.reproducible = reproducible
+            setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: backend)
+            let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
+            let rate = trained.metrics.last?.samplesPerSecond ?? 0
+            let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
+            // Items per structure vary; multiply-adds per structure = per item × mean items.
+            let items = Double(structures.map { $0.realAtoms.count }.reduce(0, +)) / Double(structures.count)
+            let gflops = rate * items * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
+            first = first ?? rate
+            print([backend.rawValue, reproducible ? "one by one" : "batched", String(format: "%.1f", rate),
+                   String(format: "%.2f (%.1f %%)", gflops, 100 * gflops / peak), String(format: "%.2f×", rate / (first ?? rate))]
+                .map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
         }
     }
 
