@@ -30,8 +30,10 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // The one C file that calls oneDNN; it hides every 2.x/3.x API difference. C files do not
         // autolink the module map's library (only Swift imports do), hence the linker setting.
+        // SITELENS_DNNL_LINK (e.g. ":libdnnl.so.3") names another build: the system folders come
+        // first on the link line (from pkg-config), so a plain "dnnl" would find Debian's 2.x.
         .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNLShim",
-                linkerSettings: [.linkedLibrary("dnnl")]),
+                linkerSettings: [.linkedLibrary(Context.environment["SITELENS_DNNL_LINK"] ?? "dnnl")]),
         // Basics: seeded random numbers, input errors, atomic file writes.
         .target(name: "Basics"),
         // Structures: atoms, elements, extxyz, the HEA site table and its site template.

@@ -132,8 +132,13 @@ sitelens_test_onednn3() {
     local version
     version="$(grep -h '#define DNNL_VERSION_M[AI][JN]' "$venv/include/oneapi/dnnl/dnnl_version.h" | awk '{print $3}' | paste -sd.)"
     echo "sitelens test: network tests against oneDNN $version from $venv"
-    swift build --build-tests --scratch-path "$SITELENS_ROOT/.build-dnnl3" \
+    # pkg-config puts the system library folder (with Debian's libdnnl.so.2) first on the link
+    # line, so the 3.x library is named by its file name (Package.swift reads SITELENS_DNNL_LINK).
+    local library
+    library="$(cd "$venv/lib" && ls libdnnl.so.[0-9] 2>/dev/null | head -n 1)"
+    [ -n "$library" ] || { echo "sitelens test: no libdnnl.so.N in $venv/lib" >&2; return 1; }
+    SITELENS_DNNL_LINK=":$library" swift build --build-tests --scratch-path "$SITELENS_ROOT/.build-dnnl3" \
         -Xcc -I"$venv/include" -Xlinker -L"$venv/lib" -Xlinker -rpath -Xlinker "$venv/lib" || return 1
     SITELENS_EXPECT_ONEDNN_MAJOR="${version%%.*}" LD_LIBRARY_PATH="$venv/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-        swift test --skip-build --scratch-path "$SITELENS_ROOT/.build-dnnl3" --filter NetworksTests || return 1
+        SITELENS_DNNL_LINK=":$library" swift test --skip-build --scratch-path "$SITELENS_ROOT/.build-dnnl3" --filter NetworksTests || return 1
 }
