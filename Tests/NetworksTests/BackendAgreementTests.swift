@@ -6,8 +6,10 @@ import Testing
 /// Every convolution shape of the three models at their default sizes (ryczko at G = 256 and
 /// G = 64, one channel; atomic on 17×17 patches of three species), each once.
 func modelConvolutionShapes() throws -> [(ConvGeometry, Activation)] {
-    let architectures: [Architecture] = [.ryczko(grid: 256, channels: 1), .ryczko(grid: 64, channels: 1),
-                                         .atomic(patch: 17, channels: 3)]
+    let defaults = ModelOptions()
+    let architectures: [Architecture] = [256, 64].map {
+        .ryczko(grid: $0, channels: 1, blocks: defaults.ryczkoBlocks, dense: defaults.ryczkoDense)
+    } + [.atomic(patch: defaults.patchSize, channels: 3, filters: defaults.atomicFilters, hidden: defaults.atomicHidden)]
     var seen = Set<ConvGeometry>()
     var shapes: [(ConvGeometry, Activation)] = []
     for architecture in architectures {
