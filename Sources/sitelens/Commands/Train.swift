@@ -131,7 +131,7 @@ struct Train: ParsableCommand {
     var blasThreads: Int?
 
     @Option(help: "Convolutions by dnnl (oneDNN) or im2col (OpenBLAS GEMMs, the reference).")
-    var convBackend: ConvolutionBackend = .dnnl
+    var convBackend: ConvolutionBackend = Train.planDefaults.convolutionBackend
 
     @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
     var reproducible = false
@@ -165,6 +165,8 @@ struct Train: ParsableCommand {
         plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")
         plan.resumeFrom = resume.map { RunFolder(path: $0) }
         plan.haltAfterEpoch = haltAfterEpoch
+        plan.convolutionBackend = convBackend
+        plan.reproducible = reproducible
         plan.imageCache = imageCache
         plan.memoryBudget = memoryBudget?.bytes
         var options = ModelOptions()
