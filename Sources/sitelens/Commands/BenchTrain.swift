@@ -74,6 +74,8 @@ struct BenchTrain: ParsableCommand {
                 plan.kind = .ryczko
                 plan.epochs = 2
                 plan.validationFraction = 0
+            plan.testFraction = 0
+                plan.testFraction = 0
                 plan.quiet = true
                 plan.checksumEvery = 0
                 plan.convolutionBackend = backend
@@ -113,6 +115,7 @@ struct BenchTrain: ParsableCommand {
             plan.kind = .atomic
             plan.epochs = 2
             plan.validationFraction = 0
+            plan.testFraction = 0
             plan.quiet = true
             plan.checksumEvery = 0
             plan.convolutionBackend = backend
