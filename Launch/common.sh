@@ -31,11 +31,11 @@ sitelens_missing_packages() {
 # modules set it, or the system folder) and for the library the linker will find.
 sitelens_have_onednn() {
     local dir found=""
-    for dir in ${CPATH//:/ } /usr/include /usr/local/include; do
+    for dir in ${CPATH:+${CPATH//:/ }} /usr/include /usr/local/include; do
         [ -f "$dir/oneapi/dnnl/dnnl.h" ] && found=1 && break
     done
     [ -n "$found" ] || return 1
-    for dir in ${LIBRARY_PATH//:/ }; do
+    for dir in ${LIBRARY_PATH:+${LIBRARY_PATH//:/ }}; do
         [ -e "$dir/libdnnl.so" ] && return 0
     done
     ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so ' && return 0
