@@ -10,11 +10,12 @@ struct InitialiserTests {
             let network = try Network(architecture)
             let parameters = network.initialParameters(seed: 11)
             #expect(parameters == Initialiser(scheme).parameters(for: network, seed: 11))
-            for layer in network.layers {
-                let weights = parameters[layer.weightOffset..<(layer.weightOffset + layer.weightCount)]
+            for (index, kernel) in network.kernels.enumerated() {
+                let layer = kernel.parameters
+                let weights = parameters[layer.weights]
                 let he = (6.0 / Double(layer.fanIn)).squareRoot(), glorot = (6.0 / Double(layer.fanIn + layer.fanOut)).squareRoot()
-                let limit = Float(scheme == .he && layer.activation == .relu ? he : glorot)
-                #expect(weights.allSatisfy { abs($0) <= limit } && weights.contains { abs($0) > 0.8 * limit }, "\(scheme) \(layer.spec)")
+                let limit = Float(scheme == .he && kernel.activation == .relu ? he : glorot)
+                #expect(weights.allSatisfy { abs($0) <= limit } && weights.contains { abs($0) > 0.8 * limit }, "\(scheme) kernel \(index)")
             }
             if let bias = layer0Bias(network) { #expect(parameters[bias..<(bias + 4)].allSatisfy { $0 == 0 }) }
         }
@@ -24,5 +25,5 @@ struct InitialiserTests {
         #expect(network.initialParameters(seed: 11) == Initialiser(.he).parameters(for: network, seed: 11))
     }
 
-    func layer0Bias(_ network: Network) -> Int? { network.layers.first?.biasOffset }
+    func layer0Bias(_ network: Network) -> Int? { network.kernels.first?.parameters.bias?.lowerBound }
 }
