@@ -7,8 +7,11 @@ import TestSupport
 /// |analytic − numeric| ≤ 2e-2·max(|analytic|, |numeric|) + 2e-3, with step 1e-3 on a loss of order one.
 /// Where the two one-sided differences disagree, a step crossed a ReLU kink: the side without
 /// one gives the derivative, so the analytic value is compared with the nearer one-sided slope.
+/// `breakBackward`, when given, changes the parameters backward sees (a deliberately wrong
+/// backward), so the check itself can be shown to fail.
 func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, maxParameters: Int = 400,
-                   backend: ConvolutionBackend = .dnnl) throws -> (worst: Double, checked: Int, kinks: Int) {
+                   backend: ConvolutionBackend = .dnnl,
+                   breakBackward: ((inout [Float]) -> Void)? = nil) throws -> (worst: Double, checked: Int, kinks: Int) {
     // Glorot's smaller weights keep float finite differences within the stated tolerance (with
     // He weights the deeper CNN's activations grow and float rounding alone exceeds it).
     var architecture = architecture
@@ -28,8 +31,10 @@ func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, m
     }
     _ = loss(parameters)
     var gradients = [Float](repeating: 0, count: parameters.count)
+    var backwardParameters = parameters
+    breakBackward?(&backwardParameters)
     input.withUnsafeBufferPointer { i in
-        parameters.withUnsafeBufferPointer { p in
+        backwardParameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 network.backward(weights, input: i.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
             }
@@ -98,26 +103,16 @@ struct GradientTests {
         }
     }
 
-    @Test func aBrokenBackwardIsCaught() throws {
-        // The check must be able to fail: scale one layer's weights after the forward pass so
-        // backward sees different weights from the ones forward used.
-        let architecture = Architecture.sites(features: 4, hidden: 3)
-        let network = try Network(architecture)
-        let parameters = network.initialParameters(seed: 3)
-        let input: [Float] = (0..<8).map { Float($0) / 8 - 0.5 }
-        _ = input.withUnsafeBufferPointer { i in parameters.withUnsafeBufferPointer { network.forward(i.baseAddress!, items: 2, parameters: $0.baseAddress!) } }
-        var wrong = parameters.map { $0 * 1.5 }
-        var gradients = [Float](repeating: 0, count: parameters.count)
-        var right = gradients
-        input.withUnsafeBufferPointer { i in
-            wrong.withUnsafeMutableBufferPointer { p in
-                gradients.withUnsafeMutableBufferPointer { g in network.backward([1, 1], input: i.baseAddress!, items: 2, parameters: p.baseAddress!, gradients: g.baseAddress!) }
-            }
-            parameters.withUnsafeBufferPointer { p in
-                right.withUnsafeMutableBufferPointer { g in network.backward([1, 1], input: i.baseAddress!, items: 2, parameters: p.baseAddress!, gradients: g.baseAddress!) }
-            }
+    /// The gradient check must be able to fail: a backward that sees other weights than the
+    /// forward used (scaled by 1.5) is caught, for a dense model and for a CNN on each backend.
+    @Test(arguments: [ConvolutionBackend.dnnl, .im2col])
+    func aBrokenBackwardIsCaught(backend: ConvolutionBackend) throws {
+        for architecture in [Architecture.sites(features: 4, hidden: 3), .atomic(patch: 9, channels: 2, filters: 3, hidden: 4)] {
+            let honest = try gradientCheck(architecture, items: 3, backend: backend)
+            let broken = try gradientCheck(architecture, items: 3, backend: backend, breakBackward: { $0 = $0.map { $0 * 1.5 } })
+            #expect(honest.worst <= 0, "\(architecture.kind): the honest backward should pass")
+            #expect(broken.worst > 0, "\(architecture.kind) on \(backend): the wrong backward passed the check")
         }
-        #expect(gradients != right)
     }
 }
 
