@@ -11,6 +11,20 @@ struct Bench: ParsableCommand {
         subcommands: [BenchRasterise.self, BenchTrain.self, BenchScaling.self, BenchMemory.self, BenchMemoryRun.self])
 }
 
+/// This binary under `mpirun -np ranks` with `arguments` (oversubscribed only beyond the
+/// cores, the root variables only for root, one OpenBLAS thread per rank), not yet started.
+func mpirunThisBinary(ranks: Int, _ arguments: [String]) -> Process {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    let oversubscribe = ranks > ProcessInfo.processInfo.activeProcessorCount ? ["--oversubscribe"] : []
+    process.arguments = ["mpirun", "-np", "\(ranks)"] + oversubscribe + ["-x", "OPENBLAS_NUM_THREADS=1", binary] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
+    process.environment = environment
+    return process
+}
+
 /// The folder of reference scripts (`Launch/reference`), found from the binary or the working folder.
 func referenceScriptsFolder() -> URL? {
     var candidates: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]

@@ -89,15 +89,8 @@ struct BenchMemory: ParsableCommand {
     }
 
     private func measure(data: URL, mode: String) throws -> [ResourceUsage]? {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let launch = ["mpirun", "-np", "\(ranks)"] + (ranks > ProcessInfo.processInfo.activeProcessorCount ? ["--oversubscribe"] : [])
-        process.arguments = launch + ["-x", "OPENBLAS_NUM_THREADS=1", binary, "bench", "memory-run", data.path,
-                                      "--grid", "\(grid)", "--steps", "\(steps)", "--image-cache", mode]
-        var environment = ProcessInfo.processInfo.environment
-        if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
-        process.environment = environment
+        let process = mpirunThisBinary(ranks: ranks, ["bench", "memory-run", data.path, "--grid", "\(grid)", "--steps", "\(steps)",
+                                                      "--image-cache", mode])
         let output = Pipe()
         process.standardOutput = output
         try process.run()

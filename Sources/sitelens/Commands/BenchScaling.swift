@@ -18,7 +18,6 @@ struct BenchScaling: ParsableCommand {
     var grid = 64
 
     func run() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-scaling-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -38,15 +37,8 @@ struct BenchScaling: ParsableCommand {
             var baseline: Double?
             for count in ranks.split(separator: ",").compactMap({ Int($0) }) {
                 let run = folder.appendingPathComponent("\(name.prefix(6))-\(count)")
-                var launch = ["-np", "\(count)"]
-                if count > cores { launch.append("--oversubscribe") }
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["mpirun"] + launch + ["-x", "OPENBLAS_NUM_THREADS=1", binary, "train"] + arguments
-                    + ["--epochs", "\(epochs)", "--validation-fraction", "0", "--blas-threads", "1", "--print-every", "1000", "--run-dir", run.path]
-                var environment = ProcessInfo.processInfo.environment
-                if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
-                process.environment = environment
+                let process = mpirunThisBinary(ranks: count, ["train"] + arguments
+                    + ["--epochs", "\(epochs)", "--validation-fraction", "0", "--blas-threads", "1", "--print-every", "1000", "--run-dir", run.path])
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()
                 process.waitUntilExit()
