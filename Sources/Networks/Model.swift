@@ -109,9 +109,7 @@ public final class EnergyModel {
     public func save(to folder: URL, name: String) throws {
         try writeAtomically(SafeTensors.encode(tensors(), metadata: ["format": "sitelens", "kind": description.architecture.kind.rawValue]),
                             to: folder.appendingPathComponent("\(name).safetensors"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(encoder.encode(description), to: folder.appendingPathComponent("\(name).json"))
+        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(description), to: folder.appendingPathComponent("\(name).json"))
     }
 
     /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking the description (kind,
@@ -164,7 +162,7 @@ extension ModelDescription {
             throw InputError(file: path, "cannot read the model description")
         }
         let description: ModelDescription
-        do { description = try JSONDecoder().decode(ModelDescription.self, from: json) }
+        do { description = try sitelensJSONDecoder().decode(ModelDescription.self, from: json) }
         catch { throw InputError(file: path, "not a SiteLens model description: \(error)") }
         guard description.format == "sitelens-model", description.version == 1 else {
             throw InputError(file: path, field: "format", "expected sitelens-model version 1")

@@ -21,10 +21,7 @@ public func writeCSV(_ url: URL, header: [String], rows: [[String]]) throws {
 
 /// Writes a value as pretty, key-sorted JSON, atomically.
 public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    try writeAtomically(encoder.encode(value), to: url)
+    try writeAtomically(sitelensJSONEncoder(pretty: true).encode(value), to: url)
 }
 
 /// A number for a table: enough digits to be useful, no noise.

@@ -52,18 +52,26 @@ public struct ExtXYZFrameIndex: Sendable, Equatable {
 
     /// Parses frame `index` alone; errors name the line in the whole file.
     public func frame(_ index: Int, options: ExtXYZ.Options) throws -> Structure {
-        let firstLine = Int(lines[index])
-        do {
-            let frames = try ExtXYZ.parse(try text(ofFrames: index..<(index + 1)), file: file, options: options)
-            guard frames.count == 1 else {
-                throw InputError(file: file, line: firstLine, field: "atom count", "frame \(index + 1) did not read as one frame")
-            }
-            var structure = frames[0]
-            structure.info["line"] = "\(firstLine)"
-            return structure
-        } catch let error as InputError {
+        try frames(index..<(index + 1), options: options)[0]
+    }
+
+    /// Parses frames `range` together; errors name the line in the whole file, and each
+    /// structure records the line its frame starts on (`info["line"]`).
+    public func frames(_ range: Range<Int>, options: ExtXYZ.Options) throws -> [Structure] {
+        let firstLine = Int(lines[range.lowerBound])
+        let text = try text(ofFrames: range)  // its errors already name the file's line
+        var frames: [Structure]
+        do { frames = try ExtXYZ.parse(text, file: file, options: options) }
+        catch let error as InputError {
+            // The parser counted lines from the first frame's start.
             throw InputError(file: error.file, line: error.line.map { $0 + firstLine - 1 }, field: error.field, error.problem)
         }
+        guard frames.count == range.count else {
+            throw InputError(file: file, line: firstLine, field: "atom count",
+                             "frames \(range.lowerBound + 1)–\(range.upperBound) read as \(frames.count) frames")
+        }
+        for (k, frame) in range.enumerated() { frames[k].info["line"] = "\(lines[frame])" }
+        return frames
     }
 }
 

@@ -75,9 +75,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     public func write(to folder: RunFolder) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(encoder.encode(self), to: folder.file(.record))
+        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(self), to: folder.file(.record))
     }
 
     /// The folder's record; an error names the file when it is missing or unreadable.
@@ -106,15 +104,8 @@ public func contentHash(of url: URL) throws -> String {
 /// The run's per-epoch metrics file (`metrics.jsonl`, one JSON object per line): the one owner
 /// of its format.
 public enum MetricsLog {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
     public static func write(_ metrics: [EpochMetrics], to folder: RunFolder) throws {
-        let encoder = encoder()
+        let encoder = sitelensJSONEncoder()
         let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         try writeAtomically(lines.map { $0 + "\n" }.joined(), to: folder.file(.metrics))
     }
@@ -123,8 +114,7 @@ public enum MetricsLog {
     public static func read(from folder: RunFolder) throws -> [EpochMetrics] {
         let url = folder.file(.metrics)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = sitelensJSONDecoder()
         return try text.split(separator: "\n").enumerated().map { number, line in
             do { return try decoder.decode(EpochMetrics.self, from: Data(line.utf8)) }
             catch { throw InputError(file: url.path, line: number + 1, "unreadable metrics line: \(error)") }

@@ -30,7 +30,7 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
     var start = share.lowerBound
     while start < share.upperBound {
         let block = start..<min(start + 4096, share.upperBound)
-        for structure in try parseFrames(block, of: index, options: source.extxyzOptions) {
+        for structure in try index.frames(block, options: source.extxyzOptions) {
             energies.append(structure.energy ?? .nan)
             species.formUnion(structure.symbols)
         }
@@ -40,18 +40,4 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
     let allSpecies = try world.broadcast(try world.gather(species.sorted(), root: 0).map { Set($0.joined()).sorted() }, root: 0)
     return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies,
                           species: PeriodicTable.inTableOrder(allSpecies)), nil)
-}
-
-/// Frames `range` of the file parsed together; errors name the line in the whole file.
-private func parseFrames(_ range: Range<Int>, of index: ExtXYZFrameIndex, options: ExtXYZ.Options) throws -> [Structure] {
-    let firstLine = Int(index.lines[range.lowerBound])
-    do {
-        let frames = try ExtXYZ.parse(try index.text(ofFrames: range), file: index.file, options: options)
-        guard frames.count == range.count else {
-            throw InputError(file: index.file, line: firstLine, "frames \(range.lowerBound + 1)–\(range.upperBound) read as \(frames.count) frames")
-        }
-        return frames
-    } catch let error as InputError {
-        throw InputError(file: error.file, line: error.line.map { $0 + firstLine - 1 }, field: error.field, error.problem)
-    }
 }

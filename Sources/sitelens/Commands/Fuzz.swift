@@ -115,21 +115,27 @@ struct Fuzz: ParsableCommand {
         try process.run()
         var reader = LineReader(fd: output.fileHandleForReading.fileDescriptor)
         var current: Int? = nil
+        // The case after the last one the worker finished: where a failure between cases lands.
+        var next = from
         while true {
             let line = reader.next(timeout: current == nil ? timeout + 30 : timeout)
             switch line {
             case .line(let text):
                 if let index = FuzzTally.parseBegin(text) { current = index; continue }
-                if tally.record(text, verbose: verbose) { current = nil }
+                if tally.record(text, verbose: verbose), let finished = current {
+                    next = finished + 1
+                    current = nil
+                }
             case .timedOut:
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
-                let index = current ?? from
+                let index = current ?? next
                 tally.add(.hang, index: index, detail: "no answer within \(timeout) s", verbose: true)
                 return index + 1
             case .closed:
                 process.waitUntilExit()
-                guard let index = current else { return cases }
+                if current == nil && next >= cases && process.terminationStatus == 0 { return cases }
+                let index = current ?? next
                 let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
                 let verdict: FuzzVerdict = stderr.contains("allocate") ? .overBudget : .crash
                 tally.add(verdict, index: index, detail: "worker ended with status \(process.terminationStatus) "

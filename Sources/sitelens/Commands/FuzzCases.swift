@@ -299,7 +299,7 @@ extension FuzzCase {
         ("--group", ["Adsorbate=COOH", "x", "=", "Adsorbate=", "Nope=1"]),
         ("--format", ["extxyz", "sites", "auto", "png"]),
     ]
-    static let trainOptions: [(String, [String])] = rasterOptions.filter { $0.0 != "--out" } + [
+    static let trainOptions: [(String, [String])] = rasterOptions + [
         ("--hidden", ["0", "-1", "1000000", "1000000000", "3"]),
         ("--dense", ["0", "1000000000", "1000000", "4"]),
         ("--blocks", ["1000000", "-1", "0", "1", "40"]),
