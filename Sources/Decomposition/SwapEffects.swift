@@ -87,11 +87,7 @@ public struct SwapEffects: Sendable {
             let batch = try variants[start..<min(start + max(variantsPerCall, 1), variants.count)].map { try model.encoder.encode($0) }
             let outputs = model.scaledOutputs(EncodedStructure(values: batch.flatMap(\.values), labels: batch.flatMap(\.labels),
                                                                elements: batch.flatMap(\.elements)))
-            var item = 0
-            for encoded in batch {
-                energies.append(outputs[item..<(item + encoded.itemCount)].reduce(0, +))
-                item += encoded.itemCount
-            }
+            energies += sumsPerStructure(outputs, itemCounts: batch.map(\.itemCount))
             start += batch.count
         }
         return energies

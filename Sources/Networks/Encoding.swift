@@ -78,6 +78,19 @@ public struct EncodedStructure: Sendable {
     }
 }
 
+/// Each structure's sum of its items' outputs, for items laid out one structure after another
+/// (`itemCounts[k]` items for structure k): a structure's energy from per-item outputs.
+public func sumsPerStructure<T: BinaryFloatingPoint>(_ outputs: [T], itemCounts: [Int]) -> [T] {
+    var sums: [T] = []
+    sums.reserveCapacity(itemCounts.count)
+    var start = 0
+    for count in itemCounts {
+        sums.append(outputs[start..<(start + count)].reduce(0, +))
+        start += count
+    }
+    return sums
+}
+
 /// Turns structures into items by an `InputEncoding`.
 public struct SampleEncoder: Sendable {
     public let encoding: InputEncoding

@@ -148,13 +148,7 @@ final class MemberTrainer {
         let outputs = values.withUnsafeBufferPointer { input in
             state.parameters.withUnsafeBufferPointer { network.forward(input.baseAddress!, items: items, parameters: $0.baseAddress!) }
         }
-        var sums: [Float] = []
-        var start = 0
-        for count in counts {
-            sums.append(outputs[start..<(start + count)].reduce(0, +))
-            start += count
-        }
-        return sums
+        return sumsPerStructure(outputs, itemCounts: counts)
     }
 
     /// Squared and absolute error sums over the samples of `list` this rank owns.
