@@ -19,14 +19,12 @@ public func peakResidentBytes() -> Int {
     return kilobytes * 1024
 }
 
-/// Seconds since this process started (from /proc/self/stat's start time), or since the first
-/// call where that is unknown.
+/// Seconds since `markProcessStart()` (called first thing in `main`).
 func secondsSinceStart() -> Double {
     ProcessClock.started.duration(to: .now).seconds
 }
 
-/// The clock reading when the process (this module) was first asked for time: read at start-up
-/// by `trainEnsemble`'s callers through `markProcessStart()`.
+/// When the process started, as `markProcessStart()` recorded it.
 enum ProcessClock {
     nonisolated(unsafe) static var started = ContinuousClock.now
 }
