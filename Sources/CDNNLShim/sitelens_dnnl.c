@@ -124,9 +124,14 @@ static void make_engine(void) {
 
 /// A primitive argument as the caller holds it (`user`) and as the primitive wants it (`inner`:
 /// `user` itself when the layouts agree, else an owned buffer with a reorder between them).
+/// Weights also keep a copy of what was last reordered (`reordered_from`): they change once a
+/// step but are brought in by every forward and backward call, and each reorder is an OpenMP
+/// parallel region that costs far more than comparing a few thousand floats.
 typedef struct {
     dnnl_memory_t user, inner;
     dnnl_primitive_t reorder;
+    float *reordered_from;
+    size_t reordered_count;
 } binding;
 
 static dnnl_status_t bind(binding *b, md_ref user_md, md_ref inner_md, int user_to_inner) {
@@ -148,6 +153,7 @@ static dnnl_status_t bind(binding *b, md_ref user_md, md_ref inner_md, int user_
 }
 
 static void unbind(binding *b) {
+    free(b->reordered_from);
     if (b->reorder) dnnl_primitive_destroy(b->reorder);
     if (b->inner && b->inner != b->user) dnnl_memory_destroy(b->inner);
     if (b->user) dnnl_memory_destroy(b->user);
@@ -164,6 +170,22 @@ static dnnl_status_t bring_in(binding *b, const float *data) {
     dnnl_status_t status = dnnl_memory_set_data_handle(b->user, (void *)data);
     if (status != dnnl_success || !b->reorder) return status;
     return run_reorder(b->reorder, b->user, b->inner);
+}
+
+/// `bring_in` for weights: the reorder runs only when the values differ from the last ones it
+/// reordered (compared, not assumed: the caller may hand over any buffer).
+static dnnl_status_t bring_in_weights(binding *b, const float *data, size_t count) {
+    if (!b->reorder) return dnnl_memory_set_data_handle(b->user, (void *)data);
+    size_t bytes = count * sizeof(float);
+    if (b->reordered_count == count && memcmp(b->reordered_from, data, bytes) == 0) return dnnl_success;
+    b->reordered_count = 0; // no valid copy until this reorder has succeeded
+    dnnl_status_t status = bring_in(b, data);
+    if (status != dnnl_success) return status;
+    if (!b->reordered_from) b->reordered_from = malloc(bytes);
+    if (!b->reordered_from) return dnnl_success; // without a copy every call reorders: slower, still right
+    memcpy(b->reordered_from, data, bytes);
+    b->reordered_count = count;
+    return dnnl_success;
 }
 
 static dnnl_status_t take_out(binding *b) {
@@ -296,7 +318,7 @@ void sitelens_conv_destroy(sitelens_conv *c) {
 
 int sitelens_conv_forward(sitelens_conv *c, const float *src, const float *weights, const float *bias, float *dst) {
     CHECK(bring_in(&c->src, src));
-    CHECK(bring_in(&c->weights, weights));
+    CHECK(bring_in_weights(&c->weights, weights, c->weight_count));
     CHECK(dnnl_memory_set_data_handle(c->dst.user, dst));
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->src.inner}, {DNNL_ARG_WEIGHTS, c->weights.inner}, {DNNL_ARG_DST, c->dst.inner}};
     int count = 3;
@@ -329,7 +351,7 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
     CHECK(dnnl_primitive_execute(c->backward_weights, stream, count, args));
     CHECK(take_out(&c->weight_gradient));
     if (src_gradient) {
-        CHECK(bring_in(&c->data_weights, weights));
+        CHECK(bring_in_weights(&c->data_weights, weights, c->weight_count));
         CHECK(bring_in(&c->data_dst_gradient, dst_gradient));
         CHECK(dnnl_memory_set_data_handle(c->src_gradient.user, src_gradient));
         dnnl_exec_arg_t data_args[3] = {{DNNL_ARG_DIFF_DST, c->data_dst_gradient.inner},

@@ -2,7 +2,7 @@ import CDNNLShim
 
 /// Convolutions by oneDNN (through the CDNNLShim C target). Primitives are created once per
 /// batch size and reused; oneDNN picks its own (blocked) weight layout, and the shim reorders
-/// only where a layout differs from NHWC activations and Keras's [kh, kw, in, out] weights.
+/// weights into it only when their values changed since the last call (once a step in training).
 final class DNNLConvolution: LayerKernel {
     let geometry: ConvGeometry
     let parameters: LayerParameters
@@ -78,13 +78,22 @@ final class DNNLConvolution: LayerKernel {
 
     private func makePrimitives(items: Int) throws -> OpaquePointer {
         let g = geometry
+        // oneDNN's shape fields are 32-bit; a batch or layer beyond that is refused, not wrapped.
+        func dimension(_ value: Int, _ name: String) throws -> Int32 {
+            guard let narrow = Int32(exactly: value) else {
+                throw NetworkError("oneDNN convolution: \(name) \(value) exceeds the library's 32-bit limit")
+            }
+            return narrow
+        }
         var shape = sitelens_conv_shape()
-        shape.batch = Int32(items)
-        (shape.in_height, shape.in_width, shape.in_channels) = (Int32(g.inHeight), Int32(g.inWidth), Int32(g.inChannels))
-        (shape.out_height, shape.out_width, shape.out_channels) = (Int32(g.outHeight), Int32(g.outWidth), Int32(g.filters))
-        (shape.kernel, shape.stride) = (Int32(g.kernel), Int32(g.stride))
-        (shape.pad_top, shape.pad_left) = (Int32(g.padTop), Int32(g.padLeft))
-        (shape.pad_bottom, shape.pad_right) = (Int32(g.padBottom), Int32(g.padRight))
+        shape.batch = try dimension(items, "batch of items")
+        (shape.in_height, shape.in_width, shape.in_channels) =
+            (try dimension(g.inHeight, "input height"), try dimension(g.inWidth, "input width"), try dimension(g.inChannels, "input channels"))
+        (shape.out_height, shape.out_width, shape.out_channels) =
+            (try dimension(g.outHeight, "output height"), try dimension(g.outWidth, "output width"), try dimension(g.filters, "filters"))
+        (shape.kernel, shape.stride) = (try dimension(g.kernel, "kernel"), try dimension(g.stride, "stride"))
+        (shape.pad_top, shape.pad_left) = (try dimension(g.padTop, "padding"), try dimension(g.padLeft, "padding"))
+        (shape.pad_bottom, shape.pad_right) = (try dimension(g.padBottom, "padding"), try dimension(g.padRight, "padding"))
         shape.activation = switch activation { case .identity: 0; case .relu: 1; case .tanh: 2 }
         shape.has_bias = parameters.bias == nil ? 0 : 1
         shape.blocked_activations = layout == .blocked ? 1 : 0
