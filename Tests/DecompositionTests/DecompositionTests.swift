@@ -1,9 +1,11 @@
 import Basics
+import Foundation
 import Testing
 import TestSupport
 @testable import Decomposition
 @testable import Images
 @testable import Networks
+import Reports
 @testable import Structures
 
 /// A member with random weights (different seeds give different members).
@@ -145,6 +147,35 @@ struct DecompositionTests {
             let entry = single.perAtom!.entries.first { $0.site == "Nsub2" && $0.element == "Fe" }!
             #expect(abs(entry.contribution.mean - values.reduce(0, +) / Double(values.count)) < 1e-9)
             #expect(entry.count == values.count)
+        }
+    }
+
+    /// contributions.xyz: per atom the ensemble-mean ε (summing to the ensemble prediction) and
+    /// ε − μ_e with the μ_e the decomposition fitted, as ASE reads them back.
+    @Test func contributionsFileHoldsRawAndReferenceRelativeEpsilon() throws {
+        let structures = try templateStructures(6)
+        let members = try (0..<2).map { try randomMember(.atomic, structures: structures, seed: UInt64($0 + 20)) }
+        let contributions = try members.map { member in try structures.map { member.contributions(try member.encoder.encode($0)) } }
+        let decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
+        let references = try #require(decomposition.perAtom?.references)
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("contributions.xyz")
+        try writeContributionsXYZ(structures: structures, contributions: contributions, references: references, to: file)
+        let frames = try ExtXYZ.read(path: file.path)
+        #expect(frames.count == structures.count)
+        for (i, frame) in frames.enumerated() {
+            guard case .real(let raw) = frame.perAtomColumns["contribution"],
+                  case .real(let relative) = frame.perAtomColumns["contribution_relative"] else {
+                Issue.record("frame \(i): contribution columns missing"); continue
+            }
+            let ensemble = (try members.map { try $0.predict(structures[i]) }).reduce(0, +) / Double(members.count)
+            #expect(abs(raw.map { $0[0] }.reduce(0, +) - ensemble) < 1e-6)
+            for (atom, symbol) in frame.symbols.enumerated() where !Structure.isDummy(symbol) {
+                let mu = try #require(references.values[symbol])
+                #expect(abs(relative[atom][0] - (raw[atom][0] - mu)) < 1e-9)
+                #expect(frame.info["reference_energy_\(symbol)"].flatMap(Double.init) == mu)
+            }
         }
     }
 
