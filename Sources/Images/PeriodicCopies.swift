@@ -92,15 +92,12 @@ struct LatticeBasis {
 
     init(_ vectors: [SIMD3<Double>]) throws {
         self.vectors = vectors
-        let whole = ExtXYZ.gramDeterminant(vectors)
-        heights = try vectors.indices.map { k in
-            var others = vectors
-            others.remove(at: k)
-            let rest = ExtXYZ.gramDeterminant(others)
-            guard whole > 1e-12, rest > 1e-12, whole.isFinite, rest.isFinite else {
-                throw RasterError(field: "cell", message: "the periodic lattice vectors are degenerate (zero area or volume)")
-            }
-            return (whole / rest).squareRoot()
+        let whole = Lattice.gramDeterminant(vectors)
+        heights = Lattice.heights(vectors)
+        // The reader asks more of a file's cell (ExtXYZ.Limits.latticeHeight); this is only what
+        // inverting the Gram matrix needs, for structures built in code.
+        guard whole > 1e-12, heights.allSatisfy({ $0 > 1e-6 }) else {
+            throw RasterError(field: "cell", message: "the periodic lattice vectors are degenerate (zero area or volume)")
         }
         let gram = vectors.map { a in vectors.map { b in (a * b).sum() } }
         inverseGram = Self.inverse(gram, determinant: whole)

@@ -215,32 +215,10 @@ public enum ExtXYZ {
             }
         }
         guard periodic.count >= 2 else { return }
-        let vectors = periodic.map { cell[$0] }
-        let whole = gramDeterminant(vectors)
-        for k in vectors.indices {
-            var others = vectors
-            others.remove(at: k)
-            let height = (max(whole, 0) / gramDeterminant(others)).squareRoot()
-            guard height >= Limits.latticeHeight else {
-                throw InputError(file: file, line: line, field: "Lattice",
-                                 "the periodic vectors are (nearly) degenerate: a\(periodic[k] + 1) is \(height) Å from the span of the others; at least \(Limits.latticeHeight) Å is needed")
-            }
-        }
-    }
-
-    /// Squared length, area or volume spanned by up to three vectors (their Gram determinant).
-    public static func gramDeterminant(_ vs: [SIMD3<Double>]) -> Double {
-        switch vs.count {
-        case 0: return 1
-        case 1: return (vs[0] * vs[0]).sum()
-        case 2:
-            let a = (vs[0] * vs[0]).sum(), b = (vs[0] * vs[1]).sum(), c = (vs[1] * vs[1]).sum()
-            return a * c - b * b
-        default:
-            let a = vs[0], b = vs[1], c = vs[2]
-            let cross = SIMD3(b.y * c.z - b.z * c.y, b.z * c.x - b.x * c.z, b.x * c.y - b.y * c.x)
-            let volume = (a * cross).sum()
-            return volume * volume
+        let heights = Lattice.heights(periodic.map { cell[$0] })
+        for (k, height) in heights.enumerated() where !(height >= Limits.latticeHeight) {
+            throw InputError(file: file, line: line, field: "Lattice",
+                             "the periodic vectors are (nearly) degenerate: a\(periodic[k] + 1) is \(height) Å from the span of the others; at least \(Limits.latticeHeight) Å is needed")
         }
     }
 
