@@ -64,7 +64,11 @@ public enum ExtXYZ {
                                       afterFrame: !frames.isEmpty, file: file)
             let frame = try parseFrame(count: count, comment: lines[index + 1], commentLine: index + 2,
                                        atomLines: lines[(index + 2)..<(index + 2 + count)], file: file, options: options)
-            frames.append(options.siteRule.relabel(frame))
+            do {
+                frames.append(try options.siteRule.relabel(frame))
+            } catch {
+                throw InputError(file: file, line: index + 1, field: "--site-rule \(options.siteRule.rawValue)", error.problem)
+            }
             index += 2 + count
         }
         return frames

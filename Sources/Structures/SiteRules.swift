@@ -11,16 +11,21 @@ public enum SiteRule: String, Sendable, CaseIterable {
     case species
 
     /// The structure with this rule's site labels (nil when the rule finds no site in it; the
-    /// decomposition then names it).
-    public func relabel(_ structure: Structure) -> Structure {
+    /// decomposition then names it). Throws the rule's problem when it cannot be applied.
+    public func relabel(_ structure: Structure) throws(SiteRuleError) -> Structure {
         var relabelled = structure
         switch self {
         case .column: break
         case .species: relabelled.siteLabels = structure.symbols
-        case .adsorbateShells: relabelled.siteLabels = AdsorbateShells().labels(structure)
+        case .adsorbateShells: relabelled.siteLabels = try AdsorbateShells().labels(structure)
         }
         return relabelled
     }
+}
+
+/// Why a site rule cannot label a structure (the reader adds file, line and option).
+public struct SiteRuleError: Error, Sendable {
+    public let problem: String
 }
 
 /// Site labels from geometry around an adsorbate on a slab whose surface faces +z.
@@ -37,14 +42,25 @@ public struct AdsorbateShells: Sendable {
     public var layerTolerance = 0.7
     public var bindingTolerance = 0.3
     public var shellFactor = 1.2
+    /// Most atom pairs one structure's labelling may measure (each adsorbate atom against each
+    /// surface atom, and the binding atoms against them): real adsorbates on slabs need a few
+    /// thousand; this keeps a hostile frame from costing hours.
+    public static let maximumPairs = 10_000_000
 
     public init() {}
 
     /// The labels of one structure, or nil when it has no adsorbate or no surface.
-    public func labels(_ structure: Structure) -> [String]? {
+    public func labels(_ structure: Structure) throws(SiteRuleError) -> [String]? {
         let adsorbate = structure.symbols.indices.filter { Self.adsorbateElements.contains(structure.symbols[$0]) }
         let metal = structure.symbols.indices.filter { !Self.adsorbateElements.contains(structure.symbols[$0]) }
         guard !adsorbate.isEmpty, metal.count >= 2 else { return nil }
+        // Binding atoms are surface atoms, so at most `metal.count` of them: (adsorbate + metal)
+        // × metal bounds every distance measured below. Both counts are at most a frame's atoms.
+        let pairs = (adsorbate.count + metal.count).multipliedReportingOverflow(by: metal.count)
+        guard !pairs.overflow, pairs.partialValue <= Self.maximumPairs else {
+            throw SiteRuleError(problem: "adsorbate-shells would measure \(adsorbate.count + metal.count) × \(metal.count) atom pairs in this frame "
+                                + "(\(adsorbate.count) adsorbate-element atoms, \(metal.count) others); at most \(Self.maximumPairs) are allowed")
+        }
         let distance = PeriodicDistance(structure)
         // The binding atom: the adsorbate atom closest to any surface atom.
         var anchor = adsorbate[0], closest = Double.infinity
@@ -91,6 +107,8 @@ struct PeriodicDistance {
 
     func callAsFunction(_ a: Int, _ b: Int) -> Double {
         let d = positions[b] - positions[a]
-        return shifts.map { s in let v = d + s; return (v * v).sum().squareRoot() }.min() ?? 0
+        var nearest = Double.infinity
+        for s in shifts { let v = d + s; nearest = min(nearest, (v * v).sum()) }
+        return nearest.squareRoot()
     }
 }

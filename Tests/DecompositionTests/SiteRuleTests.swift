@@ -36,7 +36,7 @@ func fcc111Slab(size: Int = 3, layers: Int = 3, nearestNeighbour d: Double = 2.7
 struct SiteRuleTests {
     @Test func adsorbateShellsFindTheTopSiteItsRingAndTheLayerBelow() throws {
         let slab = fcc111Slab(metals: ["Cu", "Pt"], seed: 2)
-        let labels = try #require(AdsorbateShells().labels(slab))
+        let labels = try #require(try AdsorbateShells().labels(slab))
         let count = { (name: String) in labels.filter { $0 == name }.count }
         #expect(count("binding") == 1 && count("shell1") == 6 && count("subsurface") == 3 && count("adsorbate") == 1)
         // The binding atom is the one under the adsorbate; the subsurface atoms touch it.
@@ -50,17 +50,33 @@ struct SiteRuleTests {
 
     @Test func aHollowSiteBindsThreeAtoms() throws {
         let slab = fcc111Slab(size: 4, metals: ["Au"], seed: 1, site: "fcc")
-        let labels = try #require(AdsorbateShells().labels(slab))
+        let labels = try #require(try AdsorbateShells().labels(slab))
         #expect(labels.filter { $0 == "binding" }.count == 3)
         #expect(labels.filter { $0 == "shell1" }.count == 9)
     }
 
-    @Test func eachRuleLabelsOrLeavesAStructureWithoutSites() {
+    @Test func eachRuleLabelsOrLeavesAStructureWithoutSites() throws {
         let slab = fcc111Slab(metals: ["Cu"], seed: 1), bare = fcc111Slab(metals: ["Cu"], seed: 1, adsorbate: nil)
-        #expect(SiteRule.adsorbateShells.relabel(slab).siteLabels != nil)
-        #expect(SiteRule.adsorbateShells.relabel(bare).siteLabels == nil)   // no adsorbate: no site
-        #expect(SiteRule.column.relabel(slab).siteLabels == nil)            // no 'site' column
-        #expect(SiteRule.species.relabel(bare).siteLabels == bare.symbols)
+        #expect(try SiteRule.adsorbateShells.relabel(slab).siteLabels != nil)
+        #expect(try SiteRule.adsorbateShells.relabel(bare).siteLabels == nil)   // no adsorbate: no site
+        #expect(try SiteRule.column.relabel(slab).siteLabels == nil)            // no 'site' column
+        #expect(try SiteRule.species.relabel(bare).siteLabels == bare.symbols)
+    }
+
+    /// A frame whose labelling would measure too many pairs is refused by the reader, naming the
+    /// file, the frame's line and the option, instead of running for hours.
+    @Test func aHugeFrameIsRefusedByTheGeometryRule() throws {
+        let side = 2_300  // 2 300 carbon + 2 300 copper: 4 600 × 2 300 > 10⁷ pairs
+        var text = "\(2 * side)\nLattice=\"1000 0 0 0 1000 0 0 0 1000\" pbc=\"F F F\" energy=1\n"
+        for i in 0..<side { text += "Cu \(Double(i % 48) * 2.5) \(Double(i / 48) * 2.5) 0\nC \(Double(i % 48) * 2.5) \(Double(i / 48) * 2.5) 2\n" }
+        let options = ExtXYZ.Options(siteRule: .adsorbateShells)
+        #expect(throws: InputError(file: "big.xyz", line: 1, field: "--site-rule adsorbate-shells",
+                                   "adsorbate-shells would measure 4600 × 2300 atom pairs in this frame (2300 adsorbate-element atoms, 2300 others); at most 10000000 are allowed")) {
+            try ExtXYZ.parse(text, file: "big.xyz", options: options)
+        }
+        // A real slab under the same option is labelled.
+        let small = fcc111Slab(metals: ["Cu"], seed: 1)
+        #expect(try ExtXYZ.parse(ExtXYZ.format([small]), file: "small.xyz", options: options)[0].siteLabels != nil)
     }
 
     /// The geometry rule finds the same sites as the EMT validation script writes in its `site`
