@@ -14,18 +14,23 @@ public struct ReferenceEnergies: Codable, Sendable, Equatable {
 
     /// Fits μ to `energies[i]` of `structures[i]` (dummy atoms X are not counted).
     public init(structures: [Structure], energies: [Double], fittedTo: String) throws {
-        let elements = elementsPresent(in: structures)
+        try self.init(structures: LoadedStructures(structures), energies: energies, fittedTo: fittedTo)
+    }
+
+    /// Fits μ to `energies[i]` of structure i of a store, reading one structure at a time.
+    public init(structures: StructureStore, energies: [Double], fittedTo: String) throws {
+        let elements = structures.elements
         let k = elements.count
-        guard k > 0, structures.count == energies.count, !structures.isEmpty else {
+        guard k > 0, structures.count == energies.count, structures.count > 0 else {
             throw DecompositionError("reference energies need structures with atoms and one energy each")
         }
         let column = Dictionary(uniqueKeysWithValues: elements.enumerated().map { ($1, $0) })
         // Normal equations AᵀA μ = Aᵀy, with A the composition counts.
         var normal = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         var right = [Double](repeating: 0, count: k)
-        for (structure, energy) in zip(structures, energies) {
+        for (index, energy) in energies.enumerated() {
             var counts = [Double](repeating: 0, count: k)
-            for symbol in structure.symbols { if let c = column[symbol] { counts[c] += 1 } }
+            for symbol in try structures.structure(index).symbols { if let c = column[symbol] { counts[c] += 1 } }
             for a in 0..<k where counts[a] != 0 {
                 right[a] += counts[a] * energy
                 for b in 0..<k { normal[a][b] += counts[a] * counts[b] }

@@ -130,10 +130,15 @@ public enum SiteDecomposer {
     /// `atomic` model: the swap decomposition, plus each structure's exact per-atom ε (they sum
     /// to its prediction) relative to per-element reference energies, grouped by site label (or
     /// species) and element. `contributions[m][i]` are member m's item contributions for structure i.
-    public static func atomic(_ members: [EnergyModel], structures: [Structure], contributions: [[[Double]]]) throws -> Decomposition {
+    public static func atomic(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]]) throws -> Decomposition {
         var decomposition = try swaps(members, structures: structures)
         decomposition.perAtom = try atomicSplit(structures: structures, contributions: contributions)
         return decomposition
+    }
+
+    /// `atomic` model, structures held in memory.
+    public static func atomic(_ members: [EnergyModel], structures: [Structure], contributions: [[[Double]]]) throws -> Decomposition {
+        try atomic(members, structures: LoadedStructures(structures), contributions: contributions)
     }
 
     /// `ryczko` model (not additive): the swap decomposition.
@@ -147,36 +152,42 @@ public enum SiteDecomposer {
     }
 
     /// ε − μ_e per (site, element), μ fitted to the targets (or, without them, to the ensemble mean).
-    static func atomicSplit(structures: [Structure], contributions: [[[Double]]]) throws -> AtomicSplit {
-        let predicted = structures.indices.map { i in contributions.map { $0[i].reduce(0, +) }.reduce(0, +) / Double(max(contributions.count, 1)) }
-        let targets = structures.compactMap(\.energy)
+    /// Structures are read one at a time (a store may hold more than memory does).
+    static func atomicSplit(structures: StructureStore, contributions: [[[Double]]]) throws -> AtomicSplit {
+        let indices = 0..<structures.count
+        let targets = indices.compactMap(structures.energy)
         let references = targets.count == structures.count
             ? try ReferenceEnergies(structures: structures, energies: targets, fittedTo: "targets")
-            : try ReferenceEnergies(structures: structures, energies: predicted, fittedTo: "ensemble-mean predictions")
+            : try ReferenceEnergies(structures: structures, energies: indices.map { i in
+                contributions.map { $0[i].reduce(0, +) }.reduce(0, +) / Double(max(contributions.count, 1))
+            }, fittedTo: "ensemble-mean predictions")
         var siteOrder: [String] = [], elementsSeen: Set<String> = []
         var perMember: [[String: Double]] = [], absolute: [[String: Double]] = [], counts: [String: Int] = [:]
-        for memberContributions in contributions {
-            var sum: [String: Double] = [:], absSum: [String: Double] = [:], n: [String: Int] = [:]
-            for (i, structure) in structures.enumerated() {
-                let labels = structure.groupingLabels
-                let atoms = structure.realAtoms
-                guard memberContributions[i].count == atoms.count else {
-                    throw DecompositionError("structure \(i + 1): \(memberContributions[i].count) contributions for \(atoms.count) atoms")
-                }
-                for (item, atom) in atoms.enumerated() {
-                    let key = "\(labels[atom])|\(structure.symbols[atom])"
-                    if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
-                    elementsSeen.insert(structure.symbols[atom])
+        // Per member: sums of ε − μ_e and |ε − μ_e| per "site|element"; each structure is read
+        // once and serves every member.
+        var sum = [[String: Double]](repeating: [:], count: contributions.count), absSum = sum
+        for i in indices {
+            let structure = try structures.structure(i)
+            let labels = structure.groupingLabels
+            let atoms = structure.realAtoms
+            for memberContributions in contributions where memberContributions[i].count != atoms.count {
+                throw DecompositionError("structure \(i + 1): \(memberContributions[i].count) contributions for \(atoms.count) atoms")
+            }
+            for (item, atom) in atoms.enumerated() {
+                let key = "\(labels[atom])|\(structure.symbols[atom])"
+                if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
+                elementsSeen.insert(structure.symbols[atom])
+                counts[key, default: 0] += 1
+                for (m, memberContributions) in contributions.enumerated() {
                     let e = memberContributions[i][item] - (references.values[structure.symbols[atom]] ?? 0)
-                    sum[key, default: 0] += e
-                    absSum[key, default: 0] += abs(e)
-                    n[key, default: 0] += 1
+                    sum[m][key, default: 0] += e
+                    absSum[m][key, default: 0] += abs(e)
                 }
             }
-            perMember.append(sum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key] ?? 1) })
-            absolute.append(absSum.reduce(into: [:]) { $0[$1.key] = $1.value / Double(n[$1.key] ?? 1) })
-            counts = n
         }
+        let mean = { (totals: [String: Double]) in totals.reduce(into: [String: Double]()) { $0[$1.key] = $1.value / Double(counts[$1.key] ?? 1) } }
+        perMember = sum.map(mean)
+        absolute = absSum.map(mean)
         let table = summarise(kind: .atomic, exactness: "exact", method: "mean per-atom ε − μ_e", sites: siteOrder,
                               elements: PeriodicTable.inTableOrder(elementsSeen), perMember: perMember, absolute: absolute, counts: counts)
         return AtomicSplit(references: references, entries: table.entries)

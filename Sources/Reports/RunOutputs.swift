@@ -30,10 +30,9 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     case .sites:
         decomposition = try SiteDecomposer.sites(members, elements: elements)
     case .atomic:
-        // Per-atom contributions are tabulated and written for every structure: all are read here.
-        let all = try (0..<structures.count).map(structures.structure)
-        decomposition = try SiteDecomposer.atomic(members, structures: all, contributions: contributions)
-        try writeContributionsXYZ(structures: all, contributions: contributions, references: decomposition.perAtom?.references,
+        // Per-atom contributions are tabulated and written for every structure, read one at a time.
+        decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
+        try writeContributionsXYZ(structures: structures, contributions: contributions, references: decomposition.perAtom?.references,
                                   to: folder.file(.contributionsXYZ))
     case .ryczko:
         decomposition = try SiteDecomposer.ryczko(members, structures: structures)
@@ -51,29 +50,36 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
 /// columns (`contribution`, `contribution_std`; the dummy marker gets 0), readable by ASE. With
 /// per-element reference energies μ_e, also `contribution_relative` = ε − μ_e (the raw ε is
 /// mostly the constant share mean/N of the energy; Method.md) and the μ_e in the frame's info.
+public func writeContributionsXYZ(structures: StructureStore, contributions: [[[Double]]], references: ReferenceEnergies?,
+                                  to url: URL) throws {
+    try writeAtomically(to: url) { append in
+        for i in 0..<structures.count {
+            let structure = try structures.structure(i)
+            var annotated = structure
+            var means: [[Double]] = [], stds: [[Double]] = [], relative: [[Double]] = []
+            var item = 0
+            for symbol in structure.symbols {
+                guard !Structure.isDummy(symbol) else { means.append([0]); stds.append([0]); relative.append([0]); continue }
+                let spread = Spread(contributions.map { $0[i][item] })
+                means.append([spread.mean]); stds.append([spread.std])
+                relative.append([spread.mean - (references?.values[symbol] ?? 0)])
+                item += 1
+            }
+            annotated.setColumn("contribution", .real(means))
+            annotated.setColumn("contribution_std", .real(stds))
+            if let references {
+                annotated.setColumn("contribution_relative", .real(relative))
+                for element in references.values.keys.sorted() {
+                    annotated.info["reference_energy_\(element)"] = String(references.values[element] ?? 0)
+                }
+            }
+            try append(Data(ExtXYZ.format([annotated]).utf8))
+        }
+    }
+}
+
+/// `writeContributionsXYZ` for structures held in memory.
 public func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]], references: ReferenceEnergies?,
                                   to url: URL) throws {
-    var annotated: [Structure] = []
-    for (i, structure) in structures.enumerated() {
-        var s = structure
-        var means: [[Double]] = [], stds: [[Double]] = [], relative: [[Double]] = []
-        var item = 0
-        for symbol in structure.symbols {
-            guard !Structure.isDummy(symbol) else { means.append([0]); stds.append([0]); relative.append([0]); continue }
-            let spread = Spread(contributions.map { $0[i][item] })
-            means.append([spread.mean]); stds.append([spread.std])
-            relative.append([spread.mean - (references?.values[symbol] ?? 0)])
-            item += 1
-        }
-        s.setColumn("contribution", .real(means))
-        s.setColumn("contribution_std", .real(stds))
-        if let references {
-            s.setColumn("contribution_relative", .real(relative))
-            for element in references.values.keys.sorted() {
-                s.info["reference_energy_\(element)"] = String(references.values[element] ?? 0)
-            }
-        }
-        annotated.append(s)
-    }
-    try ExtXYZ.write(annotated, to: url)
+    try writeContributionsXYZ(structures: LoadedStructures(structures), contributions: contributions, references: references, to: url)
 }

@@ -129,6 +129,24 @@ struct RunFolderTests {
         #expect(!FileManager.default.fileExists(atPath: folder.url.deletingLastPathComponent().path))
     }
 
+    /// A file written piece by piece appears whole or not at all: when the writer fails half way,
+    /// the earlier file is left as it was and no temporary file remains.
+    @Test func aPiecewiseWriteThatFailsLeavesTheOldFile() throws {
+        struct Halfway: Error {}
+        let folder = try temporaryFolder("sitelens-pieces")
+        let target = folder.appendingPathComponent("contributions.xyz")
+        try writeAtomically(to: target) { append in for piece in ["a\n", "b\n"] { try append(Data(piece.utf8)) } }
+        #expect(try String(contentsOf: target, encoding: .utf8) == "a\nb\n")
+        #expect(throws: Halfway.self) {
+            try writeAtomically(to: target) { append in
+                try append(Data("new\n".utf8))
+                throw Halfway()
+            }
+        }
+        #expect(try String(contentsOf: target, encoding: .utf8) == "a\nb\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["contributions.xyz"])
+    }
+
     /// A full disk gives the file and the system's reason, and leaves no temporary file behind.
     @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
     func aFullDiskNamesTheFileAndTheReason() throws {
