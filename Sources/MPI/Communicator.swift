@@ -139,16 +139,6 @@ public final class Communicator: @unchecked Sendable {
         try allReduce([value], op: op)[0]
     }
 
-    /// MPI_Iallreduce with MPI_IN_PLACE: starts the reduction and returns at once. The memory
-    /// must stay valid and untouched until the returned request is waited on.
-    public func startAllReduce<T: MPIReducible>(inPlace buffer: UnsafeMutableBufferPointer<T>, op: ReductionOp) throws -> Request {
-        let count = try mpiCount(buffer.count, "MPI_Iallreduce")
-        var request: MPI_Request? = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, count, T.mpiDatatype, op.handle, handle, &request),
-                  "MPI_Iallreduce")
-        return Request(handle: request)
-    }
-
     // MARK: Gather
 
     /// MPI_Allgather of one value per rank: every rank gets all values, in rank order.
@@ -236,17 +226,5 @@ public final class Communicator: @unchecked Sendable {
         line.withCString { _ = write(2, $0, strlen($0)) }
         MPI_Abort(handle, code == 0 ? 1 : code)
         exit(code == 0 ? 1 : code)
-    }
-}
-
-/// A started non-blocking operation; `wait()` completes it.
-public final class Request: @unchecked Sendable {
-    private var handle: MPI_Request?
-
-    init(handle: MPI_Request?) { self.handle = handle }
-
-    /// MPI_Wait: blocks until the operation is done.
-    public func wait() throws {
-        try check(MPI_Wait(&handle, cmpi_status_ignore()), "MPI_Wait")
     }
 }

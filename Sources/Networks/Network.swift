@@ -81,6 +81,15 @@ public final class Network {
 
     public var parameterCount: Int { layout.count }
 
+    /// Where each layer's parameters (weights, then bias) sit in the flat buffer, indexed as
+    /// `backward`'s `afterLayer` counts layers (those that compute: Flatten has none).
+    public var layerParameterRanges: [Range<Int>] {
+        kernels.map { kernel in
+            let p = kernel.parameters
+            return p.weights.lowerBound..<max(p.weights.upperBound, p.bias?.upperBound ?? 0)
+        }
+    }
+
     /// The initial parameters under the scheme the architecture records (`Initialiser.swift`).
     public func initialParameters(seed: UInt64) -> [Float] {
         Initialiser(architecture.initialisation ?? .he).parameters(for: self, seed: seed)
@@ -104,19 +113,29 @@ public final class Network {
     /// mismatch is a programming error).
     public func backward(_ outputGradient: [Float], input: UnsafePointer<Float>, items: Int,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+        backward(outputGradient, input: input, items: items, parameters: parameters, gradients: gradients, afterLayer: { _ in })
+    }
+
+    /// `backward`, calling `afterLayer(l)` as soon as layer `l`'s gradients
+    /// (`layerParameterRanges[l]`) are complete, last layer first: the trainer starts reducing
+    /// them across ranks while the earlier layers' backward runs.
+    public func backward(_ outputGradient: [Float], input: UnsafePointer<Float>, items: Int,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                         afterLayer: (Int) throws -> Void) rethrows {
         precondition(forwardItems == items && outputGradient.count == items,
                      "backward of \(items) items must follow a forward of the same items (last forward: \(forwardItems.map(String.init) ?? "none"))")
         let largest = kernels.map { max($0.inputSize, $0.outputSize) }.max()! * items
         if gradientA.count < largest { gradientA = [Float](repeating: 0, count: largest) }
         if gradientB.count < largest { gradientB = [Float](repeating: 0, count: largest) }
-        gradientA.withUnsafeMutableBufferPointer { a in
-            gradientB.withUnsafeMutableBufferPointer { b in
+        try gradientA.withUnsafeMutableBufferPointer { a in
+            try gradientB.withUnsafeMutableBufferPointer { b in
                 var dOut = a.baseAddress!, dIn = b.baseAddress!
                 dOut.update(from: outputGradient, count: items)
                 for l in stride(from: kernels.count - 1, through: 0, by: -1) {
                     let layerInput: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(activations[l - 1].baseAddress!)
                     kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: items,
                                         parameters: parameters, gradients: gradients, inputGradient: l == 0 ? nil : dIn)
+                    try afterLayer(l)
                     swap(&dOut, &dIn)
                 }
             }

@@ -1,34 +1,138 @@
 import MPI
+import Networks
 
-/// The gradient of one optimiser step: each sample's gradient is computed into a Float scratch
-/// buffer (the layers add into it), summed into a Double buffer, and the Double buffer is
-/// all-reduced over the group. Double sums make the order of addition (on this rank and across
-/// ranks) vanish below Float rounding, so any rank count ends with the same parameters.
-struct GradientAccumulator {
-    private(set) var scratch: [Float]
-    private(set) var sum: [Double]
+/// How a step's gradient sum crosses the group's ranks.
+///
+/// `bucketBytes` > 0 (the default): in buckets of about that many bytes of Double sums, each
+/// started (MPI_Iallreduce) as soon as backward of the step's last chunk has finished its
+/// layers, and waited for before the optimiser step; `polls` calls MPI_Test on the pending ones
+/// after every layer, since Open MPI moves a started collective on only inside MPI calls.
+/// `bucketBytes` == 0: one blocking all-reduce after backward (the reference the benchmark
+/// compares against). Written `single`, `buckets[:BYTES]` or `buckets[:BYTES]:nopoll`.
+public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible {
+    public var bucketBytes: Int
+    public var polls: Bool
 
-    init(parameterCount: Int) {
-        scratch = [Float](repeating: 0, count: parameterCount)
-        sum = [Double](repeating: 0, count: parameterCount)
+    /// One blocking all-reduce after backward.
+    public static let single = GradientReduction(bucketBytes: 0, polls: false)
+    /// 1 MiB buckets overlapped with backward, polled between layers.
+    public static let overlapped = GradientReduction(bucketBytes: 1 << 20, polls: true)
+
+    public init(bucketBytes: Int, polls: Bool) {
+        (self.bucketBytes, self.polls) = (bucketBytes, polls)
     }
 
-    mutating func zero() {
-        for i in sum.indices { sum[i] = 0 }
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts == ["single"] { self = .single; return }
+        guard parts.first == "buckets", parts.count <= 3 else { return nil }
+        var rest = parts.dropFirst()
+        let polls = rest.last != "nopoll"
+        if !polls { rest = rest.dropLast() }
+        guard rest.count <= 1 else { return nil }
+        // Bounded: a bucket beyond 1 GiB overlaps nothing.
+        guard let bytes = rest.first.map({ Int($0) }) ?? GradientReduction.overlapped.bucketBytes,
+              (1...(1 << 30)).contains(bytes) else { return nil }
+        self.init(bucketBytes: bytes, polls: polls)
+    }
+
+    public var description: String {
+        bucketBytes == 0 ? "single" : "buckets:\(bucketBytes)" + (polls ? "" : ":nopoll")
+    }
+}
+
+/// The gradient of one optimiser step: each chunk's gradient is computed into a Float scratch
+/// buffer (the layers add into it), added layer by layer into a Double sum, and the Double sum
+/// is all-reduced over the group (`GradientReduction`). Double sums make the order of addition
+/// (on this rank and across ranks, in one buffer or in buckets) vanish below Float rounding, so
+/// with one structure per chunk any rank count ends with the same parameters.
+///
+/// The sum lives in a `StableBuffer` allocated once: non-blocking reductions write into it
+/// after the call that started them has returned, and each keeps it alive until waited for.
+final class GradientAccumulator {
+    private(set) var scratch: [Float]
+    let sumBuffer: StableBuffer<Double>
+    /// Each layer's range of the flat buffers, in the order `Network.backward` counts layers.
+    private let layerRanges: [Range<Int>]
+    private let group: Communicator?
+    private let reduction: GradientReduction
+    private let buckets: BucketedAllReduce<Double>?
+
+    /// One layer over the whole buffer and no group: for summing alone (tests).
+    convenience init(parameterCount: Int) {
+        self.init(parameterCount: parameterCount, layerRanges: [0..<parameterCount], reduction: .single, group: nil)
+    }
+
+    convenience init(network: Network, reduction: GradientReduction, group: Communicator) {
+        self.init(parameterCount: network.parameterCount, layerRanges: network.layerParameterRanges,
+                  reduction: reduction, group: group)
+    }
+
+    init(parameterCount: Int, layerRanges: [Range<Int>], reduction: GradientReduction, group: Communicator?) {
+        // Every parameter belongs to exactly one layer: then adding layer by layer adds each once.
+        let tiled = layerRanges.sorted { $0.lowerBound < $1.lowerBound }
+        precondition(zip(tiled, tiled.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }
+                     && (tiled.first?.lowerBound ?? 0) == 0 && (tiled.last?.upperBound ?? 0) == parameterCount,
+                     "layer ranges \(layerRanges) do not tile \(parameterCount) parameters")
+        scratch = [Float](repeating: 0, count: parameterCount)
+        let sum = StableBuffer<Double>(count: parameterCount, repeating: 0)
+        sumBuffer = sum
+        (self.layerRanges, self.group, self.reduction) = (layerRanges, group, reduction)
+        if let group, reduction.bucketBytes > 0 {
+            buckets = BucketedAllReduce(buffer: sum, boundaries: layerRanges.map(\.lowerBound), bucketBytes: reduction.bucketBytes, over: group)
+        } else {
+            buckets = nil
+        }
+    }
+
+    /// The Double sum so far.
+    var sum: [Double] { Array(sumBuffer.storage) }
+
+    /// Zeroes the sum for the next step (every reduction of the last one has been waited for).
+    func zero() {
+        buckets?.reset()
+        sumBuffer.storage.update(repeating: 0)
     }
 
     /// Runs `backward` on a zeroed scratch buffer and adds the result to the sum.
-    mutating func add(_ backward: (UnsafeMutablePointer<Float>) -> Void) {
-        for i in scratch.indices { scratch[i] = 0 }
-        scratch.withUnsafeMutableBufferPointer { backward($0.baseAddress!) }
-        for i in scratch.indices { sum[i] += Double(scratch[i]) }
+    func add(_ backward: (UnsafeMutablePointer<Float>) -> Void) {
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            scratch.update(repeating: 0)
+            backward(scratch.baseAddress!)
+            for i in scratch.indices { sumBuffer.storage[i] += Double(scratch[i]) }
+        }
     }
 
-    /// Sums the group's buffers in place (one all-reduce).
-    mutating func reduce(over group: Communicator) throws {
-        if group.size > 1 { try group.allReduce(inPlace: &sum, op: .sum) }
+    /// Runs `backward` on a zeroed scratch buffer; it must call the hook it is given after each
+    /// layer, which adds that layer's gradient to the sum. On the step's `last` chunk the hook
+    /// also starts the reduction of every bucket whose layers are then final.
+    func add(last: Bool, _ backward: (UnsafeMutablePointer<Float>, (Int) throws -> Void) throws -> Void) throws {
+        scratch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        var added = 0
+        try scratch.withUnsafeMutableBufferPointer { scratch in
+            try backward(scratch.baseAddress!) { layer in
+                let range = layerRanges[layer]
+                for i in range { sumBuffer.storage[i] += Double(scratch[i]) }
+                added += 1
+                guard last, let buckets else { return }
+                try buckets.startBuckets(from: range.lowerBound)
+                if reduction.polls { try buckets.progress() }
+            }
+        }
+        precondition(added == layerRanges.count, "backward reported \(added) of \(layerRanges.count) layers")
+    }
+
+    /// Completes the sum over the group: waits for the buckets started during backward (and
+    /// starts any not started: a rank with no sample in the step), or runs one blocking all-reduce.
+    func reduce() throws {
+        guard let group, group.size > 1 else { return }
+        if let buckets {
+            try buckets.finish()
+        } else {
+            try group.allReduce(inPlace: sumBuffer.storage, op: .sum)
+        }
     }
 
     /// The reduced sum in Float, as the optimiser takes it.
-    var gradient: [Float] { sum.map { Float($0) } }
+    var gradient: [Float] { sumBuffer.storage.map { Float($0) } }
 }

@@ -52,7 +52,7 @@ final class MemberTrainer {
                                             normalisation: TargetNormalisation(fitting: energies))
         let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
-        gradients = GradientAccumulator(parameterCount: network.parameterCount)
+        gradients = GradientAccumulator(network: network, reduction: plan.gradientReduction, group: group)
         state = try MemberState.agreed(in: group) { [plan] in
             guard let resume = plan.resumeFrom else {
                 return MemberState(parameters: network.initialParameters(seed: plan.memberSeed(member)),

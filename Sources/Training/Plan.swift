@@ -44,6 +44,9 @@ public struct TrainingPlan: Sendable {
     public var reproducible = false
     /// Bytes of activations one batched pass may hold; a larger share of a batch runs in chunks.
     public var activationBudget = 1 << 30
+    /// How the gradients cross ranks: in buckets overlapped with backward (the default), or one
+    /// blocking all-reduce after it (the benchmark's reference, hidden option `--all-reduce`).
+    public var gradientReduction = GradientReduction.overlapped
 
     public init() {}
 

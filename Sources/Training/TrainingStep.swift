@@ -15,9 +15,10 @@ struct StepLosses {
 }
 
 extension MemberTrainer {
-    /// One optimiser step on one global batch (positions into `train`), as a PyTorch loop
-    /// reads: zero the gradients; forward, loss and backward of this rank's samples; all-reduce
-    /// the gradients over the group; update the parameters.
+    /// One optimiser step on one global batch (positions into `train`), as a PyTorch DDP loop
+    /// reads: zero the gradients; forward, loss and backward of this rank's samples, the
+    /// gradients' all-reduce over the group starting bucket by bucket during the last chunk's
+    /// backward (`plan.gradientReduction`); wait for it; update the parameters.
     ///
     /// The loss is divided by the global batch size, so the group's sum is the gradient of the
     /// global batch mean. By default this rank's samples go through the network at once (in
@@ -37,15 +38,16 @@ extension MemberTrainer {
             let index = train[position]
             let sample = try samples.sample(index)
             if !pending.isEmpty && pendingItems + sample.itemCount > limit {
-                losses += accumulate(pending, batchSize: batch.count)
+                losses += try accumulate(pending, batchSize: batch.count, last: false)
                 (pending, pendingItems) = ([], 0)
             }
             pending.append((index, sample))
             pendingItems += sample.itemCount
         }
-        if !pending.isEmpty { losses += accumulate(pending, batchSize: batch.count) }
+        if !pending.isEmpty { losses += try accumulate(pending, batchSize: batch.count, last: true) }
+        // What is left of the all-reduce after backward: the time it did not hide.
         let reduceStart = ContinuousClock.now
-        try gradients.reduce(over: group)
+        try gradients.reduce()
         losses.reduceSeconds = (ContinuousClock.now - reduceStart).seconds
         state.update(with: gradients.gradient)
         if plan.checksumEvery > 0 && state.step % plan.checksumEvery == 0 { try verifyChecksum(label: "step \(state.step)") }
@@ -53,8 +55,8 @@ extension MemberTrainer {
     }
 
     /// Forward, loss and backward of some structures in one pass; their gradient goes into
-    /// the accumulator.
-    private func accumulate(_ structures: [(index: Int, sample: EncodedStructure)], batchSize: Int) -> StepLosses {
+    /// the accumulator, which on the step's `last` chunk starts reducing it during backward.
+    private func accumulate(_ structures: [(index: Int, sample: EncodedStructure)], batchSize: Int, last: Bool) throws -> StepLosses {
         let counts = structures.map(\.sample.itemCount)
         // One structure trains on its encoding in place; several are laid end to end.
         let values = structures.count == 1 ? structures[0].sample.values : structures.flatMap(\.sample.values)
@@ -63,10 +65,11 @@ extension MemberTrainer {
                                         denominator: batchSize)
         // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
         let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) }
-        gradients.add { scratch in
-            values.withUnsafeBufferPointer { input in
-                state.parameters.withUnsafeBufferPointer { p in
-                    network.backward(itemGradient, input: input.baseAddress!, items: items, parameters: p.baseAddress!, gradients: scratch)
+        try gradients.add(last: last) { scratch, afterLayer in
+            try values.withUnsafeBufferPointer { input in
+                try state.parameters.withUnsafeBufferPointer { p in
+                    try network.backward(itemGradient, input: input.baseAddress!, items: items, parameters: p.baseAddress!,
+                                         gradients: scratch, afterLayer: afterLayer)
                 }
             }
         }

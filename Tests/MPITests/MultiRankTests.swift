@@ -28,6 +28,8 @@ struct MultiRankTests {
         expected["broadcast"] = "\((0..<100).map { Double($0) * 0.5 + Double(p - 1) }.reduce(0, +))"
         expected["allgather"] = (0..<p).map { "\($0 * 10)" }.joined(separator: ",")
         expected["iallreduce"] = "\(Float(p * (p + 1) / 2))"
+        expected["bucketed"] = "\(Double(p * (p + 1) / 2) * Double(300_000 % 1009) + Double(p) * 0.5 * Double(300_000 % 3))"
+        expected["bucketed-again"] = "\(Double(p))"
         expected["allgatherv"] = "\((0..<p).map { sizes[$0 % 3] }.reduce(0, +))"
         expected["codable"] = (0..<p).map(String.init).joined(separator: ",")
         return expected

@@ -17,10 +17,29 @@ struct SingletonTests {
             values[line["check"]!] = line["value"]
         }
         #expect(Set(values.keys) == ["size", "init-twice", "sum", "gatherv", "broadcast-array", "split",
-                                     "datatypes", "root-refused", "mpi-error"])
+                                     "request-keeps-memory", "request-abandoned", "datatypes", "root-refused", "mpi-error"])
         #expect(values["size"] == "1")
         #expect(values["datatypes"] == "MPI_FLOAT:4,MPI_DOUBLE:8,MPI_INT32_T:4,MPI_INT64_T:8,MPI_UINT64_T:8,MPI_BYTE:1")
         #expect(values["mpi-error"]?.lowercased().contains("root") == true, "MPI's text: \(values["mpi-error"] ?? "")")
+    }
+
+    @Test func aPendingRequestDroppedUnwaitedStopsTheProcessAtOnce() throws {
+        let helper = buildProductsDirectory().appendingPathComponent("mpi-test-helper").path
+        let run = try runProcess(helper, ["drop-request"], timeout: 60)
+        #expect(!run.timedOut)
+        #expect(run.status != 0, "the process went on after dropping a pending request")
+        #expect(run.stderr.contains("MPI_Iallreduce request was dropped without wait()"), "stderr: \(run.stderr)")
+        #expect(!run.stdout.contains("survived-drop"), "stdout: \(run.stdout)")
+    }
+
+    @Test func bucketsAreCutFromTheEndAtLayerStartsAndTileTheBuffer() {
+        // 8-byte elements; layers start at 0, 10, 30, 35, 90; at least 160 bytes (20 elements) a bucket.
+        let buckets = BucketedAllReduce<Double>.cut(count: 100, boundaries: [0, 10, 30, 35, 90], bytes: 160)
+        #expect(buckets == [35..<100, 10..<35, 0..<10])
+        #expect(BucketedAllReduce<Double>.cut(count: 100, boundaries: [0, 10, 30, 35, 90], bytes: 0) == [0..<100])
+        #expect(BucketedAllReduce<Float>.cut(count: 100, boundaries: [90, 10], bytes: 4) == [90..<100, 10..<90, 0..<10])
+        #expect(BucketedAllReduce<Double>.cut(count: 100, boundaries: [50], bytes: 1 << 20) == [0..<100])
+        #expect(BucketedAllReduce<Double>.cut(count: 0, boundaries: [], bytes: 8).isEmpty)
     }
 
     @Test func countsThatDoNotFitMPIAreRefusedBeforeMPISeesThem() throws {

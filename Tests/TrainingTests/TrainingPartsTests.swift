@@ -71,7 +71,7 @@ struct TrainingPartsTests {
     }
 
     @Test func theGradientAccumulatorSumsInDouble() {
-        var accumulator = GradientAccumulator(parameterCount: 2)
+        let accumulator = GradientAccumulator(parameterCount: 2)
         accumulator.zero()
         // 1 + 1e-8 is 1 in Float; the Double sum keeps the small part of each sample.
         for value: Float in [1, 1e-8, 1e-8, 1e-8] { accumulator.add { $0[0] += value; $0[1] += 2 * value } }

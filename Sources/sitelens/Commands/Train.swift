@@ -26,6 +26,7 @@ struct ByteCount: ExpressibleByArgument {
     }
 }
 extension ConvolutionBackend: ExpressibleByArgument {}
+extension GradientReduction: ExpressibleByArgument {}
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
 struct Train: ParsableCommand {
@@ -136,6 +137,10 @@ struct Train: ParsableCommand {
     @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
     var reproducible = false
 
+    /// Hidden: `bench scaling` compares the blocking all-reduce with the overlapped one.
+    @Option(help: .hidden)
+    var allReduce = Train.planDefaults.gradientReduction
+
     func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
@@ -167,6 +172,7 @@ struct Train: ParsableCommand {
         plan.haltAfterEpoch = haltAfterEpoch
         plan.convolutionBackend = convBackend
         plan.reproducible = reproducible
+        plan.gradientReduction = allReduce
         plan.imageCache = imageCache
         plan.memoryBudget = memoryBudget?.bytes
         var options = ModelOptions()

@@ -94,13 +94,71 @@ func runCollectives(_ world: Communicator) throws {
     let shared = try world.broadcast(labels.map { $0.map { $0["rank"] ?? -1 } }, root: p - 1)
     report(world, "codable", ok: shared == Array(0..<p), shared.map(String.init).joined(separator: ","))
 
-    // Non-blocking all-reduce, waited on later.
-    var pending = [Float](repeating: Float(world.rank + 1), count: 4096)
-    try pending.withUnsafeMutableBufferPointer { buffer in
-        let request = try world.startAllReduce(inPlace: buffer, op: .sum)
-        try request.wait()
+    // Non-blocking all-reduce of part of a stable buffer, waited on later; the rest untouched.
+    let pending = StableBuffer<Float>(count: 4096, repeating: Float(world.rank + 1))
+    let request = try world.startAllReduce(inPlace: pending, range: 1..<4096, op: .sum)
+    try request.wait()
+    let reduced = pending.storage.dropFirst().allSatisfy { $0 == Float(p * (p + 1) / 2) }
+    report(world, "iallreduce", ok: reduced && pending[0] == Float(world.rank + 1) && request.isComplete, "\(pending[1])")
+
+    try checkBucketedSum(world)
+}
+
+/// A bucketed all-reduce, its buckets started as a backward pass would finish them (from the
+/// end of the buffer) and polled in between, gives what one whole all-reduce gives.
+func checkBucketedSum(_ world: Communicator) throws {
+    let n = 300_001
+    // Halves and small integers: exact in Double, so every order of addition gives the same sum.
+    let mine = (0..<n).map { Double((world.rank + 1) * ($0 % 1009)) + 0.5 * Double($0 % 3) }
+    let whole = try world.allReduce(mine, op: .sum)
+    let buffer = StableBuffer<Double>(count: n, repeating: 0)
+    for i in 0..<n { buffer[i] = mine[i] }
+    // Irregular "layer" starts, as a network's parameter ranges are.
+    let layerStarts = Array(stride(from: 0, to: n, by: 7919)) + [5, 123_457, 299_999]
+    let reduction = BucketedAllReduce(buffer: buffer, boundaries: layerStarts, bucketBytes: 256 << 10, over: world)
+    for start in layerStarts.sorted(by: >) {
+        try reduction.startBuckets(from: start)
+        try reduction.progress()
     }
-    report(world, "iallreduce", ok: pending.allSatisfy { $0 == Float(p * (p + 1) / 2) }, "\(pending[0])")
+    try reduction.finish()
+    let tiled = reduction.buckets.reversed().map(\.lowerBound) == [0] + reduction.buckets.reversed().dropLast().map(\.upperBound)
+        && reduction.buckets.first?.upperBound == n && reduction.buckets.last?.lowerBound == 0
+    let p = Double(world.size)
+    let expected = (0..<n).map { p * (p + 1) / 2 * Double($0 % 1009) + p * 0.5 * Double($0 % 3) }
+    let equal = (0..<n).allSatisfy { buffer[$0] == whole[$0] && whole[$0] == expected[$0] }
+    report(world, "bucketed", ok: equal && tiled && reduction.buckets.count > 4 && reduction.startedCount == reduction.buckets.count,
+           "\(buffer[n - 1])")
+    // The next round starts from the top again.
+    reduction.reset()
+    for i in 0..<n { buffer[i] = 1 }
+    try reduction.finish()
+    report(world, "bucketed-again", ok: (0..<n).allSatisfy { buffer[$0] == p }, "\(buffer[0])")
+}
+
+/// A request keeps the memory it reduces alive until it completes, `test` completes it, an
+/// abandoned request may be dropped.
+func checkRequestRules(_ world: Communicator) throws {
+    var buffer: StableBuffer<Double>? = StableBuffer(count: 1000, repeating: 2)
+    weak let watched = buffer
+    let request = try world.startAllReduce(inPlace: buffer!, range: 0..<1000, op: .sum)
+    buffer = nil
+    let aliveWhilePending = watched != nil
+    var polls = 0
+    while try !request.test() {
+        polls += 1
+        guard polls < 100_000_000 else { throw HelperFailure(description: "MPI_Test never completed") }
+    }
+    report(world, "request-keeps-memory", ok: aliveWhilePending && watched == nil && request.isComplete, "\(aliveWhilePending)")
+    let abandoned = try world.startAllReduce(inPlace: StableBuffer<Float>(count: 8, repeating: 1), range: 0..<8, op: .sum)
+    abandoned.abandon()
+    report(world, "request-abandoned", ok: abandoned.isComplete, "ok")
+}
+
+/// Drops a pending request: must stop the process with a message before the next line.
+func dropPendingRequest(_ world: Communicator) throws {
+    let buffer = StableBuffer<Double>(count: 16, repeating: 1)
+    _ = try world.startAllReduce(inPlace: buffer, range: 0..<16, op: .sum)
+    report(world, "survived-drop", ok: false, "the dropped request did not stop the process")
 }
 
 /// Started without mpirun: a 1-rank singleton whose collectives are identities, and whose bad
@@ -117,6 +175,7 @@ func runSingleton(_ mpi: MPIEnvironment) throws {
                  try datatypeNameAndSize(Int32.mpiDatatype), try datatypeNameAndSize(Int64.mpiDatatype),
                  try datatypeNameAndSize(UInt64.mpiDatatype), try datatypeNameAndSize(UInt8.mpiDatatype)]
     report(world, "datatypes", ok: true, types.map { "\($0.name):\($0.size)" }.joined(separator: ","))
+    try checkRequestRules(world)
     var buffer: [Double] = [1, 2]
     do {
         try world.broadcast(&buffer, root: 3)
@@ -150,6 +209,7 @@ do {
     case "collectives": try runCollectives(mpi.world)
     case "abort": try runAbort(mpi.world)
     case "singleton": try runSingleton(mpi)
+    case "drop-request": try dropPendingRequest(mpi.world)
     default: throw HelperFailure(description: "unknown mode \(mode)")
     }
 } catch {
