@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPI
 import Structures
 import Training
 
@@ -76,6 +77,13 @@ struct BenchScaling: ParsableCommand {
                 }
             }
         }
+        for count in ranks.split(separator: ",").compactMap({ Int($0) }) where count > 1 {
+            print("")
+            let process = mpirunThisBinary(ranks: count, ["bench", "overlap-run", "--all-reduce", allReduce])
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { print("the \(count)-rank overlap run failed (exit \(process.terminationStatus))") }
+        }
         print("Load average at the end: \(loadAverage())")
     }
 
@@ -104,4 +112,119 @@ struct BenchScaling: ParsableCommand {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
+}
+
+/// `bench scaling`'s second table, one run under mpirun (started by it): how much of an
+/// all-reduce each mode hides behind a stand-in backward of fixed work (no network, no data,
+/// so only the communication differs between the rows). The buffer is cut into equal "layers";
+/// after each, the overlapped modes start the buckets then complete and poll them.
+struct BenchOverlapRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "overlap-run", abstract: "One run of `bench scaling`'s overlap table (started by it).",
+                                                    shouldDisplay: false)
+
+    @Option(help: "MiB of doubles reduced.")
+    var mebibytes = 16
+
+    @Option(help: "Layers the buffer is cut into.")
+    var layers = 16
+
+    @Option(help: "Dependent multiply-adds of stand-in backward per layer.")
+    var layerWork = 2_000_000
+
+    @Option(help: "Timed rounds of each mode; the median is shown.")
+    var rounds = 25
+
+    @Option(help: "Modes, comma-separated (as train --all-reduce).")
+    var allReduce = "single,buckets:nopoll,buckets"
+
+    func validate() throws {
+        guard (1...1024).contains(mebibytes), (1...256).contains(layers), (0...1_000_000_000).contains(layerWork),
+              (1...1000).contains(rounds) else {
+            throw ValidationError("overlap-run: --mebibytes 1...1024, --layers 1...256, --layer-work 0...1e9, --rounds 1...1000")
+        }
+        for mode in allReduce.split(separator: ",") where GradientReduction(String(mode)) == nil {
+            throw ValidationError("--all-reduce: '\(mode)' is not single, buckets, buckets:BYTES or buckets[:BYTES]:nopoll")
+        }
+    }
+
+    func run() throws {
+        try withMPI { mpi in
+            let world = mpi.world
+            let count = mebibytes << 17
+            let buffer = StableBuffer<Double>(count: count, repeating: 0)
+            let starts = (0..<layers).map { $0 * count / layers }
+            // The whole buffer's all-reduce alone: what there is to hide.
+            let alone = try medianOverRounds(world) { try world.allReduce(inPlace: buffer.storage, op: .sum) }
+            var rows: [(String, Double, Double)] = [("transfer alone", .nan, alone.wait)]
+            var sink = 0.0
+            // "barrier": the wait an infinitely fast all-reduce would leave (ranks finishing apart).
+            for name in ["barrier"] + allReduce.split(separator: ",").map(String.init) {
+                let mode = GradientReduction(name)
+                let buckets = mode.flatMap { $0.bucketBytes > 0 ? BucketedAllReduce(buffer: buffer, boundaries: starts, bucketBytes: $0.bucketBytes, over: world) : nil }
+                let figures = try medianOverRounds(world) { expected in
+                    buffer.storage.update(repeating: Double(world.rank + 1))
+                    buckets?.reset()
+                    let backward = try timed {
+                        for l in (0..<layers).reversed() {
+                            sink += standInWork(layerWork)
+                            try buckets?.startBuckets(from: starts[l])
+                            if mode?.polls == true { try buckets?.progress() }
+                        }
+                    }
+                    let wait = try timed {
+                        if let buckets { try buckets.finish() } else if mode != nil { try world.allReduce(inPlace: buffer.storage, op: .sum) } else { try world.barrier() }
+                    }
+                    guard mode == nil || (buffer[0] == expected && buffer[count - 1] == expected) else {
+                        throw TrainingError("overlap-run: \(name) gave \(buffer[0]), not \(expected)")
+                    }
+                    return (backward, wait)
+                }
+                rows.append((name, figures.backward, figures.wait))
+            }
+            guard world.isRoot else { return }
+            let widths = [26, 13, 24, 12]
+            let reference = rows.first { $0.0 == "single" }?.2
+            print("Overlap on \(world.size) ranks: \(mebibytes) MiB of doubles in \(layers) layers, stand-in backward of fixed work, median of \(rounds) rounds (slowest rank):")
+            for row in [["all-reduce", "backward ms", "wait after backward ms", "÷ single"]] + rows.map({ name, backward, wait in
+                [name, backward.isNaN ? "-" : String(format: "%.2f", 1000 * backward), String(format: "%.2f", 1000 * wait),
+                 reference.map { String(format: "%.2f", wait / max($0, 1e-9)) } ?? "-"]
+            }) {
+                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
+            }
+            if sink.isNaN { print("") }  // keeps the stand-in work from being optimised away
+        }
+    }
+
+    /// Runs `round` `rounds` times after a barrier each; per round the slowest rank's figures;
+    /// the medians. `round` gets the value every element must end with and returns (backward, wait) seconds.
+    private func medianOverRounds(_ world: Communicator, _ round: (Double) throws -> (Double, Double)) throws -> (backward: Double, wait: Double) {
+        let p = Double(world.size)
+        var backwards: [Double] = [], waits: [Double] = []
+        for _ in 0..<rounds {
+            try world.barrier()
+            let (backward, wait) = try round(p * (p + 1) / 2)
+            let slowest = try world.allReduce([backward, wait], op: .max)
+            backwards.append(slowest[0])
+            waits.append(slowest[1])
+        }
+        return (backwards.sorted()[rounds / 2], waits.sorted()[rounds / 2])
+    }
+
+    private func medianOverRounds(_ world: Communicator, _ body: () throws -> Void) throws -> (backward: Double, wait: Double) {
+        try medianOverRounds(world) { _ in (0, try timed(body)) }
+    }
+
+    private func timed(_ body: () throws -> Void) throws -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+    }
+}
+
+/// A chain of dependent multiply-adds: fixed work that no compiler can shorten.
+private func standInWork(_ steps: Int) -> Double {
+    var x = 1.0
+    for _ in 0..<steps { x = x * 0.999_999 + 1e-7 }
+    return x
 }
