@@ -79,6 +79,7 @@ struct BenchScaling: ParsableCommand {
         }
         for count in ranks.split(separator: ",").compactMap({ Int($0) }) where count > 1 {
             print("")
+            fflush(nil)  // the child writes to the same output: what is printed so far goes first
             let process = mpirunThisBinary(ranks: count, ["bench", "overlap-run", "--all-reduce", allReduce])
             try process.run()
             process.waitUntilExit()
