@@ -211,7 +211,7 @@ struct Train: ParsableCommand {
                 let groups = min(plan.ensemble, world.size)
                 print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(source.path), "
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
-                      + "\(plan.epochs) epochs, global batch \(plan.batchSize)")
+                      + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)" : ""))
                 fflush(nil)
             }
             let trained = try run.train(structures: structures)
