@@ -22,6 +22,10 @@ struct GradientReductionTests {
         #expect(try weights(ranks: 2, "buckets:256") == single, "\(name): 2 ranks, buckets differ from one all-reduce")
         #expect(try weights(ranks: 2, "buckets:256:nopoll") == single, "\(name): 2 ranks, unpolled buckets differ")
         #expect(try weights(ranks: 3, "buckets:256") == weights(ranks: 3, "single"), "\(name): 3 ranks, buckets differ")
+        // Batches of 2 on 3 ranks: one rank has no sample in every step and starts all its
+        // buckets at once, after the others started theirs during backward.
+        #expect(try weights(ranks: 3, "buckets:256", ["--batch-size", "2"]) == weights(ranks: 3, "single", ["--batch-size", "2"]),
+                "\(name): 3 ranks, batch 2, buckets differ")
         // --reproducible stays bit-identical across rank counts with many buckets.
         let reproducible = try weights(ranks: 1, "buckets:256", ["--reproducible"])
         #expect(try weights(ranks: 3, "buckets:256", ["--reproducible"]) == reproducible, "\(name): --reproducible, 1 and 3 ranks differ")
