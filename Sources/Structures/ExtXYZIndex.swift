@@ -5,18 +5,20 @@ import Glibc
 #endif
 
 /// Where each frame of an extxyz file starts: byte offset and line number. Found by one pass
-/// that reads only the atom-count lines and jumps over the rest, so it costs a scan of the
-/// bytes, not a parse; frames are parsed later, each by the rank that needs it.
+/// that reads only the atom-count lines and jumps over the rest (`scan`), or by ranks scanning
+/// byte ranges in parallel (`scanPiece`, `assemble`), so it costs a scan of the bytes, not a
+/// parse; frames are parsed later, each by the rank that needs it. Every rank holds the index:
+/// 12 bytes a frame (line numbers in 32 bits; a file of more lines is refused, naming the line).
 public struct ExtXYZFrameIndex: Sendable, Equatable {
     public let file: String
     /// Byte offset of each frame's count line, and one more: the end of the last frame.
     public let offsets: [Int64]
     /// 1-based line number of each frame's count line.
-    public let lines: [Int64]
+    public let lines: [UInt32]
 
     public var frameCount: Int { lines.count }
 
-    public init(file: String, offsets: [Int64], lines: [Int64]) {
+    public init(file: String, offsets: [Int64], lines: [UInt32]) {
         self.file = file
         self.offsets = offsets
         self.lines = lines
@@ -89,7 +91,7 @@ private func wholeNumber(_ text: [UInt8]) -> Int? {
 private struct FrameScanner {
     let file: String
     let maximumFrames: Int
-    var offsets: [Int64] = [], lines: [Int64] = []
+    var offsets: [Int64] = [], lines: [UInt32] = []
     /// Bytes consumed so far, and complete lines seen.
     var position: Int64 = 0
     var lineNumber: Int64 = 0
@@ -147,8 +149,11 @@ private struct FrameScanner {
         guard offsets.count < maximumFrames else {
             throw InputError(file: file, line: Int(lineNumber), "more than \(maximumFrames) frames")
         }
+        guard let number = UInt32(exactly: lineNumber) else {
+            throw InputError(file: file, line: Int(lineNumber), "more than \(UInt32.max) lines: the frame index keeps line numbers in 32 bits")
+        }
         offsets.append(end - Int64(text.count) - 1)
-        lines.append(lineNumber)
+        lines.append(number)
         skipping = count + 1  // the comment line and the atom lines
     }
 

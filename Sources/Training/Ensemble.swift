@@ -10,6 +10,22 @@ public struct TrainedEnsemble {
     public let metrics: [EpochMetrics]
     /// Each rank's memory and start-up time (world rank 0 only; empty elsewhere).
     public let resources: [ResourceUsage]
+    /// This rank's sample source of its group's last member, kept for `evaluateShared`.
+    let kept: KeptSamples
+}
+
+/// The sample source a rank still holds when training ends, and what decides evaluation's
+/// ownership; `evaluateShared` lets it go once it has evaluated.
+final class KeptSamples {
+    var source: SampleSource?
+    let layout: GroupLayout
+    let plan: TrainingPlan
+
+    init(source: SampleSource?, layout: GroupLayout, plan: TrainingPlan) {
+        self.source = source
+        self.layout = layout
+        self.plan = plan
+    }
 }
 
 /// Trains `plan.ensemble` members. The world is split into min(ensemble, ranks) groups (sizes
@@ -27,16 +43,19 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
                           model: (Architecture, InputEncoding)? = nil) throws -> TrainedEnsemble {
     guard plan.ensemble >= 1 else { throw TrainingError("--ensemble must be at least 1") }
     guard structures.count >= 2 else { throw TrainingError("need at least 2 structures to train, have \(structures.count)") }
-    let groups = min(plan.ensemble, world.size)
-    let color = world.rank % groups
+    let layout = GroupLayout(worldSize: world.size, ensemble: plan.ensemble)
+    let color = layout.group(ofWorldRank: world.rank)
     guard let group = try world.split(color: color, key: world.rank) else { throw TrainingError("split returned no group") }
+    precondition(Shard(rank: group.rank, size: group.size) == layout.shard(ofWorldRank: world.rank), "the split follows GroupLayout")
     let (architecture, encoding) = try model ?? makeModel(plan.kind, for: structures, options: plan.modelOptions)
 
     let budget = try plan.memoryBudget ?? defaultMemoryBudget(world: world)
     var trained: [TrainedMember] = []
     var history: [EpochMetrics] = []
     var firstStepSeconds: Double?
-    for member in stride(from: color, to: plan.ensemble, by: groups) {
+    var lastSource: SampleSource?
+    for member in layout.members(ofGroup: color) {
+        lastSource = nil  // the previous member's samples go before the next member's are made
         let trainer = try MemberTrainer(plan: plan, member: member, group: group, structures: structures,
                                         architecture: architecture, encoding: encoding, memoryBudget: budget,
                                         prints: world.rank == 0 && !plan.quiet)
@@ -53,6 +72,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
             history += trainer.history
         }
         firstStepSeconds = firstStepSeconds ?? trainer.firstStepSeconds
+        lastSource = trainer.samples
     }
 
     // Every member to world rank 0, then the whole ensemble to every rank (for shared-out evaluation).
@@ -64,7 +84,8 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
     let members = try ensemble.map { try EnergyModel(description: $0.description, parameters: $0.parameters.values) }
     let metrics = (gatheredMetrics ?? []).flatMap { $0 }.sorted { ($0.member, $0.epoch) < ($1.member, $1.epoch) }
     let usage = try world.gather(ResourceUsage(rank: world.rank, peakResidentBytes: peakResidentBytes(), secondsToFirstStep: firstStepSeconds), root: 0)
-    return TrainedEnsemble(members: members, metrics: metrics, resources: usage ?? [])
+    return TrainedEnsemble(members: members, metrics: metrics, resources: usage ?? [],
+                           kept: KeptSamples(source: lastSource, layout: layout, plan: plan))
 }
 
 /// A trained member as it crosses ranks.
@@ -95,7 +116,8 @@ struct FloatBuffer: Codable {
 }
 
 /// Every member's item contributions for every structure, computed with the structures shared
-/// out over the world by the `Shard` rule and gathered to rank 0; nil elsewhere.
+/// out over the world by the `Shard` rule and gathered to rank 0; nil elsewhere. For members
+/// loaded from a run (`decompose`, `predict`): nothing was rasterised before.
 /// Result: [member][structure] → contributions (eV) of its items.
 public func evaluateShared(world: Communicator, members: [EnergyModel], structures: [Structure]) throws -> [[[Double]]]? {
     try evaluateShared(world: world, members: members, structures: LoadedStructures(structures))
@@ -103,16 +125,62 @@ public func evaluateShared(world: Communicator, members: [EnergyModel], structur
 
 /// `evaluateShared` over a store: each rank reads only the structures it evaluates.
 public func evaluateShared(world: Communicator, members: [EnergyModel], structures: StructureStore) throws -> [[[Double]]]? {
-    struct Evaluated: Codable { var index: Int; var contributions: [[Double]] }
-    let shard = Shard(rank: world.rank, size: world.size)
-    let mine = try shard.mine(Array(0..<structures.count)).map { index -> Evaluated in
-        let encoded = try members[0].encoder.encode(structures.structure(index))
-        return Evaluated(index: index, contributions: members.map { $0.contributions(encoded) })
+    let mine = Shard(rank: world.rank, size: world.size).mine(Array(0..<structures.count)).map { (index: $0, kept: false) }
+    return try gatherEvaluated(evaluate(mine, members: members, kept: nil, structures: structures),
+                               world: world, memberCount: members.count, count: structures.count)
+}
+
+/// The ensemble just trained, evaluated with the ownership of training (`EvaluationOwners`):
+/// each structure on one rank, with every member, from the sample source that rank trained
+/// with where it holds the structure, so a cached structure is not rasterised again. The kept
+/// sources are let go afterwards. Contributions gathered to rank 0 as the other form.
+public func evaluateShared(world: Communicator, trained: TrainedEnsemble, structures: StructureStore) throws -> [[[Double]]]? {
+    let kept = trained.kept
+    let plan = kept.plan
+    let owners = EvaluationOwners(count: structures.count, layout: kept.layout) { plan.split(count: structures.count, member: $0) }
+    let evaluated = try evaluate(owners.structures(of: world.rank), members: trained.members, kept: kept.source, structures: structures)
+    kept.source = nil
+    return try gatherEvaluated(evaluated, world: world, memberCount: trained.members.count, count: structures.count)
+}
+
+/// One structure's contributions under every member.
+struct Evaluated: Codable {
+    var index: Int
+    var contributions: [[Double]]
+}
+
+/// The contributions of `structures` under every member: each encoded once, by `kept` where it
+/// holds the structure, else here (with the next few prepared on a second thread).
+func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], kept: SampleSource?,
+              structures store: StructureStore) throws -> [Evaluated] {
+    guard let first = members.first else { return [] }
+    let fresh = StreamingShard(structures: store, encoder: first.encoder)
+    let chunk = 32
+    // A chunk's samples are asked to be prepared one chunk ahead, so encoding overlaps evaluating.
+    func prepare(_ start: Int) {
+        let next = structures[min(start, structures.count)..<min(start + chunk, structures.count)]
+        fresh.prefetch(next.filter { !($0.kept && kept != nil) }.map(\.index))
+        kept?.prefetch(next.filter(\.kept).map(\.index))
     }
+    var result: [Evaluated] = []
+    result.reserveCapacity(structures.count)
+    prepare(0)
+    for start in stride(from: 0, to: structures.count, by: chunk) {
+        prepare(start + chunk)
+        for (index, isKept) in structures[start..<min(start + chunk, structures.count)] {
+            let encoded = try isKept ? (kept ?? fresh).sample(index) : fresh.sample(index)
+            result.append(Evaluated(index: index, contributions: members.map { $0.contributions(encoded) }))
+        }
+    }
+    return result
+}
+
+/// Every rank's evaluated structures to rank 0, as [member][structure] → contributions.
+private func gatherEvaluated(_ mine: [Evaluated], world: Communicator, memberCount: Int, count: Int) throws -> [[[Double]]]? {
     guard let gathered = try world.gather(mine, root: 0) else { return nil }
-    var result = Array(repeating: Array(repeating: [Double](), count: structures.count), count: members.count)
+    var result = Array(repeating: Array(repeating: [Double](), count: count), count: memberCount)
     for evaluated in gathered.joined() {
-        for m in members.indices { result[m][evaluated.index] = evaluated.contributions[m] }
+        for m in 0..<memberCount { result[m][evaluated.index] = evaluated.contributions[m] }
     }
     return result
 }

@@ -22,29 +22,31 @@ public enum ImageCache: String, Sendable, CaseIterable, Codable {
 }
 
 /// This rank's sample source for `indices`, cached or streaming as `choice` and the per-rank
-/// memory budget (bytes) say; `describe` receives the decision in words.
+/// memory budget (bytes) say; `describe` receives the decision in words. The samples `auto`
+/// encodes to estimate the size are handed to the cache, never encoded twice.
 func makeSampleSource(structures: StructureStore, indices: [Int], encoder: SampleEncoder, choice: ImageCache,
                       budget: Int, describe: (String) -> Void) throws -> SampleSource {
     var cache = choice == .always
+    var probed: [Int: EncodedStructure] = [:]
     if choice == .auto {
-        let needed = try estimatedBytes(structures: structures, indices: indices, encoder: encoder)
+        for index in indices.prefix(16) { probed[index] = try encodeSample(index, of: structures, with: encoder) }
+        let needed = estimatedBytes(probed: Array(probed.values), total: indices.count)
         cache = needed <= budget
         describe("image cache: \(cache ? "cached" : "streaming") (this rank's \(indices.count) samples need ~\(megabytes(needed)) MB; "
                  + "budget \(megabytes(budget)) MB per rank)")
     } else {
         describe("image cache: \(cache ? "cached" : "streaming") (--image-cache \(choice.rawValue))")
     }
-    return cache ? try CachedShard(structures: structures, indices: indices, encoder: encoder)
+    return cache ? try CachedShard(structures: structures, indices: indices, encoder: encoder, encoded: probed)
                  : StreamingShard(structures: structures, encoder: encoder)
 }
 
-/// Bytes the encoded samples would take, from the first few samples' sizes.
-private func estimatedBytes(structures: StructureStore, indices: [Int], encoder: SampleEncoder) throws -> Int {
-    let probe = indices.prefix(16)
-    guard !probe.isEmpty else { return 0 }
-    let probed = try probe.reduce(0) { $0 + 4 * (try encodeSample($1, of: structures, with: encoder).values.count) }
-    let (total, overflow) = (probed / probe.count).multipliedReportingOverflow(by: indices.count)
-    return overflow ? Int.max : total
+/// Bytes `total` encoded samples would take, from the sizes of the `probed` few.
+private func estimatedBytes(probed: [EncodedStructure], total: Int) -> Int {
+    guard !probed.isEmpty else { return 0 }
+    let bytes = probed.reduce(0) { $0 + 4 * $1.values.count }
+    let (estimate, overflow) = (bytes / probed.count).multipliedReportingOverflow(by: total)
+    return overflow ? Int.max : estimate
 }
 
 private func megabytes(_ bytes: Int) -> Int { bytes / (1 << 20) }
@@ -54,9 +56,11 @@ private func megabytes(_ bytes: Int) -> Int { bytes / (1 << 20) }
 final class CachedShard: SampleSource {
     private var samples: [Int: EncodedStructure] = [:]
 
-    /// Encodes `structures[i]` for every i in `indices`; an encoding error names the structure.
-    init(structures: StructureStore, indices: [Int], encoder: SampleEncoder) throws {
-        for index in indices { samples[index] = try encodeSample(index, of: structures, with: encoder) }
+    /// Encodes `structures[i]` for every i in `indices` not already in `encoded`; an encoding
+    /// error names the structure.
+    init(structures: StructureStore, indices: [Int], encoder: SampleEncoder, encoded: [Int: EncodedStructure] = [:]) throws {
+        samples = encoded
+        for index in indices where samples[index] == nil { samples[index] = try encodeSample(index, of: structures, with: encoder) }
     }
 
     func sample(_ index: Int) throws -> EncodedStructure {

@@ -3,8 +3,9 @@ import Foundation
 import MPI
 import Structures
 
-/// Opens a data set for a job: an extxyz file is indexed once (world rank 0 finds where each
-/// frame starts; the index is broadcast), then every rank parses a contiguous share of the
+/// Opens a data set for a job: an extxyz file is indexed once, in parallel (each rank scans its
+/// byte range, the pieces are gathered to every rank and chained into the frame index, see
+/// `ExtXYZIndexPiece`), then every rank parses a contiguous share of the
 /// frames, so each frame is checked once and errors still name file, line and field; energies
 /// and species are shared with every rank. Each rank later parses only the frames it trains on.
 /// Site tables are small and are read whole.
@@ -13,14 +14,7 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
         let loaded = try source.load()
         return (LoadedStructures(loaded.structures), loaded.table)
     }
-    var offsets: [Int64] = [], lines: [Int64] = []
-    if world.rank == 0 {
-        let index = try ExtXYZFrameIndex.scan(path: source.path)
-        (offsets, lines) = (index.offsets, index.lines)
-    }
-    offsets = try world.broadcastArray(offsets, root: 0)
-    lines = try world.broadcastArray(lines, root: 0)
-    let index = ExtXYZFrameIndex(file: source.path, offsets: offsets, lines: lines)
+    let index = try parallelFrameIndex(path: source.path, world: world)
 
     // This rank's contiguous share, parsed in blocks so memory stays bounded.
     let count = index.frameCount
@@ -40,4 +34,29 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
     let allSpecies = try world.broadcast(try world.gather(species.sorted(), root: 0).map { Set($0.joined()).sorted() }, root: 0)
     return (IndexedExtXYZ(index: index, options: source.extxyzOptions, energies: allEnergies,
                           species: PeriodicTable.inTableOrder(allSpecies)), nil)
+}
+
+/// The frame index of an extxyz file, every rank scanning one byte range; the same on every
+/// rank, and the same as `ExtXYZFrameIndex.scan` gives (or its error, naming file and line).
+public func parallelFrameIndex(path: String, world: Communicator) throws -> ExtXYZFrameIndex {
+    // Rank 0's size for everyone, so the ranges tile one file length.
+    let size = try world.broadcastArray(world.rank == 0 ? [try ExtXYZFrameIndex.fileSize(path: path)] : [], root: 0)[0]
+    let mine = try ExtXYZFrameIndex.scanPiece(path: path, range: ExtXYZFrameIndex.byteRange(piece: world.rank, of: world.size, size: size))
+    let summary = try world.allGatherv([mine.lineCount, mine.lastTextLine, mine.overflowed ? 1 : 0, Int64(mine.offsets.count)],
+                                       counts: Array(repeating: 4, count: world.size))
+    let counts = (0..<world.size).map { Int(summary[4 * $0 + 3]) }
+    // In a closure, so the gathered arrays are freed before the index is built.
+    let pieces = try { () throws -> [ExtXYZIndexPiece] in
+        let offsets = try world.allGatherv(mine.offsets, counts: counts)
+        let lines = try world.allGatherv(mine.lines, counts: counts)
+        let values = try world.allGatherv(mine.values, counts: counts)
+        var start = 0
+        return (0..<world.size).map { r in
+            let part = start..<(start + counts[r])
+            start = part.upperBound
+            return ExtXYZIndexPiece(lineCount: summary[4 * r], lastTextLine: summary[4 * r + 1], offsets: Array(offsets[part]),
+                                    lines: Array(lines[part]), values: Array(values[part]), overflowed: summary[4 * r + 2] != 0)
+        }
+    }()
+    return try ExtXYZFrameIndex.assemble(path: path, pieces: pieces, size: size)
 }

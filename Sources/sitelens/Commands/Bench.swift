@@ -8,7 +8,8 @@ import Structures
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a named reference, run side by side.",
-        subcommands: [BenchRasterise.self, BenchTrain.self, BenchScaling.self, BenchOverlapRun.self, BenchMemory.self, BenchMemoryRun.self])
+        subcommands: [BenchRasterise.self, BenchTrain.self, BenchScaling.self, BenchOverlapRun.self, BenchMemory.self, BenchMemoryRun.self,
+                       BenchIndexRun.self])
 }
 
 /// This binary under `mpirun -np ranks` with `arguments` (oversubscribed only beyond the

@@ -140,3 +140,35 @@ struct BenchMemoryRun: ParsableCommand {
         }
     }
 }
+
+/// `sitelens bench index-run FILE`: the frame index of an extxyz file built in parallel by the
+/// ranks of the job (as `train` builds it); rank 0 prints it as JSON, after checking that every
+/// rank holds the same one. For tests and for timing the scan.
+struct BenchIndexRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "index-run", abstract: "The parallel frame index of an extxyz file, as JSON.",
+                                                    shouldDisplay: false)
+
+    @Argument(help: "The extxyz file.")
+    var data: String
+
+    /// What rank 0 prints.
+    struct Printed: Codable {
+        var offsets: [Int64]
+        var lines: [UInt32]
+        var ranksAgree: Bool
+        var seconds: Double
+    }
+
+    func run() throws {
+        try withMPI { mpi in
+            let started = ContinuousClock.now
+            let index = try parallelFrameIndex(path: data, world: mpi.world)
+            let elapsed = started.duration(to: .now).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            let everyRank = try mpi.world.gather([index.offsets.map(UInt64.init(bitPattern:)), index.lines.map(UInt64.init)], root: 0)
+            guard let everyRank else { return }
+            let printed = Printed(offsets: index.offsets, lines: index.lines, ranksAgree: Set(everyRank.map { $0 }).count == 1, seconds: seconds)
+            print(String(decoding: try JSONEncoder().encode(printed), as: UTF8.self))
+        }
+    }
+}

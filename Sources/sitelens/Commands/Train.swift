@@ -215,7 +215,7 @@ struct Train: ParsableCommand {
                 fflush(nil)
             }
             let trained = try run.train(structures: structures)
-            let contributions = try evaluateShared(world: world, members: trained.members, structures: structures)
+            let contributions = try evaluateShared(world: world, trained: trained, structures: structures)
             guard world.rank == 0, let contributions else { return }
             let folder = plan.runFolder
             try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
