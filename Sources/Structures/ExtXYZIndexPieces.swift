@@ -76,23 +76,32 @@ extension ExtXYZFrameIndex {
     /// frames, an empty file) is handed to the serial scan, which names the file and line.
     public static func assemble(path: String, pieces: [ExtXYZIndexPiece], size: Int64,
                                 maximumFrames: Int = 100_000_000) throws -> ExtXYZFrameIndex {
+        try assemble(path: path, pieces: GatheredPieces(pieces), size: size, maximumFrames: maximumFrames)
+    }
+
+    /// `assemble` from the pieces as gathered (one list of whole-number lines for all pieces).
+    public static func assemble(path: String, pieces: GatheredPieces, size: Int64,
+                                maximumFrames: Int = 100_000_000) throws -> ExtXYZFrameIndex {
         var offsets: [Int64] = [], lines: [UInt32] = []
         var expected: Int64 = 1  // the line the next count line must be on
         var before: Int64 = 0    // lines in the earlier pieces
         var lastText: Int64 = 0
         var settled = true
-        chain: for piece in pieces {
+        var entry = 0
+        chain: for piece in pieces.summaries {
             if piece.lastTextLine > 0 { lastText = before + piece.lastTextLine }
-            for k in piece.lines.indices {
-                let line = before + piece.lines[k]
+            let entries = entry..<(entry + piece.entries)
+            entry = entries.upperBound
+            for k in entries {
+                let line = before + pieces.lines[k]
                 if line < expected { continue }
                 guard line == expected, offsets.count < maximumFrames, let number = UInt32(exactly: line) else {
                     settled = false
                     break chain
                 }
-                offsets.append(piece.offsets[k])
+                offsets.append(pieces.offsets[k])
                 lines.append(number)
-                expected = line + piece.values[k] + 2
+                expected = line + pieces.values[k] + 2
             }
             settled = settled && !piece.overflowed
             before += piece.lineCount
@@ -102,6 +111,30 @@ extension ExtXYZFrameIndex {
         guard settled, ends, !lines.isEmpty else { return try scan(path: path, maximumFrames: maximumFrames) }
         offsets.append(size)
         return ExtXYZFrameIndex(file: path, offsets: offsets, lines: lines)
+    }
+}
+
+/// Every piece of a parallel scan as the ranks gather them: each piece's counts, and the
+/// whole-number lines of all pieces laid end to end (no copy per piece).
+public struct GatheredPieces: Sendable {
+    public struct Summary: Sendable {
+        public var lineCount: Int64, lastTextLine: Int64, overflowed: Bool, entries: Int
+        public init(lineCount: Int64, lastTextLine: Int64, overflowed: Bool, entries: Int) {
+            (self.lineCount, self.lastTextLine, self.overflowed, self.entries) = (lineCount, lastTextLine, overflowed, entries)
+        }
+    }
+    public var summaries: [Summary]
+    public var offsets: [Int64], lines: [Int64], values: [Int64]
+
+    public init(summaries: [Summary], offsets: [Int64], lines: [Int64], values: [Int64]) {
+        (self.summaries, self.offsets, self.lines, self.values) = (summaries, offsets, lines, values)
+    }
+
+    init(_ pieces: [ExtXYZIndexPiece]) {
+        summaries = pieces.map { Summary(lineCount: $0.lineCount, lastTextLine: $0.lastTextLine, overflowed: $0.overflowed, entries: $0.offsets.count) }
+        offsets = pieces.flatMap(\.offsets)
+        lines = pieces.flatMap(\.lines)
+        values = pieces.flatMap(\.values)
     }
 }
 

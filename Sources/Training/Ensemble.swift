@@ -38,9 +38,11 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
     try trainEnsemble(world: world, plan: plan, structures: LoadedStructures(structures), model: model)
 }
 
-/// `trainEnsemble` over a store: each rank reads only the structures it trains on.
+/// `trainEnsemble` over a store: each rank reads only the structures it trains on. With
+/// `logsMetrics` (a claimed run folder), each member's epochs are appended to its log in
+/// `plan.runFolder` as they finish (`MetricsLog`).
 public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: StructureStore,
-                          model: (Architecture, InputEncoding)? = nil) throws -> TrainedEnsemble {
+                          model: (Architecture, InputEncoding)? = nil, logsMetrics: Bool = false) throws -> TrainedEnsemble {
     guard plan.ensemble >= 1 else { throw TrainingError("--ensemble must be at least 1") }
     guard structures.count >= 2 else { throw TrainingError("need at least 2 structures to train, have \(structures.count)") }
     let layout = GroupLayout(worldSize: world.size, ensemble: plan.ensemble)
@@ -58,7 +60,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
         lastSource = nil  // the previous member's samples go before the next member's are made
         let trainer = try MemberTrainer(plan: plan, member: member, group: group, structures: structures,
                                         architecture: architecture, encoding: encoding, memoryBudget: budget,
-                                        prints: world.rank == 0 && !plan.quiet)
+                                        prints: world.rank == 0 && !plan.quiet, logsMetrics: logsMetrics)
         try trainer.run()
         var description = trainer.modelDescription
         description.training = TrainingRecord(

@@ -30,11 +30,13 @@ final class MemberTrainer {
     let samples: SampleSource
     /// Whether this rank prints progress (world rank 0 only).
     let prints: Bool
+    /// The member's metrics log, appended epoch by epoch (the group's root only).
+    private var log: MemberMetricsLog?
 
     var parameters: [Float] { state.parameters }
 
     init(plan: TrainingPlan, member: Int, group: Communicator, structures: StructureStore,
-         architecture: Architecture, encoding: InputEncoding, memoryBudget: Int, prints: Bool) throws {
+         architecture: Architecture, encoding: InputEncoding, memoryBudget: Int, prints: Bool, logsMetrics: Bool = false) throws {
         self.plan = plan
         self.member = member
         self.group = group
@@ -73,10 +75,12 @@ final class MemberTrainer {
         samples = try makeSampleSource(structures: structures, indices: shard.mine(train) + shard.mine(validation),
                                        encoder: try SampleEncoder(encoding), choice: plan.imageCache, budget: memoryBudget,
                                        describe: { if prints && member == 0 { print($0) } })
-        let completedEpoch = state.epoch
-        if let resume = plan.resumeFrom, group.isRoot {
-            // The epochs before the checkpoint, so the run's history covers every epoch.
-            history = try MetricsLog.read(from: resume).filter { $0.member == member && $0.epoch <= completedEpoch }
+        if group.isRoot {
+            // The epochs before the checkpoint, so the run's history covers every epoch once.
+            if let resume = plan.resumeFrom {
+                history = try MetricsLog.history(of: member, in: resume, through: state.epoch, note: { print("note: \($0)") })
+            }
+            if logsMetrics { log = try MemberMetricsLog(folder: plan.runFolder, member: member, history: history) }
         }
     }
 
@@ -88,6 +92,7 @@ final class MemberTrainer {
             let metrics = try trainEpoch(epoch)
             state.epoch = epoch
             history.append(metrics)
+            try log?.append(metrics)
             if prints && (epoch % max(plan.printEvery, 1) == 0 || epoch == plan.epochs) { report(metrics) }
             if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs) && group.isRoot {
                 try checkpoint().write(to: plan.runFolder.checkpoint(member: member))

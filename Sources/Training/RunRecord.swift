@@ -100,24 +100,3 @@ public func contentHash(of url: URL) throws -> String {
     }
     return String(hash, radix: 16)
 }
-
-/// The run's per-epoch metrics file (`metrics.jsonl`, one JSON object per line): the one owner
-/// of its format.
-public enum MetricsLog {
-    public static func write(_ metrics: [EpochMetrics], to folder: RunFolder) throws {
-        let encoder = sitelensJSONEncoder()
-        let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try writeAtomically(lines.map { $0 + "\n" }.joined(), to: folder.file(.metrics))
-    }
-
-    /// The metrics of an earlier run (none when it wrote no file yet).
-    public static func read(from folder: RunFolder) throws -> [EpochMetrics] {
-        let url = folder.file(.metrics)
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        let decoder = sitelensJSONDecoder()
-        return try text.split(separator: "\n").enumerated().map { number, line in
-            do { return try decoder.decode(EpochMetrics.self, from: Data(line.utf8)) }
-            catch { throw InputError(file: url.path, line: number + 1, "unreadable metrics line: \(error)") }
-        }
-    }
-}

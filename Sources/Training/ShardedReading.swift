@@ -45,18 +45,11 @@ public func parallelFrameIndex(path: String, world: Communicator) throws -> ExtX
     let summary = try world.allGatherv([mine.lineCount, mine.lastTextLine, mine.overflowed ? 1 : 0, Int64(mine.offsets.count)],
                                        counts: Array(repeating: 4, count: world.size))
     let counts = (0..<world.size).map { Int(summary[4 * $0 + 3]) }
-    // In a closure, so the gathered arrays are freed before the index is built.
-    let pieces = try { () throws -> [ExtXYZIndexPiece] in
-        let offsets = try world.allGatherv(mine.offsets, counts: counts)
-        let lines = try world.allGatherv(mine.lines, counts: counts)
-        let values = try world.allGatherv(mine.values, counts: counts)
-        var start = 0
-        return (0..<world.size).map { r in
-            let part = start..<(start + counts[r])
-            start = part.upperBound
-            return ExtXYZIndexPiece(lineCount: summary[4 * r], lastTextLine: summary[4 * r + 1], offsets: Array(offsets[part]),
-                                    lines: Array(lines[part]), values: Array(values[part]), overflowed: summary[4 * r + 2] != 0)
-        }
-    }()
+    let pieces = GatheredPieces(
+        summaries: (0..<world.size).map { r in
+            .init(lineCount: summary[4 * r], lastTextLine: summary[4 * r + 1], overflowed: summary[4 * r + 2] != 0, entries: counts[r])
+        },
+        offsets: try world.allGatherv(mine.offsets, counts: counts), lines: try world.allGatherv(mine.lines, counts: counts),
+        values: try world.allGatherv(mine.values, counts: counts))
     return try ExtXYZFrameIndex.assemble(path: path, pieces: pieces, size: size)
 }

@@ -37,9 +37,10 @@ public final class TrainingRun {
         self.record = record
     }
 
-    /// Trains the ensemble; rank 0 saves the members and the metrics of every epoch.
+    /// Trains the ensemble (each member's metrics logged as its epochs finish); rank 0 saves the
+    /// members and the metrics of every epoch.
     public func train(structures: StructureStore) throws -> TrainedEnsemble {
-        let trained = try trainEnsemble(world: world, plan: plan, structures: structures, model: model)
+        let trained = try trainEnsemble(world: world, plan: plan, structures: structures, model: model, logsMetrics: true)
         if world.rank == 0 {
             for (m, member) in trained.members.enumerated() {
                 try member.save(to: plan.runFolder.modelFolder, name: RunFolder.memberName(m))

@@ -109,6 +109,55 @@ struct DistributedTrainingTests {
         #expect(try epochs(parts) == 8 && epochs(whole) == 8)
     }
 
+    /// A job killed mid-run keeps each member's finished epochs in its log; resumed, it ends
+    /// with every epoch of every member once in metrics.jsonl, and the same weights as a run
+    /// that was never interrupted.
+    @Test func aKilledRunResumesWithEveryEpochOnce() throws {
+        let (folder, csv, _) = try plantedData(rows: 40)
+        let common = [csv, "--batch-size", "8", "--checkpoint-every", "1", "--ensemble", "2", "--seed", "6", "--print-every", "100000"]
+        let killed = folder.appendingPathComponent("killed")
+        let logs = (0..<2).map { MetricsLog.memberLog(RunFolder(killed), member: $0) }
+        let lines = { (url: URL) in ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        job.arguments = ["mpirun", "-np", "2", sitelens, "train"] + common + ["--epochs", "100000", "--run-dir", killed.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
+        job.environment = environment
+        job.standardOutput = FileHandle.nullDevice
+        job.standardError = FileHandle.nullDevice
+        try job.run()
+        let start = Date()
+        while logs.contains(where: { lines($0) < 3 }) && Date().timeIntervalSince(start) < 120 { usleep(100_000) }
+        // A crash: the ranks die at once (mpirun then ends the job).
+        let pid = job.processIdentifier
+        let ranks = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "").split(separator: " ")
+        for rank in ranks { if let id = pid_t(rank.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(id, SIGKILL) } }
+        if ranks.isEmpty { job.terminate() }
+        job.waitUntilExit()
+        #expect(logs.allSatisfy { lines($0) >= 3 }, "each member's epochs are logged as they finish")
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("metrics.jsonl").path), "the job did not reach its end")
+        // The kill may also cut a line short; make sure one is.
+        let handle = try FileHandle(forWritingTo: logs[0])
+        _ = try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"member":0,"epoch":"#.utf8))
+        try handle.close()
+
+        let epochs = try (0..<2).map { try Checkpoint(killed, member: $0) }.max()! + 2
+        let resumed = try train(ranks: 2, common + ["--epochs", "\(epochs)", "--resume", killed.path])
+        #expect(resumed.stdout.contains("cut short"), "\(resumed.stdout.suffix(1500))")
+        let recorded = try MetricsLog.read(from: RunFolder(killed))
+        for member in 0..<2 {
+            #expect(recorded.filter { $0.member == member }.map(\.epoch) == Array(1...epochs), "member \(member)")
+        }
+        let whole = folder.appendingPathComponent("whole")
+        try train(ranks: 2, common + ["--epochs", "\(epochs)", "--run-dir", whole.path])
+        for member in 0..<2 {
+            #expect(try memberParameters(whole, member: member) == memberParameters(killed, member: member), "member \(member)")
+        }
+    }
+
     /// The epoch recorded in a member's checkpoint.
     func Checkpoint(_ run: URL, member: Int) throws -> Int {
         try Training.Checkpoint.read(from: RunFolder(run).checkpoint(member: member)).header.epoch
