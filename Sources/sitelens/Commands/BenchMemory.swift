@@ -118,6 +118,9 @@ struct BenchMemoryRun: ParsableCommand {
     @Option(help: "Image cache mode.")
     var imageCache: ImageCache = .never
 
+    @Flag(help: "One sample at a time (as train --reproducible), to see what batched steps hold.")
+    var reproducible = false
+
     func run() throws {
         try withMPI { mpi in
             setBLASThreads(1)
@@ -131,6 +134,7 @@ struct BenchMemoryRun: ParsableCommand {
             plan.quiet = true
             plan.checksumEvery = 0
             plan.imageCache = imageCache
+            plan.reproducible = reproducible
             plan.memoryBudget = Int.max
             plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
             plan.modelOptions.ryczkoBlocks = 1
