@@ -1,3 +1,4 @@
+import Foundation
 import Images
 import Structures
 
@@ -103,5 +104,21 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
         let encoding = InputEncoding.patches(raster, patchSize: options.patchSize, spacing: options.patchSpacing)
         let shape = encoding.itemShape
         return (.atomic(patch: options.patchSize, channels: shape.channels, filters: options.atomicFilters, hidden: options.atomicHidden), encoding)
+    }
+}
+
+extension ModelOptions {
+    /// Å from an atom to its `atomic` patch's edge: how far the per-atom network can see.
+    public var patchReach: Double { patchSpacing * Double(max(patchSize - 1, 0)) / 2 }
+
+    /// A warning when the `atomic` patch stops short of `interactionRange` (Å; `how` says where
+    /// the range came from): atoms beyond the patch cannot affect an atom's contribution, so
+    /// energy that depends on them cannot be learnt. Nil when the patch reaches it.
+    public func patchReachWarning(interactionRange: Double, how: String) -> String? {
+        guard interactionRange.isFinite, patchReach < interactionRange else { return nil }
+        let needed = Int((2 * interactionRange / patchSpacing).rounded(.up)) + 1
+        return String(format: "warning: the atomic patch reaches %.2f Å from each atom ((--patch-size %d − 1) × --patch-spacing %.3g Å / 2), "
+                      + "less than the interaction range %.2f Å (%@): farther neighbours cannot affect an atom's contribution. "
+                      + "--patch-size %d at this spacing reaches it.", patchReach, patchSize, patchSpacing, interactionRange, how, needed)
     }
 }

@@ -32,5 +32,9 @@ public enum LennardJonesClusters {
         }
     }
 
+    /// Å beyond which one pair's energy stays under 2 % of ε (|V(2.5 σ)| = 0.016 ε): the range the
+    /// `atomic` patch is checked against on these clusters. The generator itself sums every pair.
+    public static func interactionRange(sigma: Double = 1) -> Double { 2.5 * sigma }
+
     private static func pow3(_ x: Double) -> Double { x * x * x }
 }

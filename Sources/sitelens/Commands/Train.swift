@@ -112,6 +112,9 @@ struct Train: ParsableCommand {
     @Option(help: "atomic: filters of the shared CNN.")
     var filters = Train.modelDefaults.atomicFilters
 
+    @Option(help: "atomic: Å over which atoms interact, for the patch-reach warning (default: 2 × the median nearest-neighbour distance).")
+    var interactionRange: Double?
+
     @Option(help: "ryczko: number of [Conv16, Conv16, Conv64/2] blocks (seed: 6).")
     var blocks = Train.modelDefaults.ryczkoBlocks
 
@@ -150,6 +153,9 @@ struct Train: ParsableCommand {
         guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
         guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        if let interactionRange, !(interactionRange.isFinite && interactionRange > 0) {
+            throw ValidationError("--interaction-range must be a positive number of Å, got \(interactionRange)")
+        }
         if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
     }
 
@@ -197,6 +203,14 @@ struct Train: ParsableCommand {
         return plan
     }
 
+    /// The `atomic` patch checked against --interaction-range, or the data's estimated range.
+    func patchReachWarning(plan: TrainingPlan, structures: StructureStore) throws -> String? {
+        if let interactionRange { return plan.modelOptions.patchReachWarning(interactionRange: interactionRange, how: "--interaction-range") }
+        guard let range = try InteractionRange.estimate(structures) else { return nil }
+        return plan.modelOptions.patchReachWarning(
+            interactionRange: range, how: String(format: "%.3g × the median nearest-neighbour distance; --interaction-range sets it", InteractionRange.nearestNeighbourFactor))
+    }
+
     func run() throws {
         try withMPI { mpi in
             let world = mpi.world
@@ -212,6 +226,7 @@ struct Train: ParsableCommand {
                 print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(source.path), "
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
                       + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)" : ""))
+                if model == .atomic, let warning = try patchReachWarning(plan: plan, structures: structures) { print(warning) }
                 fflush(nil)
             }
             let trained = try run.train(structures: structures)
