@@ -167,6 +167,10 @@ OPTIONS:
   --patch-sigma <patch-sigma>
                           atomic: Gaussian width in patches, Å. (default: 0.4)
   --filters <filters>     atomic: filters of the shared CNN. (default: 8)
+  --interaction-range <interaction-range>
+                          atomic: Å over which atoms interact, for the
+                          patch-reach warning (default: 2 × the median
+                          nearest-neighbour distance).
   --blocks <blocks>       ryczko: number of [Conv16, Conv16, Conv64/2] blocks
                           (seed: 6). (default: 6)
   --dense <dense>         ryczko: width of the dense layer (seed: 1024).
