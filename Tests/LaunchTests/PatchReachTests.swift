@@ -35,7 +35,7 @@ struct PatchReachTests {
         #expect(estimated.stdout.contains("warning: the atomic patch reaches 1.40 Å") && estimated.stdout.contains("median nearest-neighbour distance"),
                 "\(estimated.stdout)")
 
-        let bad = try train(data, folder, "bad", ["--interaction-range", "-1"])
+        let bad = try train(data, folder, "bad", ["--interaction-range=-1"])
         #expect(bad.status != 0 && bad.stderr.contains("--interaction-range must be a positive number of Å"), "\(bad.stderr)")
     }
 }
