@@ -144,7 +144,7 @@ public final class RunLock: @unchecked Sendable {
             }
             let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
             let parts = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            if parts.count == 2, parts[0] == hostName(), let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH {
+            if parts.count == 2, parts[0] == hostName(), let pid = Int32(parts[1]), Self.processIsGone(pid) {
                 try? FileManager.default.removeItem(at: file)  // stale: its process is gone
                 continue
             }
@@ -152,6 +152,16 @@ public final class RunLock: @unchecked Sendable {
                                  + "(host \(parts.first ?? "?"), pid \(parts.count > 1 ? parts[1] : "?")); if no such run is going on, remove \(file.path)")
         }
         throw RunFolderError("cannot take the lock \(file.path)")
+    }
+
+    /// True when no process `pid` runs on this host: none exists, or only its zombie does (a
+    /// killed run whose parent has not yet collected it holds nothing).
+    static func processIsGone(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        // /proc/PID/stat: "PID (name) STATE ..."; the name may hold spaces, the state follows its last ')'.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
     }
 
     /// Removes the lock file (also done when the value goes away).

@@ -1,4 +1,4 @@
-import Basics
+@testable import Basics
 import Foundation
 import Testing
 import TestSupport
@@ -127,6 +127,25 @@ struct RunFolderTests {
         let folder = RunFolder(try temporaryFolder("sitelens-parent").appendingPathComponent("no/such/run"))
         #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("does not exist") }
         #expect(!FileManager.default.fileExists(atPath: folder.url.deletingLastPathComponent().path))
+    }
+
+    /// A lock whose process was killed but not yet collected by its parent (a zombie) is stale;
+    /// a running process's is not.
+    @Test func aZombieHoldsNoLockButARunningProcessDoes() throws {
+        func spawn(_ arguments: [String]) throws -> pid_t {
+            var pid: pid_t = 0
+            let argv = arguments.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            guard posix_spawn(&pid, arguments[0], nil, nil, argv, environ) == 0 else { throw RunFolderError("cannot start \(arguments[0])") }
+            return pid
+        }
+        let exited = try spawn(["/bin/true"]), running = try spawn(["/bin/sleep", "30"])
+        defer { kill(running, SIGKILL); var status: Int32 = 0; waitpid(running, &status, 0); waitpid(exited, &status, 0) }
+        let start = Date()
+        while !RunLock.processIsGone(exited) && Date().timeIntervalSince(start) < 10 { usleep(10_000) }
+        #expect(kill(exited, 0) == 0, "not yet collected: a zombie")
+        #expect(RunLock.processIsGone(exited))
+        #expect(!RunLock.processIsGone(running))
     }
 
     /// A file written piece by piece appears whole or not at all: when the writer fails half way,
