@@ -80,7 +80,7 @@ public enum SiteDecomposer {
             for (s, site) in siteNames.enumerated() {
                 for element in elements {
                     let features = try model.encoder.siteFeatures(element: element, site: s)
-                    let output = model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
+                    let output = try model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
                     // Each of the S sites carries mean/S of the constant offset.
                     table["\(site)|\(element)"] = output + model.description.normalisation.mean / Double(siteNames.count)
                 }

@@ -85,7 +85,7 @@ public struct SwapEffects: Sendable {
         var start = 0
         while start < variants.count {
             let batch = try variants[start..<min(start + max(variantsPerCall, 1), variants.count)].map { try model.encoder.encode($0) }
-            let outputs = model.scaledOutputs(EncodedStructure(values: batch.flatMap(\.values), labels: batch.flatMap(\.labels),
+            let outputs = try model.scaledOutputs(EncodedStructure(values: batch.flatMap(\.values), labels: batch.flatMap(\.labels),
                                                                elements: batch.flatMap(\.elements)))
             energies += sumsPerStructure(outputs, itemCounts: batch.map(\.itemCount))
             start += batch.count

@@ -41,36 +41,40 @@ final class DNNLConvolution: LayerKernel {
     static func setThreads(_ count: Int) -> Bool { sitelens_dnnl_set_threads(Int32(clamping: count)) != 0 }
 
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, items: Int,
-                 parameters p: UnsafePointer<Float>) {
+                 parameters p: UnsafePointer<Float>) throws {
         let bias = parameters.bias.map { p + $0.lowerBound }
-        let status = sitelens_conv_forward(conv(items: items), input, p + parameters.weights.lowerBound, bias, output)
-        check(status, "forward")
+        let status = sitelens_conv_forward(try conv(items: items), input, p + parameters.weights.lowerBound, bias, output)
+        try check(status, "forward", items: items)
     }
 
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters p: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                  inputGradient: UnsafeMutablePointer<Float>?) {
+                  inputGradient: UnsafeMutablePointer<Float>?) throws {
         // The activation was fused into forward; its derivative is applied here on NHWC values.
         activationBackward(outputGradient, output: output, count: items * outputSize, activation)
-        let status = sitelens_conv_backward(conv(items: items), input, outputGradient, p + parameters.weights.lowerBound,
+        let status = sitelens_conv_backward(try conv(items: items), input, outputGradient, p + parameters.weights.lowerBound,
                                             gradients + parameters.weights.lowerBound,
                                             parameters.bias.map { gradients + $0.lowerBound }, inputGradient)
-        check(status, "backward")
+        try check(status, "backward", items: items)
     }
 
-    /// A failure after the primitives were created is a fault in the library or the machine.
-    private func check(_ status: Int32, _ pass: String) {
-        if status != 0 { fatalError("oneDNN convolution \(pass) failed: \(String(cString: sitelens_dnnl_last_error()))") }
+    /// A failure after the primitives were created is a fault in the library or the machine
+    /// (memory, most likely): an error the caller passes on, so the job ends with its message.
+    private func check(_ status: Int32, _ pass: String, items: Int) throws {
+        guard status == 0 else {
+            let g = geometry
+            throw NetworkError("oneDNN \(g.kernel)×\(g.kernel)/\(g.stride) convolution \(pass) of \(items) items failed: "
+                               + String(cString: sitelens_dnnl_last_error()))
+        }
     }
 
-    private func conv(items: Int) -> OpaquePointer {
+    private func conv(items: Int) throws -> OpaquePointer {
         if let index = primitives.firstIndex(where: { $0.items == items }) {
             let entry = primitives.remove(at: index)
             primitives.append(entry)
             return entry.conv
         }
-        let conv: OpaquePointer
-        do { conv = try makePrimitives(items: items) } catch { fatalError("\(error)") }
+        let conv = try makePrimitives(items: items)
         if primitives.count >= primitivesKept { sitelens_conv_destroy(primitives.removeFirst().conv) }
         primitives.append((items, conv))
         return conv

@@ -26,14 +26,16 @@ protocol LayerKernel: AnyObject {
     /// Multiply-adds of one item's forward pass.
     var multiplyAddsPerItem: Int { get }
 
+    /// Throws when a library fails at run time (oneDNN out of memory, say): the trainer then
+    /// ends the job with the message instead of the process dying mid-collective.
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, items: Int,
-                 parameters: UnsafePointer<Float>)
+                 parameters: UnsafePointer<Float>) throws
 
     /// `outputGradient` comes in as dL/dOutput and may be overwritten (it becomes dL/dZ, the
     /// gradient before the activation); `output` is what `forward` wrote for the same items.
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                  inputGradient: UnsafeMutablePointer<Float>?)
+                  inputGradient: UnsafeMutablePointer<Float>?) throws
 }
 
 /// Dense layers on OpenBLAS: one GEMM per pass over all items.

@@ -78,22 +78,22 @@ public final class EnergyModel {
 
     /// Each item's contribution in eV: scale·f(item) + mean/items for additive models, so they
     /// sum to the predicted energy; the whole prediction for image models.
-    public func contributions(_ encoded: EncodedStructure) -> [Double] {
+    public func contributions(_ encoded: EncodedStructure) throws -> [Double] {
         let offset = description.normalisation.mean / Double(encoded.itemCount)
-        return scaledOutputs(encoded).map { $0 + offset }
+        return try scaledOutputs(encoded).map { $0 + offset }
     }
 
     /// Each item's network output in eV, scale·f(item), without the constant offset.
-    public func scaledOutputs(_ encoded: EncodedStructure) -> [Double] {
-        let outputs = encoded.values.withUnsafeBufferPointer { input in
-            parameters.withUnsafeBufferPointer { network.forward(input.baseAddress!, items: encoded.itemCount, parameters: $0.baseAddress!) }
+    public func scaledOutputs(_ encoded: EncodedStructure) throws -> [Double] {
+        let outputs = try encoded.values.withUnsafeBufferPointer { input in
+            try parameters.withUnsafeBufferPointer { try network.forward(input.baseAddress!, items: encoded.itemCount, parameters: $0.baseAddress!) }
         }
         return outputs.map { description.normalisation.scale * Double($0) }
     }
 
     /// Predicted energy in eV.
     public func predict(_ structure: Structure) throws -> Double {
-        contributions(try encoder.encode(structure)).reduce(0, +)
+        try contributions(try encoder.encode(structure)).reduce(0, +)
     }
 
     // MARK: Files

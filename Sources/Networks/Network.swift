@@ -96,12 +96,13 @@ public final class Network {
     }
 
     /// One number per item: runs every layer over `items` inputs of `architecture.itemSize` values each.
-    public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) -> [Float] {
+    public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) throws -> [Float] {
         precondition(items >= 1, "forward needs at least one item")
+        forwardItems = nil  // a forward that fails part way leaves nothing backward may follow
         var current = input
         for (l, kernel) in kernels.enumerated() {
             let output = activation(l, holding: items * kernel.outputSize)
-            kernel.forward(current, into: output, items: items, parameters: parameters)
+            try kernel.forward(current, into: output, items: items, parameters: parameters)
             current = UnsafePointer(output)
         }
         forwardItems = items
@@ -112,8 +113,8 @@ public final class Network {
     /// to `gradients`. Must follow `forward` on the same input (checked by the item count: a
     /// mismatch is a programming error).
     public func backward(_ outputGradient: [Float], input: UnsafePointer<Float>, items: Int,
-                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
-        backward(outputGradient, input: input, items: items, parameters: parameters, gradients: gradients, afterLayer: { _ in })
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) throws {
+        try backward(outputGradient, input: input, items: items, parameters: parameters, gradients: gradients, afterLayer: { _ in })
     }
 
     /// `backward`, calling `afterLayer(l)` as soon as layer `l`'s gradients
@@ -121,7 +122,7 @@ public final class Network {
     /// them across ranks while the earlier layers' backward runs.
     public func backward(_ outputGradient: [Float], input: UnsafePointer<Float>, items: Int,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                         afterLayer: (Int) throws -> Void) rethrows {
+                         afterLayer: (Int) throws -> Void) throws {
         precondition(forwardItems == items && outputGradient.count == items,
                      "backward of \(items) items must follow a forward of the same items (last forward: \(forwardItems.map(String.init) ?? "none"))")
         let largest = kernels.map { max($0.inputSize, $0.outputSize) }.max()! * items
@@ -133,7 +134,7 @@ public final class Network {
                 dOut.update(from: outputGradient, count: items)
                 for l in stride(from: kernels.count - 1, through: 0, by: -1) {
                     let layerInput: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(activations[l - 1].baseAddress!)
-                    kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: items,
+                    try kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: items,
                                         parameters: parameters, gradients: gradients, inputGradient: l == 0 ? nil : dIn)
                     try afterLayer(l)
                     swap(&dOut, &dIn)

@@ -25,7 +25,7 @@ public func measuredSGEMMPeak(size n: Int = 2048, repeats: Int = 3) -> Double {
 extension Network {
     /// Samples per second of forward + backward over `items` items at once (the network alone,
     /// no optimiser or data handling), the best of `repeats` after one warm-up pass.
-    public func stepRate(items: Int, repeats: Int, seed: UInt64 = 1) -> Double {
+    public func stepRate(items: Int, repeats: Int, seed: UInt64 = 1) throws -> Double {
         precondition(items >= 1 && repeats >= 1)
         var generator = SeededGenerator(seed: seed)
         let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(0, 1)) }
@@ -34,11 +34,11 @@ extension Network {
         var best = Double.infinity
         for attempt in 0...repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            input.withUnsafeBufferPointer { x in
-                parameters.withUnsafeBufferPointer { p in
-                    let outputs = forward(x.baseAddress!, items: items, parameters: p.baseAddress!)
-                    gradients.withUnsafeMutableBufferPointer { g in
-                        backward(outputs, input: x.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
+            try input.withUnsafeBufferPointer { x in
+                try parameters.withUnsafeBufferPointer { p in
+                    let outputs = try forward(x.baseAddress!, items: items, parameters: p.baseAddress!)
+                    try gradients.withUnsafeMutableBufferPointer { g in
+                        try backward(outputs, input: x.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
                     }
                 }
             }

@@ -171,7 +171,7 @@ func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], 
         prepare(start + chunk)
         for (index, isKept) in structures[start..<min(start + chunk, structures.count)] {
             let encoded = try isKept ? (kept ?? fresh).sample(index) : fresh.sample(index)
-            result.append(Evaluated(index: index, contributions: members.map { $0.contributions(encoded) }))
+            result.append(Evaluated(index: index, contributions: try members.map { try $0.contributions(encoded) }))
         }
     }
     return result

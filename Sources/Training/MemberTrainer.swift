@@ -148,10 +148,10 @@ final class MemberTrainer {
 
     /// Per-structure sums of per-item outputs (normalised energies) of items laid out one
     /// structure after another.
-    func predict(_ values: [Float], counts: [Int]) -> [Float] {
+    func predict(_ values: [Float], counts: [Int]) throws -> [Float] {
         let items = counts.reduce(0, +)
-        let outputs = values.withUnsafeBufferPointer { input in
-            state.parameters.withUnsafeBufferPointer { network.forward(input.baseAddress!, items: items, parameters: $0.baseAddress!) }
+        let outputs = try values.withUnsafeBufferPointer { input in
+            try state.parameters.withUnsafeBufferPointer { try network.forward(input.baseAddress!, items: items, parameters: $0.baseAddress!) }
         }
         return sumsPerStructure(outputs, itemCounts: counts)
     }
@@ -164,7 +164,7 @@ final class MemberTrainer {
         for start in stride(from: 0, to: mine.count, by: max(plan.batchSize, 1)) {
             let chunk = Array(mine[start..<min(start + max(plan.batchSize, 1), mine.count)])
             let encoded = try chunk.map(samples.sample)
-            let predictions = predict(encoded.flatMap(\.values), counts: encoded.map(\.itemCount))
+            let predictions = try predict(encoded.flatMap(\.values), counts: encoded.map(\.itemCount))
             let errors = errorSums(predictions: predictions, targets: chunk.map(target))
             sums[0] += errors.sumSquared
             sums[1] += errors.sumAbsolute

@@ -61,7 +61,7 @@ extension MemberTrainer {
         // One structure trains on its encoding in place; several are laid end to end.
         let values = structures.count == 1 ? structures[0].sample.values : structures.flatMap(\.sample.values)
         let items = counts.reduce(0, +)
-        let loss = squaredErrorGradient(predictions: predict(values, counts: counts), targets: structures.map { target($0.index) },
+        let loss = squaredErrorGradient(predictions: try predict(values, counts: counts), targets: structures.map { target($0.index) },
                                         denominator: batchSize)
         // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
         let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) }

@@ -128,7 +128,7 @@ struct DecompositionTests {
         var contributions: [[[Double]]] = []
         for member in members {
             contributions.append(try structures.map { structure in
-                let parts = member.contributions(try member.encoder.encode(structure))
+                let parts = try member.contributions(try member.encoder.encode(structure))
                 #expect(parts.count == 10)  // one per site; the adsorbate marker has none
                 #expect(abs(parts.reduce(0, +) - (try member.predict(structure))) < 1e-9)
                 return parts
@@ -155,7 +155,7 @@ struct DecompositionTests {
     @Test func contributionsFileHoldsRawAndReferenceRelativeEpsilon() throws {
         let structures = try templateStructures(6)
         let members = try (0..<2).map { try randomMember(.atomic, structures: structures, seed: UInt64($0 + 20)) }
-        let contributions = try members.map { member in try structures.map { member.contributions(try member.encoder.encode($0)) } }
+        let contributions = try members.map { member in try structures.map { try member.contributions(try member.encoder.encode($0)) } }
         let decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
         let references = try #require(decomposition.perAtom?.references)
         let folder = try temporaryFolder()

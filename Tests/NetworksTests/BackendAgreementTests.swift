@@ -33,20 +33,20 @@ func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
 /// Backward sees `backwardOutput` when given: the activation's derivative is read off the output,
 /// and a value rounding to either side of a ReLU kink in two backends would flip one mask entry.
 func runLayer(_ kernel: any LayerKernel, input: [Float], outputGradient: [Float], parameters: [Float], items: Int,
-              startingGradients: [Float], backwardOutput: [Float]? = nil) -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
+              startingGradients: [Float], backwardOutput: [Float]? = nil) throws -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
     var output = [Float](repeating: .nan, count: items * kernel.outputSize)
     var gradients = startingGradients
     var inputGradient = [Float](repeating: .nan, count: items * kernel.inputSize)
     var dOut = outputGradient
-    input.withUnsafeBufferPointer { x in
-        parameters.withUnsafeBufferPointer { p in
-            output.withUnsafeMutableBufferPointer { y in
-                kernel.forward(x.baseAddress!, into: y.baseAddress!, items: items, parameters: p.baseAddress!)
+    try input.withUnsafeBufferPointer { x in
+        try parameters.withUnsafeBufferPointer { p in
+            try output.withUnsafeMutableBufferPointer { y in
+                try kernel.forward(x.baseAddress!, into: y.baseAddress!, items: items, parameters: p.baseAddress!)
                 if let backwardOutput { _ = y.update(fromContentsOf: backwardOutput) }
-                gradients.withUnsafeMutableBufferPointer { g in
-                    inputGradient.withUnsafeMutableBufferPointer { dx in
-                        dOut.withUnsafeMutableBufferPointer { dy in
-                            kernel.backward(dy.baseAddress!, output: UnsafePointer(y.baseAddress!), input: x.baseAddress!, items: items,
+                try gradients.withUnsafeMutableBufferPointer { g in
+                    try inputGradient.withUnsafeMutableBufferPointer { dx in
+                        try dOut.withUnsafeMutableBufferPointer { dy in
+                            try kernel.backward(dy.baseAddress!, output: UnsafePointer(y.baseAddress!), input: x.baseAddress!, items: items,
                                             parameters: p.baseAddress!, gradients: g.baseAddress!, inputGradient: dx.baseAddress!)
                         }
                     }
@@ -83,9 +83,9 @@ struct BackendAgreementTests {
             let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
             let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
             let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
-            let reference = runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
+            let reference = try runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
                                      outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
-            let dnnl = runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout), input: input,
+            let dnnl = try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout), input: input,
                                 outputGradient: outputGradient, parameters: values, items: items, startingGradients: start,
                                 backwardOutput: reference.output)
             let name = "\(layout) \(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
@@ -108,9 +108,9 @@ struct BackendAgreementTests {
                       _ input: [Float], _ items: Int, _ layout: DNNLConvolution.ActivationLayout) throws -> [Float] {
         let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout)
         var output = [Float](repeating: .nan, count: items * g.outSize)
-        input.withUnsafeBufferPointer { x in
-            values.withUnsafeBufferPointer { p in
-                output.withUnsafeMutableBufferPointer { kernel.forward(x.baseAddress!, into: $0.baseAddress!, items: items, parameters: p.baseAddress!) }
+        try input.withUnsafeBufferPointer { x in
+            try values.withUnsafeBufferPointer { p in
+                try output.withUnsafeMutableBufferPointer { try kernel.forward(x.baseAddress!, into: $0.baseAddress!, items: items, parameters: p.baseAddress!) }
             }
         }
         return output
@@ -124,13 +124,13 @@ struct BackendAgreementTests {
         let parameters = network.initialParameters(seed: 4)
         var generator = SeededGenerator(seed: 5)
         let input = (0..<(4 * architecture.itemSize)).map { _ in Float(generator.uniform(-1, 1)) }
-        let together = input.withUnsafeBufferPointer { x in
-            parameters.withUnsafeBufferPointer { network.forward(x.baseAddress!, items: 4, parameters: $0.baseAddress!) }
+        let together = try input.withUnsafeBufferPointer { x in
+            try parameters.withUnsafeBufferPointer { try network.forward(x.baseAddress!, items: 4, parameters: $0.baseAddress!) }
         }
         for item in 0..<4 {
-            let alone = input.withUnsafeBufferPointer { x in
-                parameters.withUnsafeBufferPointer {
-                    network.forward(x.baseAddress! + item * architecture.itemSize, items: 1, parameters: $0.baseAddress!)
+            let alone = try input.withUnsafeBufferPointer { x in
+                try parameters.withUnsafeBufferPointer {
+                    try network.forward(x.baseAddress! + item * architecture.itemSize, items: 1, parameters: $0.baseAddress!)
                 }
             }
             #expect(abs(alone[0] - together[item]) <= 1e-5 * max(1, abs(together[item])), "\(backend) item \(item)")
@@ -143,12 +143,12 @@ struct BackendAgreementTests {
             let parameters = network.initialParameters(seed: 1)
             let input = [Float](repeating: 0.5, count: 6)
             var gradients = [Float](repeating: 0, count: parameters.count)
-            input.withUnsafeBufferPointer { x in
-                parameters.withUnsafeBufferPointer { p in
-                    _ = network.forward(x.baseAddress!, items: 2, parameters: p.baseAddress!)
-                    gradients.withUnsafeMutableBufferPointer { g in
+            try input.withUnsafeBufferPointer { x in
+                try parameters.withUnsafeBufferPointer { p in
+                    _ = try network.forward(x.baseAddress!, items: 2, parameters: p.baseAddress!)
+                    try gradients.withUnsafeMutableBufferPointer { g in
                         // Three items after a forward of two: a programming error.
-                        network.backward([1, 1, 1], input: x.baseAddress!, items: 3, parameters: p.baseAddress!, gradients: g.baseAddress!)
+                        try network.backward([1, 1, 1], input: x.baseAddress!, items: 3, parameters: p.baseAddress!, gradients: g.baseAddress!)
                     }
                 }
             }

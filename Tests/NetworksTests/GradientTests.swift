@@ -29,32 +29,32 @@ func gradientCheck(_ architecture: Architecture, items: Int, seed: UInt64 = 1, m
     }
     let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(-1, 1)) }
     let weights = (0..<items).map { _ in Float(generator.uniform(-1, 1)) }
-    func loss(_ p: [Float]) -> Double {
-        let out = input.withUnsafeBufferPointer { i in p.withUnsafeBufferPointer { network.forward(i.baseAddress!, items: items, parameters: $0.baseAddress!) } }
+    func loss(_ p: [Float]) throws -> Double {
+        let out = try input.withUnsafeBufferPointer { i in try p.withUnsafeBufferPointer { try network.forward(i.baseAddress!, items: items, parameters: $0.baseAddress!) } }
         return zip(out, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
-    _ = loss(parameters)
+    _ = try loss(parameters)
     var gradients = [Float](repeating: 0, count: parameters.count)
     var backwardParameters = parameters
     breakBackward?(&backwardParameters)
-    input.withUnsafeBufferPointer { i in
-        backwardParameters.withUnsafeBufferPointer { p in
-            gradients.withUnsafeMutableBufferPointer { g in
-                network.backward(weights, input: i.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
+    try input.withUnsafeBufferPointer { i in
+        try backwardParameters.withUnsafeBufferPointer { p in
+            try gradients.withUnsafeMutableBufferPointer { g in
+                try network.backward(weights, input: i.baseAddress!, items: items, parameters: p.baseAddress!, gradients: g.baseAddress!)
             }
         }
     }
     let stride = max(1, parameters.count / maxParameters)
     var worst = 0.0
     var checked = 0, kinks = 0
-    let base = loss(parameters)
+    let base = try loss(parameters)
     let absolute = 2e-3 * max(1, abs(base))
     for index in Swift.stride(from: 0, to: parameters.count, by: stride) {
         var plus = parameters, minus = parameters
         let h: Float = 3e-4
         plus[index] += h
         minus[index] -= h
-        let (up, down) = (loss(plus), loss(minus))
+        let (up, down) = (try loss(plus), try loss(minus))
         let forwardSlope = (up - base) / Double(h), backwardSlope = (base - down) / Double(h)
         var numeric = (up - down) / Double(2 * h)
         let analytic = Double(gradients[index])

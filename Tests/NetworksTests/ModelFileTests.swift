@@ -26,7 +26,7 @@ struct ModelFileTests {
         let structure = Structure(symbols: ["Fe", "Co", "Fe"], positions: [.zero, .zero, .zero], siteLabels: ["a", "b", "c"])
         #expect(try loaded.predict(structure) == model.predict(structure))
         // Contributions sum to the prediction.
-        let parts = model.contributions(try model.encoder.encode(structure))
+        let parts = try model.contributions(try model.encoder.encode(structure))
         #expect(abs(parts.reduce(0, +) - (try model.predict(structure))) < 1e-12)
     }
 

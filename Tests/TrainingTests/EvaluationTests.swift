@@ -88,7 +88,7 @@ struct EvaluationTests {
                 for evaluated in try evaluate(mine, members: members, kept: source, structures: store) {
                     evaluatedBy[evaluated.index] += 1
                     let direct = try members[0].encoder.encode(Self.structures[evaluated.index])
-                    #expect(evaluated.contributions == members.map { $0.contributions(direct) }, "structure \(evaluated.index)")
+                    #expect(evaluated.contributions == (try members.map { try $0.contributions(direct) }), "structure \(evaluated.index)")
                 }
                 for (index, reads) in store.takeCounts().enumerated() { encodings[index] += reads }
             }

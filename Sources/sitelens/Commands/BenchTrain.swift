@@ -86,7 +86,7 @@ struct BenchTrain: ParsableCommand {
                 let rate = trained.metrics.last?.samplesPerSecond ?? 0
                 let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
                 let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
-                let alone = network.stepRate(items: 32, repeats: 2)
+                let alone = try network.stepRate(items: 32, repeats: 2)
                 var kerasText = "-", ratio = "-"
                 switch keras {
                 case .some(.success(let value)): kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
