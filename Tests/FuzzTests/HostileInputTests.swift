@@ -95,6 +95,8 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "--filters 1000000", file: nil, fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "atomic", "--epochs", "1", "--run-dir", "OUT/run", "--filters", "1000000"], fragments: ["--filters", "1...1024"]),
     HostileCase(name: "--patch-size 1000", file: nil, fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "atomic", "--epochs", "1", "--run-dir", "OUT/run", "--patch-size", "1000"], fragments: ["--patch-size", "3...255"]),
     HostileCase(name: "--patch-spacing 0", file: nil, fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "atomic", "--epochs", "1", "--run-dir", "OUT/run", "--patch-spacing", "0"], fragments: ["--patch-spacing"]),
+    HostileCase(name: "--descriptor-names nope", file: nil, fileExtension: "csv", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run", "--descriptor-names", "Z,nope"], fragments: ["--descriptor-names", "'nope'", "electronegativity"]),
+    HostileCase(name: "--descriptor-names empty", file: nil, fileExtension: "csv", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run", "--descriptor-names", ","], fragments: ["--descriptor-names"]),
     HostileCase(name: "--blas-threads 100000", file: nil, fileExtension: "csv", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run", "--blas-threads", "100000"], fragments: ["--blas-threads", "1...1024"]),
 ]
 

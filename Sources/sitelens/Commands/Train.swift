@@ -188,7 +188,12 @@ struct Train: ParsableCommand {
             if let descriptorFile {
                 options.descriptors = try ElementDescriptors.read(path: descriptorFile)
             } else {
-                options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+                // The table's errors name the descriptor or element; the user's handle is the option.
+                do {
+                    options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+                } catch let error as InputError {
+                    throw ValidationError("--descriptor-names '\(descriptorNames)': '\(error.field ?? "")': \(error.problem)")
+                }
             }
         }
         options.raster = try raster.settings(species: structures.species)
