@@ -131,6 +131,10 @@ final class MemberTrainer {
         }
         let trainTotals = try group.allReduce([losses.sumSquared, losses.sumAbsolute], op: .sum)
         let validationTotals = try group.allReduce(evaluate(validation), op: .sum)
+        // The rank that waited least after its backward is the one that finished backward last:
+        // its wait is the all-reduce the others' backward did not hide, without the time ranks
+        // spend waiting for a slower one (an upper bound, as the slowest rank changes by step).
+        let leastWait = try group.allReduce(losses.reduceSeconds, op: .min)
         let seconds = (ContinuousClock.now - started).seconds
         let scale = modelDescription.normalisation.scale
         let trainMSE = trainTotals[0] / Double(train.count) * scale * scale
@@ -143,7 +147,7 @@ final class MemberTrainer {
             validationMSE: validation.isEmpty ? nil : validationTotals[0] / validationCount * scale * scale,
             validationMAE: validation.isEmpty ? nil : validationTotals[1] / validationCount * scale,
             seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9),
-            allReduceShare: losses.reduceSeconds / max(seconds, 1e-9))
+            allReduceShare: leastWait / max(seconds, 1e-9))
     }
 
     /// Per-structure sums of per-item outputs (normalised energies) of items laid out one

@@ -108,7 +108,8 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var validationMAE: Double?
     public var seconds: Double
     public var samplesPerSecond: Double
-    /// Share of step time spent in the gradient all-reduce.
+    /// Share of the epoch spent waiting for the gradient all-reduce after backward, by the group's
+    /// rank that waited least (so waiting for a slower rank is not counted).
     public var allReduceShare: Double
     /// Root mean squared errors, eV.
     public var trainRMSE: Double { trainMSE.squareRoot() }

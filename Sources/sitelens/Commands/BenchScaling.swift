@@ -45,7 +45,7 @@ struct BenchScaling: ParsableCommand {
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("Scaling benchmark: one BLAS thread per rank, \(cores) cores; the last of \(epochs) epochs is timed, median of \(repeats) run(s).")
-        print("All-reduce share: the part of the epoch rank 0 spent waiting for the gradient all-reduce after backward (not hidden behind it).")
+        print("All-reduce share: the part of the epoch spent waiting for the gradient all-reduce after backward (not hidden behind it), by the rank that waited least, so waiting for a slower rank is not counted.")
         print("Load average at the start: \(loadAverage())")
         let models: [(String, [String])] = [
             ("ryczko G=\(grid)", [clusters.path, "--model", "ryczko", "--grid", "\(grid)", "--extent", "5", "--batch-size", "32"]),
