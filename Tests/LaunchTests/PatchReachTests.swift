@@ -38,4 +38,25 @@ struct PatchReachTests {
         let bad = try train(data, folder, "bad", ["--interaction-range=-1"])
         #expect(bad.status != 0 && bad.stderr.contains("--interaction-range must be a positive number of Å"), "\(bad.stderr)")
     }
+
+    /// Lennard-Jones clusters lie in one plane: no stacked atoms, so no projection warning.
+    @Test func planarClustersGiveNoProjectionWarning() throws {
+        let folder = try temporaryFolder("sitelens-projection")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("lj.xyz")
+        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        let run = try train(data, folder, "flat", [])
+        #expect(run.status == 0 && !run.stdout.contains("merge atoms"), "\(run.stdout)")
+        // The same clusters with one atom lifted 2 Å straight above another: named.
+        var text = try String(contentsOf: data, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let firstAtom = lines[2].split(separator: " ").map(String.init)
+        let stacked = [firstAtom[0], firstAtom[1], firstAtom[2], "2.0"].joined(separator: " ")
+        text = ([String(Int(lines[0])! + 1), lines[1], lines[2], stacked] + lines[3...]).joined(separator: "\n")
+        let lifted = folder.appendingPathComponent("lifted.xyz")
+        try text.write(to: lifted, atomically: true, encoding: .utf8)
+        let warned = try train(lifted, folder, "lifted", [])
+        #expect(warned.status == 0 && warned.stdout.contains("merge atoms that lie above one another")
+                && warned.stdout.contains("structure 1, atoms 1 and 2"), "\(warned.stdout)\(warned.stderr)")
+    }
 }

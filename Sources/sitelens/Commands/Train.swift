@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Decomposition
 import Foundation
+import Images
 import MPI
 import Networks
 import Reports
@@ -232,6 +233,9 @@ struct Train: ParsableCommand {
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
                       + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)" : ""))
                 if model == .atomic, let warning = try patchReachWarning(plan: plan, structures: structures) { print(warning) }
+                if model != .sites, let warning = try ProjectionOverlap.warning(
+                    structures, settings: plan.modelOptions.raster,
+                    sigma: model == .atomic ? plan.modelOptions.patchSigma : plan.modelOptions.raster.sigma) { print(warning) }
                 fflush(nil)
             }
             let trained = try run.train(structures: structures)
