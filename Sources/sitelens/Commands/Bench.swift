@@ -2,7 +2,9 @@ import ArgumentParser
 import Basics
 import Foundation
 import Images
+import Networks
 import Structures
+import Training
 
 /// `sitelens bench`: measured speed, printed beside the reference it is compared with.
 struct Bench: ParsableCommand {
@@ -119,4 +121,17 @@ struct BenchRasterise: ParsableCommand {
             print(row.map { $0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
         }
     }
+}
+
+/// A plan for timing, not learning: every structure trains (no validation or test set), quietly,
+/// without checksums; the benchmarks set what they compare on top of it.
+func timingPlan(_ kind: ModelKind, epochs: Int) -> TrainingPlan {
+    var plan = TrainingPlan()
+    plan.kind = kind
+    plan.epochs = epochs
+    plan.validationFraction = 0
+    plan.testFraction = 0
+    plan.quiet = true
+    plan.checksumEvery = 0
+    return plan
 }

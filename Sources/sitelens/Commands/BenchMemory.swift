@@ -125,14 +125,8 @@ struct BenchMemoryRun: ParsableCommand {
         try withMPI { mpi in
             setBLASThreads(1)
             let (structures, _) = try openStructures(StructureSource(path: data, format: .extxyz), world: mpi.world)
-            var plan = TrainingPlan()
-            plan.kind = .ryczko
-            plan.epochs = 1
+            var plan = timingPlan(.ryczko, epochs: 1)
             plan.maximumSteps = steps
-            plan.validationFraction = 0
-            plan.testFraction = 0
-            plan.quiet = true
-            plan.checksumEvery = 0
             plan.imageCache = imageCache
             plan.reproducible = reproducible
             plan.memoryBudget = Int.max

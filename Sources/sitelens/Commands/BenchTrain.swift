@@ -70,14 +70,7 @@ struct BenchTrain: ParsableCommand {
             let keras = noReference ? nil : kerasRate(grid: grid, steps: stepCount)
             for backend in backends {
                 let structures = LennardJonesClusters.generate(count: 32 * stepCount, seed: 5)
-                var plan = TrainingPlan()
-                plan.kind = .ryczko
-                plan.epochs = 2
-                plan.validationFraction = 0
-            plan.testFraction = 0
-                plan.testFraction = 0
-                plan.quiet = true
-                plan.checksumEvery = 0
+                var plan = timingPlan(.ryczko, epochs: 2)
                 plan.convolutionBackend = backend
                 setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .ryczko, backend: backend)
                 // The seed's 5 Å box and σ at this grid size, one channel.
@@ -111,13 +104,7 @@ struct BenchTrain: ParsableCommand {
         print(["backend", "steps", "samples/s", "GFLOP/s (% peak)", "against the first"].map { $0.padding(toLength: 19, withPad: " ", startingAt: 0) }.joined())
         var first: Double?
         for (backend, reproducible) in [(ConvolutionBackend.im2col, true), (.im2col, false), (.dnnl, true), (.dnnl, false)] {
-            var plan = TrainingPlan()
-            plan.kind = .atomic
-            plan.epochs = 2
-            plan.validationFraction = 0
-            plan.testFraction = 0
-            plan.quiet = true
-            plan.checksumEvery = 0
+            var plan = timingPlan(.atomic, epochs: 2)
             plan.convolutionBackend = backend
             plan.reproducible = reproducible
             setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: backend)
