@@ -1,3 +1,4 @@
+import Networks
 import Structures
 
 /// Per-element reference energies μ_e fitted by least squares on composition, E ≈ Σ_e n_e·μ_e,
@@ -38,7 +39,8 @@ public struct ReferenceEnergies: Codable, Sendable, Equatable {
         }
         let trace = (0..<k).map { normal[$0][$0] }.reduce(0, +)
         for a in 0..<k { normal[a][a] += 1e-9 * max(trace, 1) / Double(k) }
-        let solution = try solveSymmetric(normal, right)
+        // The small k × k system (positive definite with the ridge) goes to LAPACK as the rest do.
+        let solution = try LinearLeastSquares(rows: normal, targets: right).coefficients
         values = Dictionary(uniqueKeysWithValues: zip(elements, solution))
         self.fittedTo = fittedTo
     }
@@ -47,28 +49,6 @@ public struct ReferenceEnergies: Codable, Sendable, Equatable {
     public func energy(of structure: Structure) -> Double {
         structure.symbols.reduce(0) { $0 + (values[$1] ?? 0) }
     }
-}
-
-/// Solves a small positive-definite system by Gaussian elimination with partial pivoting.
-func solveSymmetric(_ matrix: [[Double]], _ right: [Double]) throws -> [Double] {
-    var a = matrix, b = right
-    let n = b.count
-    for column in 0..<n {
-        let pivot = (column..<n).max { abs(a[$0][column]) < abs(a[$1][column]) } ?? column
-        guard abs(a[pivot][column]) > 1e-300 else { throw DecompositionError("the composition system is singular") }
-        a.swapAt(column, pivot); b.swapAt(column, pivot)
-        for row in (column + 1)..<max(n, column + 1) {
-            let factor = a[row][column] / a[column][column]
-            for c in column..<n { a[row][c] -= factor * a[column][c] }
-            b[row] -= factor * b[column]
-        }
-    }
-    var x = [Double](repeating: 0, count: n)
-    for row in stride(from: n - 1, through: 0, by: -1) {
-        let rest = ((row + 1)..<n).reduce(0) { $0 + a[row][$1] * x[$1] }
-        x[row] = (b[row] - rest) / a[row][row]
-    }
-    return x
 }
 
 /// A decomposition that cannot be made from what it was given.
