@@ -1,41 +1,99 @@
 import Structures
 
-/// Atoms that one 2-D single-channel image cannot tell apart: two atoms closer than σ in x–y
-/// but apart in z (an adsorbate over the metal atom it binds to, a subsurface atom under a
-/// surface one) project onto one blob, and with atom-centred patches get the same image.
-/// 3-D images (`--depth`) or species channels keep them apart.
+/// Atoms that one 2-D image cannot tell apart: two atoms closer than σ in x–y but apart in z
+/// (an adsorbate over the metal atom it binds to, a subsurface atom under a surface one) project
+/// onto one blob. Species channels keep a whole image's stacked atoms of different species
+/// apart; atom-centred patches need z-slices (`--depth`), since both atoms' patches see the same
+/// two blobs at their centre whatever the channels.
 public enum ProjectionOverlap {
     /// Structures looked at (the first ones), so the check costs little on large data sets.
     public static let sampledStructures = 200
     /// Structures with more atoms than this are left out of the sample (all pairs are compared).
     public static let largestStructure = 2_000
 
-    /// A warning naming how many sampled structures have such a pair and the first one, or nil
-    /// when the images keep atoms apart (depth > 1 or species channels) or none is found.
-    public static func warning(_ structures: StructureStore, settings: RasterSettings, sigma: Double) throws -> String? {
-        guard settings.depth == 1, settings.channels == .single, sigma > 0, sigma.isFinite else { return nil }
-        var affected = 0, sampled = 0
-        var first: (structure: Int, a: Int, b: Int)?
+    /// Structures with a stacked pair, and the first such pair (1-based numbers for messages).
+    public struct Finding: Sendable, Equatable {
+        public var structures = 0
+        public var first: (structure: Int, a: Int, b: Int)?
+
+        mutating func add(_ pair: (Int, Int)?, in structure: Int) {
+            guard let pair else { return }
+            structures += 1
+            if first == nil { first = (structure + 1, pair.0 + 1, pair.1 + 1) }
+        }
+
+        public static func == (lhs: Finding, rhs: Finding) -> Bool {
+            lhs.structures == rhs.structures && lhs.first?.structure == rhs.first?.structure
+                && lhs.first?.a == rhs.first?.a && lhs.first?.b == rhs.first?.b
+        }
+    }
+
+    /// Stacked pairs in the first structures of a data set, at one σ.
+    public struct Survey: Sendable, Equatable {
+        public var sigma: Double
+        public var sampled = 0
+        /// Pairs of any two atoms, and pairs of one species (which species channels cannot part).
+        public var anySpecies = Finding()
+        public var sameSpecies = Finding()
+
+        /// "in 3 of the first 200 structures two atoms are within σ … (first: structure …)".
+        public func describe(_ finding: Finding) -> String {
+            let first = finding.first.map { " (first: structure \($0.structure), atoms \($0.a) and \($0.b))" } ?? ""
+            return "in \(finding.structures) of the first \(sampled) structures two atoms are within σ = \(sigma) Å in x–y "
+                + "but further apart in z\(first)"
+        }
+    }
+
+    /// Looks at the first `sampledStructures` structures (up to `largestStructure` atoms each).
+    public static func survey(_ structures: StructureStore, sigma: Double) throws -> Survey {
+        var survey = Survey(sigma: sigma)
+        guard sigma > 0, sigma.isFinite else { return survey }
         for index in 0..<min(structures.count, sampledStructures) {
             let structure = try structures.structure(index)
             guard structure.count <= largestStructure else { continue }
-            sampled += 1
-            if let pair = mergedPair(structure, sigma: sigma) {
-                affected += 1
-                first = first ?? (index, pair.0, pair.1)
-            }
+            survey.sampled += 1
+            survey.anySpecies.add(mergedPair(structure, sigma: sigma), in: index)
+            survey.sameSpecies.add(mergedPair(structure, sigma: sigma, sameSpecies: true), in: index)
         }
-        guard let first else { return nil }
-        return "warning: 2-D single-channel images merge atoms that lie above one another: in \(affected) of the first \(sampled) "
-            + "structures two atoms are within σ = \(sigma) Å in x–y but further apart in z (first: structure \(first.structure + 1), "
-            + "atoms \(first.a + 1) and \(first.b + 1)); the model cannot tell them apart. --depth N (3-D images) or --channels species keeps them apart."
+        return survey
     }
 
-    /// The first pair of real atoms closer than `sigma` in x–y and further than `sigma` apart in z.
-    static func mergedPair(_ structure: Structure, sigma: Double) -> (Int, Int)? {
+    /// The stacked pairs images under `settings` still merge (`patches`: atom-centred patches),
+    /// or nil when they keep every found pair apart.
+    public static func merged(_ survey: Survey, settings: RasterSettings, patches: Bool) -> Finding? {
+        guard settings.depth == 1 else { return nil }
+        let finding: Finding
+        if case .species = settings.channels, !patches { finding = survey.sameSpecies } else { finding = survey.anySpecies }
+        return finding.first == nil ? nil : finding
+    }
+
+    /// A warning naming how many sampled structures the images still merge atoms in and the
+    /// first pair, with the remedy; nil when none.
+    public static func warning(_ survey: Survey, settings: RasterSettings, patches: Bool) -> String? {
+        guard let finding = merged(survey, settings: settings, patches: patches) else { return nil }
+        let remedy = patches ? "--depth auto (or N > 1: z-slices) keeps them apart"
+            : "--channels species parts atoms of different species; --depth N with --centre structure (3-D images) parts all"
+        return "warning: 2-D images merge atoms that lie above one another: \(survey.describe(finding)); "
+            + "the model cannot tell them apart. \(remedy)."
+    }
+
+    /// z-slices an atom-centred patch spanning `zExtent` Å needs to keep stacked atoms apart: an
+    /// odd number (one slice through the atom's own plane), the fewest whose spacing the
+    /// rasteriser's sampling rule accepts for Gaussians of width `sigma`.
+    public static func separatingDepth(zExtent: Double, sigma: Double) -> Int {
+        guard zExtent > 0, zExtent.isFinite, sigma > 0, sigma.isFinite else { return 1 }
+        let intervals = (zExtent / (RasterBudget.coarsestSpacingInSigmas * sigma)).rounded(.up)
+        guard intervals < Double(RasterBudget.depth - 1) else { return RasterBudget.depth - 1 }
+        let even = max(2, Int(intervals) + Int(intervals) % 2)
+        return even + 1
+    }
+
+    /// The first pair of real atoms (of one species, if asked) closer than `sigma` in x–y and
+    /// further than `sigma` apart in z.
+    static func mergedPair(_ structure: Structure, sigma: Double, sameSpecies: Bool = false) -> (Int, Int)? {
         let atoms = structure.realAtoms
         for (k, i) in atoms.enumerated() {
-            for j in atoms[(k + 1)...] {
+            for j in atoms[(k + 1)...] where !sameSpecies || structure.symbols[i] == structure.symbols[j] {
                 let d = structure.positions[j] - structure.positions[i]
                 if d.x * d.x + d.y * d.y < sigma * sigma && abs(d.z) > sigma { return (i, j) }
             }

@@ -142,6 +142,8 @@ public enum RasterBudget {
     public static let atomCopies = 200_000_000
     /// z-slices.
     public static let depth = 1024
+    /// The widest pixel (or z-slice) spacing a Gaussian is sampled at, in σ.
+    public static let coarsestSpacingInSigmas = 4.0
     /// Gaussian cutoff, in σ.
     public static let cutoffSigmas: ClosedRange<Double> = 4...20
     /// Largest length (extent, σ, |coordinate|), Å: the extxyz reader's bound.
@@ -163,7 +165,7 @@ public enum RasterBudget {
     /// A Gaussian narrower than a quarter of the pixel spacing falls between pixel centres and
     /// leaves the image (nearly) blank.
     static func checkSampling(sigma: Double, spacing: Double, what: String) throws {
-        guard sigma * 4 >= spacing else {
+        guard sigma * coarsestSpacingInSigmas >= spacing else {
             throw RasterError(field: "sigma", message: "σ = \(sigma) Å is less than a quarter of \(what) (\(spacing) Å): "
                               + "the Gaussians would fall between pixels; raise --sigma or lower --extent/--spacing")
         }

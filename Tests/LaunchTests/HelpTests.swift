@@ -70,7 +70,7 @@ ARGUMENTS:
   <input>                 Input file: extxyz (.xyz/.extxyz) or a site table
                           (.csv).
 
-IMAGES (RYCZKO):
+IMAGES (RYCZKO; --DEPTH ALSO FOR ATOMIC PATCHES):
   --grid <grid>           Pixels per side. (default: 256)
   --extent <extent>       Å from the first to the last pixel centre (the seed:
                           5).
@@ -79,11 +79,15 @@ IMAGES (RYCZKO):
   --centre <centre>       Grid placement: origin (first pixel at 0, as the
                           seed) or structure (centred on it). (values: origin,
                           structure; default: origin)
-  --depth <depth>         1 projects along z (2D); more gives that many
-                          z-slices as channels (3D). (default: 1)
+  --depth <depth>         z-slices: 1 projects along z (2D); more gives that
+                          many as channels (3D); auto: 1, or for atomic patches
+                          the fewest that part atoms stacked in z (slabs).
+                          (values: auto, 1, N; default: auto)
   --channels <channels>   Channels: single (every atom weight 1), species (one
-                          per species), descriptor (weighted by --descriptor).
-                          (values: single, species, descriptor; default: single)
+                          per species), descriptor (weighted by --descriptor);
+                          auto: single, or species where atoms stacked in z
+                          would merge in whole 2-D images. (values: auto,
+                          single, species, descriptor; default: auto)
   --species <species>     Species for --channels species, comma-separated
                           (default: those in the data).
   --descriptor <descriptor>

@@ -39,24 +39,53 @@ struct PatchReachTests {
         #expect(bad.status != 0 && bad.stderr.contains("--interaction-range must be a positive number of Å"), "\(bad.stderr)")
     }
 
-    /// Lennard-Jones clusters lie in one plane: no stacked atoms, so no projection warning.
-    @Test func planarClustersGiveNoProjectionWarning() throws {
+    /// Lennard-Jones clusters lie in one plane: no stacked atoms, so 2-D images and no note.
+    /// With one atom lifted straight above another, `--depth auto` gives the atomic patches
+    /// z-slices (and says so); an explicit `--depth 1` keeps them 2-D and is warned about.
+    @Test func stackedAtomsGetZSlicesUnlessTwoDimensionsAreAskedFor() throws {
         let folder = try temporaryFolder("sitelens-projection")
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("lj.xyz")
         #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
         let run = try train(data, folder, "flat", [])
-        #expect(run.status == 0 && !run.stdout.contains("merge atoms"), "\(run.stdout)")
-        // The same clusters with one atom lifted 2 Å straight above another: named.
-        var text = try String(contentsOf: data, encoding: .utf8)
+        #expect(run.status == 0 && !run.stdout.contains("merge atoms") && !run.stdout.contains("auto chose"), "\(run.stdout)")
+
+        let lifted = try liftFirstAtom(of: data, into: folder, as: "Ar")
+        let auto = try train(lifted, folder, "auto", [])
+        #expect(auto.status == 0 && auto.stdout.contains("--depth auto chose 5 z-slices for the atomic patches")
+                && auto.stdout.contains("structure 1, atoms 1 and 2") && !auto.stdout.contains("merge atoms"), "\(auto.stdout)\(auto.stderr)")
+        let model = try String(contentsOf: folder.appendingPathComponent("auto/model/member-0.json"), encoding: .utf8)
+        #expect(model.contains("\"depth\":5") || model.contains("\"depth\" : 5"), "\(model.prefix(600))")
+        let flat = try train(lifted, folder, "flat2d", ["--depth", "1"])
+        #expect(flat.status == 0 && flat.stdout.contains("merge atoms that lie above one another")
+                && flat.stdout.contains("structure 1, atoms 1 and 2") && flat.stdout.contains("--depth auto"), "\(flat.stdout)\(flat.stderr)")
+    }
+
+    /// Whole images (`ryczko`): `--channels auto` takes species channels where they part the
+    /// stacked atoms (a Kr atom over an Ar one), and keeps one channel where they cannot (Ar over Ar).
+    @Test func wholeImagesGetSpeciesChannelsWhereTheyPartStackedAtoms() throws {
+        let folder = try temporaryFolder("sitelens-projection-images")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("lj.xyz")
+        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        let small = ["--model", "ryczko", "--grid", "32", "--extent", "6", "--blocks", "2", "--dense", "8"]
+        let krypton = try train(try liftFirstAtom(of: data, into: folder, as: "Kr"), folder, "kr", small)
+        #expect(krypton.status == 0 && krypton.stdout.contains("--channels auto chose one channel per species (Ar, Kr)")
+                && !krypton.stdout.contains("merge atoms"), "\(krypton.stdout)\(krypton.stderr)")
+        let argon = try train(try liftFirstAtom(of: data, into: folder, as: "Ar"), folder, "ar", small)
+        #expect(argon.status == 0 && !argon.stdout.contains("auto chose") && argon.stdout.contains("merge atoms that lie above one another"),
+                "\(argon.stdout)\(argon.stderr)")
+    }
+
+    /// The clusters with a copy of the first frame's first atom, as `symbol`, 2 Å straight above it.
+    func liftFirstAtom(of data: URL, into folder: URL, as symbol: String) throws -> URL {
+        let text = try String(contentsOf: data, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let firstAtom = lines[2].split(separator: " ").map(String.init)
-        let stacked = [firstAtom[0], firstAtom[1], firstAtom[2], "2.0"].joined(separator: " ")
-        text = ([String(Int(lines[0])! + 1), lines[1], lines[2], stacked] + lines[3...]).joined(separator: "\n")
-        let lifted = folder.appendingPathComponent("lifted.xyz")
-        try text.write(to: lifted, atomically: true, encoding: .utf8)
-        let warned = try train(lifted, folder, "lifted", [])
-        #expect(warned.status == 0 && warned.stdout.contains("merge atoms that lie above one another")
-                && warned.stdout.contains("structure 1, atoms 1 and 2"), "\(warned.stdout)\(warned.stderr)")
+        let count = try #require(Int(lines[0]))
+        let stacked = [symbol, firstAtom[1], firstAtom[2], "2.0"].joined(separator: " ")
+        let lifted = folder.appendingPathComponent("lifted-\(symbol).xyz")
+        try ([String(count + 1), lines[1], lines[2], stacked] + lines[3...]).joined(separator: "\n").write(to: lifted, atomically: true, encoding: .utf8)
+        return lifted
     }
 }

@@ -345,7 +345,7 @@ extension FuzzCase {
             try command?.run()
         } else if let train = try parseTrain(options) {
             let structures = try train.data.source(requireEnergy: true).load().structures
-            let plan = try train.plan(for: LoadedStructures(structures))
+            let (plan, _) = try train.plan(for: LoadedStructures(structures))
             try checkModel(plan.kind, structures: structures, options: plan.modelOptions)
         }
     }

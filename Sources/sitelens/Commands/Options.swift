@@ -73,7 +73,20 @@ extension RasterSettings.Centring: ExpressibleByArgument {}
 /// How structures become images; shared by `rasterise` and the image models.
 struct RasterOptions: ParsableArguments {
     enum ChannelChoice: String, ExpressibleByArgument, CaseIterable {
-        case single, species, descriptor
+        case auto, single, species, descriptor
+    }
+
+    /// z-slices: a number, or chosen from the data (`ImageChoices`).
+    enum DepthChoice: ExpressibleByArgument, Equatable {
+        case auto
+        case slices(Int)
+
+        init?(argument: String) {
+            if argument == "auto" { self = .auto } else if let value = Int(argument) { self = .slices(value) } else { return nil }
+        }
+
+        static var allValueStrings: [String] { ["auto", "1", "N"] }
+        var defaultValueDescription: String { if case .slices(let n) = self { return "\(n)" } else { return "auto" } }
     }
 
     @Option(help: "Pixels per side.")
@@ -91,11 +104,11 @@ struct RasterOptions: ParsableArguments {
     @Option(help: "Grid placement: origin (first pixel at 0, as the seed) or structure (centred on it).")
     var centre = RasterSettings.seedExample.centring
 
-    @Option(help: "1 projects along z (2D); more gives that many z-slices as channels (3D).")
-    var depth = RasterSettings.seedExample.depth
+    @Option(help: "z-slices: 1 projects along z (2D); more gives that many as channels (3D); auto: 1, or for atomic patches the fewest that part atoms stacked in z (slabs).")
+    var depth: DepthChoice = .auto
 
-    @Option(help: "Channels: single (every atom weight 1), species (one per species), descriptor (weighted by --descriptor).")
-    var channels: ChannelChoice = .single
+    @Option(help: "Channels: single (every atom weight 1), species (one per species), descriptor (weighted by --descriptor); auto: single, or species where atoms stacked in z would merge in whole 2-D images.")
+    var channels: ChannelChoice = .auto
 
     @Option(help: "Species for --channels species, comma-separated (default: those in the data).")
     var species: String?
@@ -111,28 +124,26 @@ struct RasterOptions: ParsableArguments {
         if species != nil && channels != .species { throw ValidationError("--species needs --channels species (it would be ignored)") }
     }
 
-    /// The settings for these structures (species and descriptor weights come from the data).
-    func settings(for structures: [Structure]) throws -> RasterSettings {
-        try settings(species: speciesInOrder(structures))
-    }
-
-    /// The settings for data holding `species` (in table order).
+    /// The settings for data holding `species` (in table order), with `auto` as today's seed
+    /// images (one channel, 2-D); `ImageChoices` makes the data-dependent choices.
     func settings(species present: [String]) throws -> RasterSettings {
         let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? RasterSettings.seedExample.extent
         let channelSetting: RasterSettings.Channels
         switch channels {
-        case .single: channelSetting = .single
+        case .single, .auto: channelSetting = .single
         case .species: channelSetting = .species(species.map { $0.split(separator: ",").map(String.init) } ?? present)
         case .descriptor:
             let table = try ElementDescriptors.lookUp([descriptor], for: present.filter { !Structure.isDummy($0) })
             channelSetting = .descriptor(name: descriptor, weights: table.values.mapValues { $0[0] })
         }
-        let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depth,
+        let settings = RasterSettings(gridSize: grid, extent: extentValue, sigma: sigma, centring: centre, depth: depthSlices,
                                       channels: channelSetting, cutoffSigmas: cutoff)
         try settings.validate()
         if species != nil { try settings.checkChannels(present: present) }
         return settings
     }
+
+    var depthSlices: Int { if case .slices(let n) = depth { return n } else { return 1 } }
 }
 
 /// An output file's folder must exist: SiteLens creates files, not paths (a typo would
@@ -143,9 +154,4 @@ func requireExistingFolder(for path: String, option: String) throws {
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
         throw ValidationError("\(option) \(path): the folder \(folder) does not exist (create it first)")
     }
-}
-
-/// Species present in the structures, by atomic number, dummy atoms last.
-func speciesInOrder(_ structures: [Structure]) -> [String] {
-    PeriodicTable.inTableOrder(structures.flatMap(\.symbols))
 }

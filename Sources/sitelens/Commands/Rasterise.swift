@@ -26,7 +26,9 @@ struct Rasterise: ParsableCommand {
     func run() throws {
         let loaded = try data.source().load()
         if let note = loaded.table?.skippedSummary { print(note) }
-        let settings = try raster.settings(for: loaded.structures)
+        let choices = try ImageChoices(raster, structures: LoadedStructures(loaded.structures), patches: nil)
+        choices.notes.forEach { print($0) }
+        let settings = choices.settings
         let rasteriser = try Rasteriser(settings: settings)
         let images = try loaded.structures.map { try rasteriser.image(of: $0) }
         let outside = images.reduce(0) { $0 + $1.atomsOutside }

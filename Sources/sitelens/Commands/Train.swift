@@ -122,7 +122,7 @@ struct Train: ParsableCommand {
     @Option(help: "ryczko: width of the dense layer (seed: 1024).")
     var dense = Train.modelDefaults.ryczkoDense
 
-    @OptionGroup(title: "Images (ryczko)") var raster: RasterOptions
+    @OptionGroup(title: "Images (ryczko; --depth also for atomic patches)") var raster: RasterOptions
 
     @Option(help: "Keep each rank's rasterised shard in memory (always), rasterise each step's samples on the fly (never), or decide by --memory-budget (auto).")
     var imageCache: ImageCache = Train.planDefaults.imageCache
@@ -160,7 +160,8 @@ struct Train: ParsableCommand {
         if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
     }
 
-    func plan(for structures: StructureStore) throws -> TrainingPlan {
+    /// The plan for these structures, and notes for the start of the run (what `auto` chose).
+    func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
         plan.kind = model
         plan.epochs = epochs
@@ -197,7 +198,6 @@ struct Train: ParsableCommand {
                 }
             }
         }
-        options.raster = try raster.settings(species: structures.species)
         options.ryczkoBlocks = blocks
         options.ryczkoDense = dense
         options.patchSize = patchSize
@@ -205,8 +205,17 @@ struct Train: ParsableCommand {
         options.patchSigma = patchSigma
         options.atomicFilters = filters
         options.initialisation = initOptions.initialisation
+        var notes: [String] = []
+        if model == .sites {
+            options.raster = try raster.settings(species: structures.species)
+        } else {
+            let patches = model == .atomic ? (extent: 2 * options.patchReach, sigma: options.patchSigma) : nil
+            let images = try ImageChoices(raster, structures: structures, patches: patches)
+            options.raster = images.settings
+            notes = images.notes
+        }
         plan.modelOptions = options
-        return plan
+        return (plan, notes)
     }
 
     /// The `atomic` patch checked against --interaction-range, or the data's estimated range.
@@ -223,7 +232,7 @@ struct Train: ParsableCommand {
             setThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount), model: model, backend: convBackend)
             let source = try data.source(requireEnergy: true)
             let (structures, table) = try openStructures(source, world: world)
-            let plan = try plan(for: structures)
+            let (plan, notes) = try plan(for: structures)
             let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
                                       overwrite: overwrite)
             if world.rank == 0 {
@@ -233,9 +242,7 @@ struct Train: ParsableCommand {
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
                       + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)" : ""))
                 if model == .atomic, let warning = try patchReachWarning(plan: plan, structures: structures) { print(warning) }
-                if model != .sites, let warning = try ProjectionOverlap.warning(
-                    structures, settings: plan.modelOptions.raster,
-                    sigma: model == .atomic ? plan.modelOptions.patchSigma : plan.modelOptions.raster.sigma) { print(warning) }
+                notes.forEach { print($0) }
                 fflush(nil)
             }
             let trained = try run.train(structures: structures)
