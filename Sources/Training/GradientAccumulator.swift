@@ -3,20 +3,32 @@ import Networks
 
 /// How a step's gradient sum crosses the group's ranks.
 ///
-/// `bucketBytes` > 0 (the default): in buckets of about that many bytes of Double sums, each
-/// started (MPI_Iallreduce) as soon as backward of the step's last chunk has finished its
-/// layers, and waited for before the optimiser step; `polls` calls MPI_Test on the pending ones
-/// after every layer, since Open MPI moves a started collective on only inside MPI calls.
-/// `bucketBytes` == 0: one blocking all-reduce after backward (the reference the benchmark
-/// compares against). Written `single`, `buckets[:BYTES]` or `buckets[:BYTES]:nopoll`.
+/// `bucketBytes` > 0: in buckets of about that many bytes of Double sums, each started
+/// (MPI_Iallreduce) as soon as backward of the step's last chunk has finished its layers, and
+/// waited for before the optimiser step; `polls` calls MPI_Test on the pending ones after every
+/// layer, since Open MPI moves a started collective on only inside MPI calls. `bucketBytes` == 0:
+/// one blocking all-reduce after backward. `automatic` (the default) picks one per group by where
+/// its ranks run (`resolved(for:)`). Written `auto`, `single`, `buckets[:BYTES]` or
+/// `buckets[:BYTES]:nopoll`.
 public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible {
     public var bucketBytes: Int
     public var polls: Bool
+    /// Decided per group: `overlapped` where it spans nodes, `single` where it shares one.
+    public var automatic = false
 
     /// One blocking all-reduce after backward.
     public static let single = GradientReduction(bucketBytes: 0, polls: false)
     /// 1 MiB buckets overlapped with backward, polled between layers.
     public static let overlapped = GradientReduction(bucketBytes: 1 << 20, polls: true)
+    /// Overlap where a network card moves the data while backward computes (a group over
+    /// several nodes); one blocking all-reduce where the group shares a node, since Open MPI's
+    /// shared-memory reduction is itself work on the cores backward runs on, which overlap only
+    /// moves (Benchmarks.md: buckets 0.91–0.98× one all-reduce for ryczko on one node).
+    public static let auto: GradientReduction = {
+        var reduction = GradientReduction.overlapped
+        reduction.automatic = true
+        return reduction
+    }()
 
     public init(bucketBytes: Int, polls: Bool) {
         (self.bucketBytes, self.polls) = (bucketBytes, polls)
@@ -25,6 +37,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if parts == ["single"] { self = .single; return }
+        if parts == ["auto"] { self = .auto; return }
         guard parts.first == "buckets", parts.count <= 3 else { return nil }
         var rest = parts.dropFirst()
         let polls = rest.last != "nopoll"
@@ -37,7 +50,15 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
     }
 
     public var description: String {
-        bucketBytes == 0 ? "single" : "buckets:\(bucketBytes)" + (polls ? "" : ":nopoll")
+        if automatic { return "auto" }
+        return bucketBytes == 0 ? "single" : "buckets:\(bucketBytes)" + (polls ? "" : ":nopoll")
+    }
+
+    /// The mode `group` uses: `auto` made concrete (collective over `group` then: it asks MPI
+    /// which ranks share a node), any other mode as it is.
+    public func resolved(for group: Communicator) throws -> GradientReduction {
+        guard automatic else { return self }
+        return try group.splitByNode().size < group.size ? .overlapped : .single
     }
 }
 

@@ -54,7 +54,7 @@ final class MemberTrainer {
                                             normalisation: TargetNormalisation(fitting: energies))
         let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
-        gradients = GradientAccumulator(network: network, reduction: plan.gradientReduction, group: group)
+        gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group), group: group)
         state = try MemberState.agreed(in: group) { [plan] in
             guard let resume = plan.resumeFrom else {
                 return MemberState(parameters: network.initialParameters(seed: plan.memberSeed(member)),

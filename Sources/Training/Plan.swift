@@ -44,9 +44,9 @@ public struct TrainingPlan: Sendable {
     public var reproducible = false
     /// Bytes of activations one batched pass may hold; a larger share of a batch runs in chunks.
     public var activationBudget = 1 << 30
-    /// How the gradients cross ranks: in buckets overlapped with backward (the default), or one
-    /// blocking all-reduce after it (the benchmark's reference, hidden option `--all-reduce`).
-    public var gradientReduction = GradientReduction.overlapped
+    /// How the gradients cross ranks: chosen by where each group runs (`auto`), in buckets
+    /// overlapped with backward, or one blocking all-reduce after it (hidden option `--all-reduce`).
+    public var gradientReduction = GradientReduction.auto
 
     public init() {}
 

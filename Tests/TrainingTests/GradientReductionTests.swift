@@ -31,6 +31,16 @@ struct GradientReductionTests {
         #expect(try weights(ranks: 3, "buckets:256", ["--reproducible"]) == reproducible, "\(name): --reproducible, 1 and 3 ranks differ")
     }
 
+    /// The default decides by where the ranks run: all of mpirun's ranks here share one node,
+    /// so one blocking all-reduce. (One node cannot show the other branch.)
+    @Test func theDefaultTakesOneAllReduceOnOneNode() throws {
+        let (_, arguments) = try BatchedStepTests.models()[1]
+        let folder = try temporaryFolder("sitelens-reduction-auto")
+        let common = arguments + ["--epochs", "1", "--batch-size", "8", "--seed", "7"]
+        let auto = try train(ranks: 2, common + ["--run-dir", folder.appendingPathComponent("auto").path])
+        #expect(auto.stdout.contains("gradient all-reduce auto → single (all ranks share one node)"), "stdout: \(auto.stdout.prefix(500))")
+    }
+
     @Test func aBucketSizeOutsideItsRangeIsRefusedWithTheOption() throws {
         let run = try runProcess(sitelens, ["train", "/nonexistent.csv", "--all-reduce", "buckets:0"], timeout: 60)
         #expect(run.status != 0)

@@ -182,3 +182,16 @@ struct RunFolderTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "no temporary file is left")
     }
 }
+
+/// `--all-reduce` spellings: each reads back as written; out-of-range and unknown ones are refused.
+struct GradientReductionSpellingTests {
+    @Test func everyModeReadsBackAsWritten() throws {
+        for text in ["auto", "single", "buckets:1048576", "buckets:256:nopoll"] {
+            #expect(try #require(GradientReduction(text)).description == text)
+        }
+        #expect(GradientReduction("buckets") == .overlapped)
+        #expect(try #require(GradientReduction("auto")).automatic && !GradientReduction.overlapped.automatic)
+        #expect(TrainingPlan().gradientReduction == .auto)
+        for bad in ["buckets:0", "buckets:2147483648", "auto:1", "buckets:x", "Single", ""] { #expect(GradientReduction(bad) == nil, "\(bad)") }
+    }
+}

@@ -15,8 +15,8 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Rank counts, comma-separated.")
     var ranks = "1,2,4"
 
-    @Option(help: "Epochs per run; the last one is timed.")
-    var epochs = 2
+    @Option(help: "Epochs per run; all but the first (warm-up) are timed.")
+    var epochs = 4
 
     @Option(help: "Grid of the ryczko images.")
     var grid = 64
@@ -24,11 +24,12 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Gradient all-reduce modes compared on more than one rank, comma-separated: single (one blocking all-reduce after backward), buckets[:BYTES][:nopoll] (overlapped with backward; nopoll: no MPI_Test between layers).")
     var allReduce = "single,buckets"
 
-    @Option(help: "Runs of each configuration; the median samples/s is shown (the machine may be shared).")
+    @Option(help: "Rounds; each runs every configuration once, in turn, so a speed-up compares runs made minutes apart at most. Medians are shown (the machine may be shared).")
     var repeats = 1
 
     func validate() throws {
         guard (1...9).contains(repeats) else { throw ValidationError("--repeats must be in 1...9, got \(repeats)") }
+        guard (1...100).contains(epochs) else { throw ValidationError("--epochs must be in 1...100, got \(epochs)") }
         for mode in allReduce.split(separator: ",") where GradientReduction(String(mode)) == nil {
             throw ValidationError("--all-reduce: '\(mode)' is not single, buckets, buckets:BYTES or buckets[:BYTES]:nopoll")
         }
@@ -44,7 +45,8 @@ struct BenchScaling: ParsableCommand {
         try (try PlantedTruth()).siteTable(count: 512, seed: 9).write(to: sites, atomically: true, encoding: .utf8)
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("Scaling benchmark: one BLAS thread per rank, \(cores) cores; the last of \(epochs) epochs is timed, median of \(repeats) run(s).")
+        print("Scaling benchmark: one BLAS thread per rank, \(cores) cores; epochs 2–\(epochs) of \(epochs) are timed (all of one if 1); "
+              + "\(repeats) round(s), each running every configuration once in turn; medians shown, the speed-up as the median of each round's ratio to that round's first run.")
         print("All-reduce share: the part of the epoch spent waiting for the gradient all-reduce after backward (not hidden behind it), by the rank that waited least, so waiting for a slower rank is not counted.")
         print("Load average at the start: \(loadAverage())")
         let models: [(String, [String])] = [
@@ -52,29 +54,38 @@ struct BenchScaling: ParsableCommand {
             ("atomic", [sites.path, "--model", "atomic", "--batch-size", "32"]),
         ]
         let modes = allReduce.split(separator: ",").map(String.init)
+        // One rank reduces nothing: the mode does not matter there.
+        let configurations = models.flatMap { model in
+            ranks.split(separator: ",").compactMap { Int($0) }.flatMap { count in (count == 1 ? ["-"] : modes).map { (model: model, ranks: count, mode: $0) } }
+        }
+        var figures = [[(rate: Double, share: Double)?]](repeating: [], count: configurations.count)
+        for round in 0..<repeats {
+            for (index, configuration) in configurations.enumerated() {
+                let (name, arguments) = configuration.model
+                let label = "\(name.prefix(6))-\(configuration.ranks)-\(configuration.mode.replacingOccurrences(of: ":", with: "_"))-\(round)"
+                figures[index].append(measure(ranks: configuration.ranks, arguments + (configuration.mode == "-" ? [] : ["--all-reduce", configuration.mode]),
+                                              in: folder.appendingPathComponent(label)))
+            }
+        }
         let widths = [14, 20, 18, 11, 10, 12, 18]
         printRow(["model", "ranks", "all-reduce", "samples/s", "speed-up", "efficiency", "all-reduce share"], widths)
-        for (name, arguments) in models {
-            var baseline: Double?
-            for count in ranks.split(separator: ",").compactMap({ Int($0) }) {
-                // One rank reduces nothing: the mode does not matter there.
-                for mode in count == 1 ? ["-"] : modes {
-                    let label = "\(name.prefix(6))-\(count)-\(mode.replacingOccurrences(of: ":", with: "_"))"
-                    let runs = (0..<repeats).compactMap { k in
-                        measure(ranks: count, arguments + (mode == "-" ? [] : ["--all-reduce", mode]),
-                                in: folder.appendingPathComponent("\(label)-\(k)"))
-                    }
-                    guard !runs.isEmpty else {
-                        print("\(name): the \(count)-rank run (\(mode)) failed")
-                        continue
-                    }
-                    let median = runs.sorted { $0.rate < $1.rate }[runs.count / 2]
-                    if baseline == nil { baseline = median.rate }
-                    let speedUp = median.rate / (baseline ?? median.rate)
-                    printRow([name, "\(count)\(count > cores ? " (oversubscribed)" : "")", mode == "-" ? "none" : mode,
-                              String(format: "%.1f", median.rate), String(format: "%.2f×", speedUp),
-                              String(format: "%.0f%%", 100 * speedUp / Double(count)), String(format: "%.1f%%", 100 * median.share)], widths)
-                }
+        for (index, configuration) in configurations.enumerated() {
+            let (name, count, mode) = (configuration.model.0, configuration.ranks, configuration.mode)
+            let runs = figures[index].compactMap { $0 }
+            guard !runs.isEmpty else {
+                print("\(name): the \(count)-rank run (\(mode)) failed")
+                continue
+            }
+            // The model's first configuration, in the same round, is the reference.
+            let reference = configurations.firstIndex { $0.model.0 == name } ?? index
+            let ratios = zip(figures[index], figures[reference]).compactMap { run, base in run.flatMap { r in base.map { r.rate / $0.rate } } }
+            let speedUp = median(ratios)
+            printRow([name, "\(count)\(count > cores ? " (oversubscribed)" : "")", mode == "-" ? "none" : mode,
+                      String(format: "%.1f", median(runs.map(\.rate)) ?? .nan), speedUp.map { String(format: "%.2f×", $0) } ?? "-",
+                      speedUp.map { String(format: "%.0f%%", 100 * $0 / Double(count)) } ?? "-",
+                      String(format: "%.1f%%", 100 * (median(runs.map(\.share)) ?? .nan))], widths)
+            if repeats > 1, ratios.count > 1, index != reference {
+                print("    each round: " + ratios.map { String(format: "%.2f×", $0) }.joined(separator: " "))
             }
         }
         for count in ranks.split(separator: ",").compactMap({ Int($0) }) where count > 1 {
@@ -88,7 +99,8 @@ struct BenchScaling: ParsableCommand {
         print("Load average at the end: \(loadAverage())")
     }
 
-    /// One training run's last epoch: samples/s and all-reduce share, or nil if it failed.
+    /// One training run's timed epochs (all but the first, unless there is one): samples/s and
+    /// all-reduce share over their time, or nil if it failed.
     private func measure(ranks count: Int, _ arguments: [String], in run: URL) -> (rate: Double, share: Double)? {
         let process = mpirunThisBinary(ranks: count, ["train"] + arguments
             + ["--epochs", "\(epochs)", "--validation-fraction", "0", "--blas-threads", "1", "--print-every", "1000", "--run-dir", run.path])
@@ -96,12 +108,22 @@ struct BenchScaling: ParsableCommand {
         guard (try? process.run()) != nil else { return nil }
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let text = try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
-              let last = text.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
-              let rate = (object["samplesPerSecond"] as? NSNumber)?.doubleValue,
-              let share = (object["allReduceShare"] as? NSNumber)?.doubleValue else { return nil }
-        return (rate, share)
+              let text = try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return nil }
+        let epochs = text.split(separator: "\n").compactMap { line -> (rate: Double, seconds: Double, share: Double)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let rate = (object["samplesPerSecond"] as? NSNumber)?.doubleValue,
+                  let seconds = (object["seconds"] as? NSNumber)?.doubleValue,
+                  let share = (object["allReduceShare"] as? NSNumber)?.doubleValue else { return nil }
+            return (rate, seconds, share)
+        }
+        let timed = epochs.count > 1 ? Array(epochs.dropFirst()) : epochs
+        let seconds = timed.reduce(0) { $0 + $1.seconds }
+        guard seconds > 0 else { return nil }
+        return (timed.reduce(0) { $0 + $1.rate * $1.seconds } / seconds, timed.reduce(0) { $0 + $1.share * $1.seconds } / seconds)
+    }
+
+    private func median(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.sorted()[values.count / 2]
     }
 
     private func printRow(_ cells: [String], _ widths: [Int]) {

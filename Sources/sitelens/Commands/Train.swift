@@ -141,7 +141,7 @@ struct Train: ParsableCommand {
     @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
     var reproducible = false
 
-    /// Hidden: `bench scaling` compares the blocking all-reduce with the overlapped one.
+    /// Hidden: `bench scaling` compares the modes; `auto` (the default) picks one per group.
     @Option(help: .hidden)
     var allReduce = Train.planDefaults.gradientReduction
 
@@ -235,12 +235,14 @@ struct Train: ParsableCommand {
             let (plan, notes) = try plan(for: structures)
             let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
                                       overwrite: overwrite)
+            let reduction = try plan.gradientReduction.resolved(for: world)
             if world.rank == 0 {
                 if let note = table?.skippedSummary { print(note) }
                 let groups = min(plan.ensemble, world.size)
                 print("sitelens train: \(model.rawValue) model, \(structures.count) structures from \(source.path), "
                       + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(world.size) rank\(world.size == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
-                      + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)" : ""))
+                      + "\(plan.epochs) epochs, global batch \(plan.batchSize)" + (world.size > 1 ? ", gradient all-reduce \(plan.gradientReduction)"
+                         + (plan.gradientReduction.automatic ? (reduction == .single ? " → single (all ranks share one node)" : " → \(reduction) where a group's ranks span nodes, single within one") : "") : ""))
                 if model == .atomic, let warning = try patchReachWarning(plan: plan, structures: structures) { print(warning) }
                 notes.forEach { print($0) }
                 fflush(nil)
