@@ -130,6 +130,18 @@ public struct Architecture: Codable, Sendable, Equatable {
     }
 }
 
+extension Architecture {
+    /// The per-atom network on radial patches (1 × bins × channels): Flatten, Dense(hidden,
+    /// tanh), Dense(1). With hidden 0 just Flatten, Dense(1): a linear map of the radial
+    /// histogram, i.e. a pair potential on a Gaussian basis.
+    public static func radialAtomic(bins: Int, channels: Int, hidden: Int) -> Architecture {
+        var layers: [LayerSpec] = [.flatten]
+        if hidden > 0 { layers.append(.dense(units: hidden, activation: .tanh, bias: true)) }
+        layers.append(.dense(units: 1, activation: .identity, bias: true))
+        return Architecture(kind: .atomic, itemHeight: 1, itemWidth: bins, itemChannels: channels, layers: layers)
+    }
+}
+
 /// What an architecture (from options or a model file) may make a network allocate, checked
 /// by `Architecture.checkSize` before anything is allocated.
 public enum ModelBudget {

@@ -10,6 +10,9 @@ public enum InputEncoding: Codable, Sendable, Equatable {
     case image(RasterSettings)
     /// One item per (non-dummy) atom: its atom-centred patch (channels last).
     case patches(RasterSettings, patchSize: Int, spacing: Double)
+    /// One item per (non-dummy) atom: its radial patch, `bins` distances `spacing` Å apart
+    /// (1 × bins × channels, channels last; `RadialRasteriser`).
+    case radialPatches(RasterSettings, bins: Int, spacing: Double)
 
     /// Values per item.
     public var itemShape: (height: Int, width: Int, channels: Int) {
@@ -19,6 +22,7 @@ public enum InputEncoding: Codable, Sendable, Equatable {
             return (1, 1, overflow ? Int.max : channels)
         case .image(let settings): return (settings.gridSize, settings.gridSize, settings.channelCount)
         case .patches(let settings, let size, _): return (size, size, settings.channelCount)
+        case .radialPatches(let settings, let bins, _): return (1, bins, settings.baseChannelCount)
         }
     }
 
@@ -44,6 +48,8 @@ public enum InputEncoding: Codable, Sendable, Equatable {
             try settings.validate()
         case .patches(let settings, let size, let spacing):
             try Rasteriser(settings: settings).checkPatches(size: size, spacing: spacing)
+        case .radialPatches(let settings, let bins, let spacing):
+            try RadialRasteriser.check(settings: settings, bins: bins, spacing: spacing)
         }
     }
 
@@ -95,13 +101,19 @@ public func sumsPerStructure<T: BinaryFloatingPoint>(_ outputs: [T], itemCounts:
 public struct SampleEncoder: Sendable {
     public let encoding: InputEncoding
     let rasteriser: Rasteriser?
+    let radialRasteriser: RadialRasteriser?
 
     public init(_ encoding: InputEncoding) throws {
         try encoding.check()
         self.encoding = encoding
         switch encoding {
-        case .sites: rasteriser = nil
-        case .image(let settings), .patches(let settings, _, _): rasteriser = try Rasteriser(settings: settings)
+        case .sites:
+            (rasteriser, radialRasteriser) = (nil, nil)
+        case .image(let settings), .patches(let settings, _, _):
+            (rasteriser, radialRasteriser) = (try Rasteriser(settings: settings), nil)
+        case .radialPatches(let settings, let bins, let spacing):
+            rasteriser = nil
+            radialRasteriser = try RadialRasteriser(settings: settings, bins: bins, spacing: spacing)
         }
     }
 
@@ -111,7 +123,7 @@ public struct SampleEncoder: Sendable {
         let known: Set<String>
         switch encoding {
         case .sites(_, let descriptors, _, _): known = Set(descriptors.values.keys)
-        case .patches(let settings, _, _):
+        case .patches(let settings, _, _), .radialPatches(let settings, _, _):
             guard case .species(let list) = settings.channels else { return }
             known = Set(list)
         case .image: return  // a species subset is a documented choice for whole images
@@ -159,10 +171,19 @@ public struct SampleEncoder: Sendable {
         case .patches(_, let size, let spacing):
             guard let rasteriser else { throw NetworkError("no rasteriser for a patches encoding") }
             let (atoms, patches) = try rasteriser.patches(of: structure, patchSize: size, spacing: spacing)
-            let labels = structure.groupingLabels
-            return EncodedStructure(values: patches.flatMap(channelsLast), labels: atoms.map { labels[$0] },
-                                    elements: atoms.map { structure.symbols[$0] })
+            return perAtom(structure, atoms: atoms, patches: patches)
+        case .radialPatches:
+            guard let radialRasteriser else { throw NetworkError("no radial rasteriser for a radial patches encoding") }
+            let (atoms, patches) = try radialRasteriser.patches(of: structure)
+            return perAtom(structure, atoms: atoms, patches: patches)
         }
+    }
+
+    /// One item per atom patch, labelled and typed by its atom.
+    private func perAtom(_ structure: Structure, atoms: [Int], patches: [RasterImage]) -> EncodedStructure {
+        let labels = structure.groupingLabels
+        return EncodedStructure(values: patches.flatMap(channelsLast), labels: atoms.map { labels[$0] },
+                                elements: atoms.map { structure.symbols[$0] })
     }
 }
 

@@ -179,7 +179,7 @@ extension ModelDescription {
         switch encoding {
         case .sites: kindOfEncoding = .sites
         case .image: kindOfEncoding = .ryczko
-        case .patches: kindOfEncoding = .atomic
+        case .patches, .radialPatches: kindOfEncoding = .atomic
         }
         guard kind == kindOfEncoding else {
             throw InputError(file: file, field: "architecture.kind", "'\(kind.rawValue)' but the encoding is that of a \(kindOfEncoding.rawValue) model")

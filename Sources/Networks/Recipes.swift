@@ -2,6 +2,14 @@ import Foundation
 import Images
 import Structures
 
+/// How the `atomic` model sees each atom's neighbourhood.
+public enum PatchShape: String, Sendable, Codable, CaseIterable {
+    /// A square 2-D (or 3-D) image centred on the atom.
+    case square
+    /// Gaussians on a 1-D grid of distances from the atom (`RadialRasteriser`): rotation-invariant.
+    case radial
+}
+
 /// The sizes a user may choose for each model, with the defaults of the seeds.
 public struct ModelOptions: Sendable, Equatable {
     /// `sites`: hidden width (seed A: 6) and the element descriptors.
@@ -11,7 +19,9 @@ public struct ModelOptions: Sendable, Equatable {
     public var raster = RasterSettings.seedExample
     public var ryczkoBlocks = 6
     public var ryczkoDense = 1024
-    /// `atomic`: patch size and spacing, filters and hidden width of the shared CNN.
+    /// `atomic`: patch shape, size (pixels a side, or distance bins when radial) and spacing,
+    /// filters and hidden width of the shared network.
+    public var patchShape = PatchShape.square
     public var patchSize = 17
     public var patchSpacing = 0.35
     public var patchSigma = 0.4
@@ -57,9 +67,15 @@ extension ModelOptions {
             try within(ryczkoBlocks, 0...16, "blocks", "ryczko conv blocks")
             try within(ryczkoDense, 1...ModelBudget.width, "dense", "ryczko dense width")
         case .atomic:
-            try within(atomicFilters, 1...1024, "filters", "atomic conv filters")
-            try within(atomicHidden, 1...ModelBudget.width, "hidden", "atomic hidden width")
-            try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
+            switch patchShape {
+            case .square:
+                try within(atomicFilters, 1...1024, "filters", "atomic conv filters")
+                try within(atomicHidden, 1...ModelBudget.width, "hidden", "atomic hidden width")
+                try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
+            case .radial:
+                try within(atomicHidden, 0...ModelBudget.width, "hidden", "radial atomic hidden width; 0: linear")
+                try within(patchSize, RadialRasteriser.binRange, "patch-size", "radial patch distance bins")
+            }
             guard patchSpacing > 0, patchSpacing.isFinite, patchSpacing * Double(patchSize - 1) <= RasterBudget.length else {
                 throw NetworkError("--patch-spacing must be positive with (patch-size − 1) × spacing ≤ \(RasterBudget.length) Å, got \(patchSpacing)")
             }
@@ -101,6 +117,15 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
         // The patch is the grid this model samples: the image grid options do not apply.
         raster.gridSize = options.patchSize
         raster.extent = options.patchSpacing * Double(max(options.patchSize - 1, 1))
+        if options.patchShape == .radial {
+            // Distances are measured in 3-D: no z-slices, and no image grid.
+            raster.depth = 1
+            raster.zExtent = nil
+            raster.gridSize = 2
+            raster.extent = max(options.patchSpacing, options.patchSigma)
+            let encoding = InputEncoding.radialPatches(raster, bins: options.patchSize, spacing: options.patchSpacing)
+            return (.radialAtomic(bins: options.patchSize, channels: encoding.itemShape.channels, hidden: options.atomicHidden), encoding)
+        }
         let encoding = InputEncoding.patches(raster, patchSize: options.patchSize, spacing: options.patchSpacing)
         let shape = encoding.itemShape
         return (.atomic(patch: options.patchSize, channels: shape.channels, filters: options.atomicFilters, hidden: options.atomicHidden), encoding)
@@ -108,17 +133,23 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
 }
 
 extension ModelOptions {
-    /// Å from an atom to its `atomic` patch's edge: how far the per-atom network can see.
-    public var patchReach: Double { patchSpacing * Double(max(patchSize - 1, 0)) / 2 }
+    /// Å from an atom to its `atomic` patch's edge (the last bin of a radial patch): how far
+    /// the per-atom network can see.
+    public var patchReach: Double {
+        let span = patchSpacing * Double(max(patchSize - 1, 0))
+        return patchShape == .radial ? span : span / 2
+    }
 
     /// A warning when the `atomic` patch stops short of `interactionRange` (Å; `how` says where
     /// the range came from): atoms beyond the patch cannot affect an atom's contribution, so
     /// energy that depends on them cannot be learnt. Nil when the patch reaches it.
     public func patchReachWarning(interactionRange: Double, how: String) -> String? {
         guard interactionRange.isFinite, patchReach < interactionRange else { return nil }
-        let needed = Int((2 * interactionRange / patchSpacing).rounded(.up)) + 1
-        return String(format: "warning: the atomic patch reaches %.2f Å from each atom ((--patch-size %d − 1) × --patch-spacing %.3g Å / 2), "
+        let radial = patchShape == .radial
+        let needed = Int(((radial ? 1 : 2) * interactionRange / patchSpacing).rounded(.up)) + 1
+        return String(format: "warning: the atomic patch reaches %.2f Å from each atom ((--patch-size %d − 1) × --patch-spacing %.3g Å%@), "
                       + "less than the interaction range %.2f Å (%@): farther neighbours cannot affect an atom's contribution. "
-                      + "--patch-size %d at this spacing reaches it.", patchReach, patchSize, patchSpacing, interactionRange, how, needed)
+                      + "--patch-size %d at this spacing reaches it.", patchReach, patchSize, patchSpacing, radial ? "" : " / 2",
+                      interactionRange, how, needed)
     }
 }

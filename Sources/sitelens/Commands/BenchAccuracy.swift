@@ -8,6 +8,8 @@ import Reports
 import Structures
 import Training
 
+extension PatchShape: ExpressibleByArgument {}
+
 /// `sitelens bench accuracy`: the image models' test errors on the built-in Lennard-Jones
 /// clusters beside a linear least-squares fit on pair-distance histograms and the training mean,
 /// all scored on one held-out test set.
@@ -57,19 +59,22 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Learning rate (Adam).")
     var learningRate = 1e-3
 
-    @Option(help: "atomic: patch size in pixels.")
+    @Option(help: "atomic: square (2-D image patches through a small CNN) or radial (Gaussians on a grid of distances through a dense network).")
+    var patchShape = ModelOptions().patchShape
+
+    @Option(help: "atomic: patch size in pixels (square) or distance bins (radial).")
     var patchSize = ModelOptions().patchSize
 
-    @Option(help: "atomic: patch pixel spacing, Å.")
+    @Option(help: "atomic: patch pixel spacing (square) or bin spacing Δr (radial), Å.")
     var patchSpacing = ModelOptions().patchSpacing
 
     @Option(help: "atomic: Gaussian width, Å.")
     var patchSigma = ModelOptions().patchSigma
 
-    @Option(help: "atomic: filters of the shared CNN.")
+    @Option(help: "atomic: filters of the shared CNN (square patches only).")
     var filters = ModelOptions().atomicFilters
 
-    @Option(help: "atomic: hidden width of the shared CNN.")
+    @Option(help: "atomic: hidden width of the shared network (radial: 0 makes it linear).")
     var atomicHidden = ModelOptions().atomicHidden
 
     @Option(help: "ryczko: grid (pixels per side) over the 5 Å box.")
@@ -196,6 +201,7 @@ struct BenchAccuracy: ParsableCommand {
         plan.learningRate = learningRate
         plan.printEvery = max(1, plan.epochs / 5)
         plan.checksumEvery = 0
+        plan.modelOptions.patchShape = patchShape
         plan.modelOptions.patchSize = patchSize
         plan.modelOptions.patchSpacing = patchSpacing
         plan.modelOptions.patchSigma = patchSigma
@@ -209,6 +215,10 @@ struct BenchAccuracy: ParsableCommand {
 
     private func describe(_ kind: ModelKind) -> String {
         switch kind {
+        case .atomic where patchShape == .radial:
+            return String(format: "radial, %d bins at %.3g Å (reach %.2f Å), σ %.3g Å, %@; lr %.3g, batch %d; %d × %d epochs",
+                          patchSize, patchSpacing, patchSpacing * Double(patchSize - 1), patchSigma,
+                          atomicHidden == 0 ? "linear" : "hidden \(atomicHidden) tanh", learningRate, batchSize, ensemble, atomicEpochs)
         case .atomic:
             return String(format: "%d² patch at %.3g Å (reach %.2f Å), σ %.2f Å, %d filters, hidden %d; %d × %d epochs",
                           patchSize, patchSpacing, patchSpacing * Double(patchSize - 1) / 2, patchSigma, filters, atomicHidden, ensemble, atomicEpochs)

@@ -101,7 +101,10 @@ struct Train: ParsableCommand {
     @Option(help: "sites: a CSV of descriptor values ('symbol,NAME,...') that replaces the looked-up ones.")
     var descriptorFile: String?
 
-    @Option(help: "atomic: patch size in pixels.")
+    @Option(help: "atomic: square (2-D image patches, a small CNN) or radial (Gaussians on a grid of distances, rotation-invariant; --patch-size bins --patch-spacing Δr apart).")
+    var patchShape = Train.modelDefaults.patchShape
+
+    @Option(help: "atomic: patch size in pixels (square) or distance bins (radial).")
     var patchSize = Train.modelDefaults.patchSize
 
     @Option(help: "atomic: patch pixel spacing, Å.")
@@ -200,6 +203,7 @@ struct Train: ParsableCommand {
         }
         options.ryczkoBlocks = blocks
         options.ryczkoDense = dense
+        options.patchShape = patchShape
         options.patchSize = patchSize
         options.patchSpacing = patchSpacing
         options.patchSigma = patchSigma
