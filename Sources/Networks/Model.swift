@@ -15,6 +15,16 @@ public struct TargetNormalisation: Codable, Sendable, Equatable {
         let variance = energies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(energies.count, 1))
         self.init(mean: mean, scale: variance > 1e-24 ? variance.squareRoot() : 1)
     }
+
+    /// Fitted to energies for a model with `encoding`. A per-structure mean suits items whose
+    /// count is fixed (sites, one whole image); radial atom patches leave it out (mean 0) and
+    /// let the per-atom bias carry the energy per atom: the mean would otherwise be spread as
+    /// mean/N over N atoms, which no atom's patch can know (on the Lennard-Jones clusters it held
+    /// a linear model on radial patches at 0.58 eV training MAE against 0.009 eV without it).
+    public init(fitting energies: [Double], for encoding: InputEncoding) {
+        self.init(fitting: energies)
+        if case .radialPatches = encoding { mean = 0 }
+    }
 }
 
 /// How a member was trained, recorded beside its weights.

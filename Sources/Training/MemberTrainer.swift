@@ -51,7 +51,7 @@ final class MemberTrainer {
             return energy
         }
         modelDescription = ModelDescription(architecture: architecture, encoding: encoding,
-                                            normalisation: TargetNormalisation(fitting: energies))
+                                            normalisation: TargetNormalisation(fitting: energies, for: encoding))
         let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
         gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group), group: group)
