@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `sitelens train --model atomic --patch-shape radial` on a few Lennard-Jones clusters: it
+/// trains, saves a radial model, writes the per-atom outputs, and checks the radial reach.
+struct RadialPatchTrainTests {
+    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
+
+    @Test func trainsAndSavesARadialModel() throws {
+        let folder = try temporaryFolder("sitelens-radial-train")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("lj.xyz")
+        let made = try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "40", "--out", data.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let runDir = folder.appendingPathComponent("run")
+        // 141 bins 0.02 Å apart reach 2.80 Å: more bins than a square patch may have pixels a side.
+        let run = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "141",
+                                            "--patch-spacing", "0.02", "--patch-sigma", "0.02", "--epochs", "30", "--batch-size", "8",
+                                            "--interaction-range", "2.5", "--run-dir", runDir.path], timeout: 300)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains("warning: the atomic patch"), "\(run.stdout)")
+        let json = try String(contentsOf: runDir.appendingPathComponent("model/member-0.json"), encoding: .utf8)
+        #expect(json.contains("radialPatches") && json.contains("\"bins\" : 141"), "\(json.prefix(2000))")
+        for output in ["contributions.xyz", "test-metrics.json", "predictions.csv", "decomposition.csv"] {
+            #expect(FileManager.default.fileExists(atPath: runDir.appendingPathComponent(output).path), "\(output) missing")
+        }
+        // It learns: the test MAE ends well below predicting the training mean.
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: runDir.appendingPathComponent("test-metrics.json"))) as? [String: Any]
+        func mae(_ key: String) -> Double? { (metrics?[key] as? [String: Any])?["mae"] as? Double }
+        let (ensemble, baseline) = (mae("ensembleMean"), mae("meanBaseline"))
+        #expect(ensemble != nil && baseline != nil && ensemble! < 0.5 * baseline!, "test MAE \(String(describing: ensemble)) against the mean's \(String(describing: baseline))")
+
+        // A radial patch reaches (bins − 1) × Δr: 1.40 Å with 8 bins at 0.2 Å, short of 2.5 Å.
+        let short = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "8",
+                                              "--patch-spacing", "0.2", "--patch-sigma", "0.2", "--epochs", "1", "--interaction-range", "2.5",
+                                              "--run-dir", folder.appendingPathComponent("short").path], timeout: 300)
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(short.stdout.contains("warning: the atomic patch reaches 1.40 Å") && short.stdout.contains("--patch-size 14 at this spacing"),
+                "\(short.stdout)")
+
+        let bad = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "5000",
+                                            "--run-dir", folder.appendingPathComponent("bad").path], timeout: 300)
+        #expect(bad.status != 0 && bad.stderr.contains("--patch-size (radial patch distance bins) must be in 3...4096"), "\(bad.stderr)")
+        let unknown = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "round",
+                                                "--run-dir", folder.appendingPathComponent("unknown").path], timeout: 300)
+        #expect(unknown.status != 0 && unknown.stderr.contains("--patch-shape"), "\(unknown.stderr)")
+    }
+}
