@@ -11,17 +11,17 @@ struct RadialPatchTrainTests {
         let folder = try temporaryFolder("sitelens-radial-train")
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("lj.xyz")
-        let made = try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "40", "--out", data.path])
+        let made = try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "200", "--out", data.path])
         #expect(made.status == 0, "\(made.stderr)")
         let runDir = folder.appendingPathComponent("run")
-        // 141 bins 0.02 Å apart reach 2.80 Å: more bins than a square patch may have pixels a side.
-        let run = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "141",
-                                            "--patch-spacing", "0.02", "--patch-sigma", "0.02", "--epochs", "30", "--batch-size", "8",
+        // 29 bins 0.1 Å apart reach 2.80 Å (measured: test MAE 0.63 eV against the mean's 3.48 eV).
+        let run = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "29",
+                                            "--patch-spacing", "0.1", "--patch-sigma", "0.1", "--epochs", "60", "--batch-size", "8",
                                             "--interaction-range", "2.5", "--run-dir", runDir.path], timeout: 300)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(!run.stdout.contains("warning: the atomic patch"), "\(run.stdout)")
         let json = try String(contentsOf: runDir.appendingPathComponent("model/member-0.json"), encoding: .utf8)
-        #expect(json.contains("radialPatches") && json.contains("\"bins\" : 141"), "\(json.prefix(2000))")
+        #expect(json.contains("radialPatches") && json.contains("\"bins\" : 29"), "\(json.prefix(2000))")
         for output in ["contributions.xyz", "test-metrics.json", "predictions.csv", "decomposition.csv"] {
             #expect(FileManager.default.fileExists(atPath: runDir.appendingPathComponent(output).path), "\(output) missing")
         }
@@ -29,7 +29,7 @@ struct RadialPatchTrainTests {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: runDir.appendingPathComponent("test-metrics.json"))) as? [String: Any]
         func mae(_ key: String) -> Double? { (metrics?[key] as? [String: Any])?["mae"] as? Double }
         let (ensemble, baseline) = (mae("ensembleMean"), mae("meanBaseline"))
-        #expect(ensemble != nil && baseline != nil && ensemble! < 0.5 * baseline!, "test MAE \(String(describing: ensemble)) against the mean's \(String(describing: baseline))")
+        #expect(ensemble != nil && baseline != nil && ensemble! < 0.3 * baseline!, "test MAE \(String(describing: ensemble)) against the mean's \(String(describing: baseline))")
 
         // A radial patch reaches (bins − 1) × Δr: 1.40 Å with 8 bins at 0.2 Å, short of 2.5 Å.
         let short = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "8",
