@@ -27,6 +27,9 @@ public struct ModelOptions: Sendable, Equatable {
     public var patchSigma = 0.4
     public var atomicFilters = 8
     public var atomicHidden = 16
+    /// `atomic` on radial patches: hidden width; 0 (the default) makes the network linear, which
+    /// trained best on the Lennard-Jones clusters (Benchmarks.md).
+    public var radialHidden = 0
     /// How every model's weights start (`Initialiser.swift`).
     public var initialisation = WeightInitialisation.he
 
@@ -73,7 +76,7 @@ extension ModelOptions {
                 try within(atomicHidden, 1...ModelBudget.width, "hidden", "atomic hidden width")
                 try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
             case .radial:
-                try within(atomicHidden, 0...ModelBudget.width, "hidden", "radial atomic hidden width; 0: linear")
+                try within(radialHidden, 0...ModelBudget.width, "radial-hidden", "radial atomic hidden width; 0: linear")
                 try within(patchSize, RadialRasteriser.binRange, "patch-size", "radial patch distance bins")
             }
             guard patchSpacing > 0, patchSpacing.isFinite, patchSpacing * Double(patchSize - 1) <= RasterBudget.length else {
@@ -124,7 +127,7 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
             raster.gridSize = 2
             raster.extent = max(options.patchSpacing, options.patchSigma)
             let encoding = InputEncoding.radialPatches(raster, bins: options.patchSize, spacing: options.patchSpacing)
-            return (.radialAtomic(bins: options.patchSize, channels: encoding.itemShape.channels, hidden: options.atomicHidden), encoding)
+            return (.radialAtomic(bins: options.patchSize, channels: encoding.itemShape.channels, hidden: options.radialHidden), encoding)
         }
         let encoding = InputEncoding.patches(raster, patchSize: options.patchSize, spacing: options.patchSpacing)
         let shape = encoding.itemShape

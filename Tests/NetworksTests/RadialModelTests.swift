@@ -14,7 +14,7 @@ struct RadialModelTests {
         options.patchSize = bins
         options.patchSpacing = spacing
         options.patchSigma = sigma
-        options.atomicHidden = hidden
+        options.radialHidden = hidden
         return options
     }
 
@@ -62,7 +62,7 @@ struct RadialModelTests {
         #expect(message(radialOptions(bins: 2))?.contains("--patch-size") == true)
         #expect(message(radialOptions(bins: 5000))?.contains("--patch-size (radial patch distance bins) must be in 3...4096") == true)
         #expect(message(radialOptions(bins: 300)) == nil, "a radial patch may have more bins than a square one has pixels a side")
-        #expect(message(radialOptions(hidden: -1))?.contains("--hidden") == true)
+        #expect(message(radialOptions(hidden: -1))?.contains("--radial-hidden") == true)
         #expect(message(radialOptions(spacing: 0))?.contains("--patch-spacing") == true)
         #expect(message(radialOptions(spacing: 0.5, sigma: 0.1))?.contains("--patch-sigma") == true)
         // The square patch keeps its own range.

@@ -74,8 +74,11 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "atomic: filters of the shared CNN (square patches only).")
     var filters = ModelOptions().atomicFilters
 
-    @Option(help: "atomic: hidden width of the shared network (radial: 0 makes it linear).")
+    @Option(help: "atomic: hidden width of the shared CNN (square patches).")
     var atomicHidden = ModelOptions().atomicHidden
+
+    @Option(help: "atomic: hidden width of the radial patches' network (0: linear, Flatten → Dense(1)).")
+    var radialHidden = ModelOptions().radialHidden
 
     @Option(help: "ryczko: grid (pixels per side) over the 5 Å box.")
     var grid = 64
@@ -207,6 +210,7 @@ struct BenchAccuracy: ParsableCommand {
         plan.modelOptions.patchSigma = patchSigma
         plan.modelOptions.atomicFilters = filters
         plan.modelOptions.atomicHidden = atomicHidden
+        plan.modelOptions.radialHidden = radialHidden
         plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: sigma)
         plan.modelOptions.ryczkoBlocks = blocks
         plan.modelOptions.ryczkoDense = dense
@@ -218,7 +222,7 @@ struct BenchAccuracy: ParsableCommand {
         case .atomic where patchShape == .radial:
             return String(format: "radial, %d bins at %.3g Å (reach %.2f Å), σ %.3g Å, %@; lr %.3g, batch %d; %d × %d epochs",
                           patchSize, patchSpacing, patchSpacing * Double(patchSize - 1), patchSigma,
-                          atomicHidden == 0 ? "linear" : "hidden \(atomicHidden) tanh", learningRate, batchSize, ensemble, atomicEpochs)
+                          radialHidden == 0 ? "linear" : "hidden \(radialHidden) tanh", learningRate, batchSize, ensemble, atomicEpochs)
         case .atomic:
             return String(format: "%d² patch at %.3g Å (reach %.2f Å), σ %.2f Å, %d filters, hidden %d; %d × %d epochs",
                           patchSize, patchSpacing, patchSpacing * Double(patchSize - 1) / 2, patchSigma, filters, atomicHidden, ensemble, atomicEpochs)
