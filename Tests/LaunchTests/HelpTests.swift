@@ -164,6 +164,11 @@ OPTIONS:
   --descriptor-file <descriptor-file>
                           sites: a CSV of descriptor values ('symbol,NAME,...')
                           that replaces the looked-up ones.
+  --patch-shape <patch-shape>
+                          atomic: square (2-D image patches, a small CNN) or
+                          radial (Gaussians on a grid of distances,
+                          rotation-invariant; --patch-size bins --patch-spacing
+                          Δr apart). (values: square, radial; default: square)
   --patch-size <patch-size>
                           atomic: patch size in pixels. (default: 17)
   --patch-spacing <patch-spacing>

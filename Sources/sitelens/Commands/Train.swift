@@ -104,7 +104,7 @@ struct Train: ParsableCommand {
     @Option(help: "atomic: square (2-D image patches, a small CNN) or radial (Gaussians on a grid of distances, rotation-invariant; --patch-size bins --patch-spacing Δr apart).")
     var patchShape = Train.modelDefaults.patchShape
 
-    @Option(help: "atomic: patch size in pixels (square) or distance bins (radial).")
+    @Option(help: "atomic: patch size in pixels.")
     var patchSize = Train.modelDefaults.patchSize
 
     @Option(help: "atomic: patch pixel spacing, Å.")
