@@ -41,6 +41,25 @@ struct RadialPatchTrainTests {
         #expect(short.stdout.contains("warning: the atomic patch reaches 1.40 Å") && short.stdout.contains("--patch-size 14 at this spacing"),
                 "\(short.stdout)")
 
+        // Radial patches use 3-D distances: an atom lifted 2 Å straight above another is not
+        // merged, so neither --depth auto nor the projection warning speaks up (square patches do).
+        var text = try String(contentsOf: data, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = lines[2].split(separator: " ").map(String.init)
+        lines.insert([first[0], first[1], first[2], "2.0"].joined(separator: " "), at: 3)
+        lines[0] = String((Int(lines[0]) ?? 0) + 1)
+        text = lines.joined(separator: "\n")
+        let lifted = folder.appendingPathComponent("lifted.xyz")
+        try text.write(to: lifted, atomically: true, encoding: .utf8)
+        func liftedRun(_ shape: String) throws -> ProcessOutcome {
+            try runProcess(sitelens, ["train", lifted.path, "--model", "atomic", "--patch-shape", shape, "--epochs", "1",
+                                      "--run-dir", folder.appendingPathComponent("lifted-\(shape)").path], timeout: 300)
+        }
+        let radialLifted = try liftedRun("radial"), squareLifted = try liftedRun("square")
+        #expect(radialLifted.status == 0 && squareLifted.status == 0, "\(radialLifted.stderr)\(squareLifted.stderr)")
+        #expect(squareLifted.stdout.contains("z-slices"), "\(squareLifted.stdout)")
+        #expect(!radialLifted.stdout.contains("z-slices") && !radialLifted.stdout.contains("merge"), "\(radialLifted.stdout)")
+
         let bad = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-shape", "radial", "--patch-size", "5000",
                                             "--run-dir", folder.appendingPathComponent("bad").path], timeout: 300)
         #expect(bad.status != 0 && bad.stderr.contains("--patch-size (radial patch distance bins) must be in 3...4096"), "\(bad.stderr)")

@@ -210,7 +210,7 @@ struct Train: ParsableCommand {
         options.atomicFilters = filters
         options.initialisation = initOptions.initialisation
         var notes: [String] = []
-        if model == .sites {
+        if model == .sites || patchShape == .radial {  // radial patches measure 3-D distances: nothing is projected
             options.raster = try raster.settings(species: structures.species)
         } else {
             let patches = model == .atomic ? (extent: 2 * options.patchReach, sigma: options.patchSigma) : nil
