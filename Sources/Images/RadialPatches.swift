@@ -121,11 +121,11 @@ public struct RadialRasteriser: Sendable {
         let first = Int(max(0, min(firstIndex, Double(bins))))
         let last = Int(min(Double(bins - 1), max(lastIndex, -1)))
         guard first <= last else { return }
-        let inverseTwoSigmaSquared = 1 / (2 * settings.sigma * settings.sigma)
         let base = channel * bins
         for k in first...last {
-            let d = Double(k) * spacing - r
-            pixels[base + k] += weight * Float(expDouble(-d * d * inverseTwoSigmaSquared))
+            // In units of σ, so a σ whose square underflows still gives exp(0) = 1 at the centre, not NaN.
+            let z = (Double(k) * spacing - r) / settings.sigma
+            pixels[base + k] += weight * Float(expDouble(-0.5 * z * z))
         }
     }
 }

@@ -130,6 +130,10 @@ struct RadialPatchTests {
         // Far-away coordinates are refused before any arithmetic on them.
         let far = Structure(symbols: ["Ar", "Ar"], positions: [.zero, SIMD3(1e308, 0, 0)])
         #expect { try radial.patches(of: far) } throws: { ($0 as? RasterError)?.field == "position of atom 2" }
+        // A σ whose square underflows (with bins as fine) still gives finite values.
+        let narrow = try RadialRasteriser(settings: settings(sigma: 1e-200, channels: .single), bins: 10, spacing: 1e-200)
+        let touching = Structure(symbols: ["Ar", "Ar"], positions: [.zero, SIMD3(0, 0, 0)])
+        #expect(try narrow.patches(of: touching).images.allSatisfy { $0.pixels.allSatisfy(\.isFinite) && $0.pixels[0] == 1 })
         // A tiny periodic cell with a long reach needs too many copies: refused, not looped over.
         let tiny = Structure(symbols: ["Ar"], positions: [.zero], cell: [SIMD3(0.01, 0, 0), SIMD3(0, 0.01, 0), SIMD3(0, 0, 0.01)], pbc: [true, true, true])
         #expect { try radial.patches(of: tiny) } throws: { ($0 as? RasterError)?.field == "cell" }
