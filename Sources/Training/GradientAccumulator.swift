@@ -72,6 +72,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
 /// after the call that started them has returned, and each keeps it alive until waited for.
 final class GradientAccumulator {
     private(set) var scratch: [Float]
+    private var floatGradient: [Float]
     let sumBuffer: StableBuffer<Double>
     /// Each layer's range of the flat buffers, in the order `Network.backward` counts layers.
     private let layerRanges: [Range<Int>]
@@ -96,6 +97,7 @@ final class GradientAccumulator {
                      && (tiled.first?.lowerBound ?? 0) == 0 && (tiled.last?.upperBound ?? 0) == parameterCount,
                      "layer ranges \(layerRanges) do not tile \(parameterCount) parameters")
         scratch = [Float](repeating: 0, count: parameterCount)
+        floatGradient = scratch
         let sum = StableBuffer<Double>(count: parameterCount, repeating: 0)
         sumBuffer = sum
         (self.layerRanges, self.group, self.reduction) = (layerRanges, group, reduction)
@@ -158,6 +160,12 @@ final class GradientAccumulator {
         }
     }
 
-    /// The reduced sum in Float, as the optimiser takes it.
-    var gradient: [Float] { sumBuffer.storage.map { Float($0) } }
+    /// The reduced sum in Float, as the optimiser takes it: written into one array kept across
+    /// steps (a fresh megabyte-sized array per step costs page faults and zeroing on every rank).
+    func reducedGradient() -> [Float] {
+        floatGradient.withUnsafeMutableBufferPointer { out in
+            for i in out.indices { out[i] = Float(sumBuffer.storage[i]) }
+        }
+        return floatGradient
+    }
 }

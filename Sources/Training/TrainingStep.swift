@@ -49,7 +49,7 @@ extension MemberTrainer {
         let reduceStart = ContinuousClock.now
         try gradients.reduce()
         losses.reduceSeconds = (ContinuousClock.now - reduceStart).seconds
-        state.update(with: gradients.gradient)
+        state.update(with: gradients.reducedGradient())
         if plan.checksumEvery > 0 && state.step % plan.checksumEvery == 0 { try verifyChecksum(label: "step \(state.step)") }
         return losses
     }
