@@ -73,7 +73,7 @@ extension ModelOptions {
             switch patchShape {
             case .square:
                 try within(atomicFilters, 1...1024, "filters", "atomic conv filters")
-                try within(atomicHidden, 1...ModelBudget.width, "hidden", "atomic hidden width")
+                try within(atomicHidden, 1...ModelBudget.width, "atomic-hidden", "atomic hidden width")
                 try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
             case .radial:
                 try within(radialHidden, 0...ModelBudget.width, "radial-hidden", "radial atomic hidden width; 0: linear")

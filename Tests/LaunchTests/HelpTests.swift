@@ -176,6 +176,12 @@ OPTIONS:
   --patch-sigma <patch-sigma>
                           atomic: Gaussian width in patches, Å. (default: 0.4)
   --filters <filters>     atomic: filters of the shared CNN. (default: 8)
+  --atomic-hidden <atomic-hidden>
+                          atomic: hidden width of the shared CNN's dense layer
+                          (square patches). (default: 16)
+  --radial-hidden <radial-hidden>
+                          atomic: hidden width of the radial patches' network
+                          (0: linear, Flatten → Dense(1)). (default: 0)
   --interaction-range <interaction-range>
                           atomic: Å over which atoms interact, for the
                           patch-reach warning (default: 2 × the median

@@ -61,6 +61,21 @@ struct PatchReachTests {
                 && flat.stdout.contains("structure 1, atoms 1 and 2") && flat.stdout.contains("--depth auto"), "\(flat.stdout)\(flat.stderr)")
     }
 
+    /// `--atomic-hidden` and `--radial-hidden` reach the saved architecture.
+    @Test func hiddenWidthsReachTheModel() throws {
+        let folder = try temporaryFolder("sitelens-atomic-hidden")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("lj.xyz")
+        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        for (name, extra) in [("square", ["--atomic-hidden", "5"]), ("radial", ["--patch-shape", "radial", "--patch-size", "50", "--patch-spacing", "0.05",
+                                                                                 "--patch-sigma", "0.05", "--radial-hidden", "5"])] {
+            let run = try train(data, folder, name, extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            let model = try String(contentsOf: folder.appendingPathComponent("\(name)/model/member-0.json"), encoding: .utf8)
+            #expect(model.replacingOccurrences(of: " ", with: "").contains("\"units\":5"), "\(name): \(model.prefix(800))")
+        }
+    }
+
     /// Whole images (`ryczko`): `--channels auto` takes species channels where they part the
     /// stacked atoms (a Kr atom over an Ar one), and keeps one channel where they cannot (Ar over Ar).
     @Test func wholeImagesGetSpeciesChannelsWhereTheyPartStackedAtoms() throws {

@@ -116,6 +116,12 @@ struct Train: ParsableCommand {
     @Option(help: "atomic: filters of the shared CNN.")
     var filters = Train.modelDefaults.atomicFilters
 
+    @Option(help: "atomic: hidden width of the shared CNN's dense layer (square patches).")
+    var atomicHidden = Train.modelDefaults.atomicHidden
+
+    @Option(help: "atomic: hidden width of the radial patches' network (0: linear, Flatten → Dense(1)).")
+    var radialHidden = Train.modelDefaults.radialHidden
+
     @Option(help: "atomic: Å over which atoms interact, for the patch-reach warning (default: 2 × the median nearest-neighbour distance).")
     var interactionRange: Double?
 
@@ -208,6 +214,8 @@ struct Train: ParsableCommand {
         options.patchSpacing = patchSpacing
         options.patchSigma = patchSigma
         options.atomicFilters = filters
+        options.atomicHidden = atomicHidden
+        options.radialHidden = radialHidden
         options.initialisation = initOptions.initialisation
         var notes: [String] = []
         if model == .sites || patchShape == .radial {  // radial patches measure 3-D distances: nothing is projected
