@@ -23,7 +23,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
     /// Overlap where a network card moves the data while backward computes (a group over
     /// several nodes); one blocking all-reduce where the group shares a node, since Open MPI's
     /// shared-memory reduction is itself work on the cores backward runs on, which overlap only
-    /// moves (Benchmarks.md: buckets 0.91–0.98× one all-reduce for ryczko on one node).
+    /// moves (Benchmarks.md: buckets 0.91–1.03× one all-reduce for ryczko on one node, within noise).
     public static let auto: GradientReduction = {
         var reduction = GradientReduction.overlapped
         reduction.automatic = true
