@@ -119,7 +119,7 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
         raster.channels = .species(species)
         // The patch is the grid this model samples: the image grid options do not apply.
         raster.gridSize = options.patchSize
-        raster.extent = options.patchSpacing * Double(max(options.patchSize - 1, 1))
+        raster.extent = options.patchSpan
         if options.patchShape == .radial {
             // Distances are measured in 3-D: no z-slices, and no image grid.
             raster.depth = 1
@@ -138,10 +138,10 @@ func buildModel(_ kind: ModelKind, for structures: StructureStore, options: Mode
 extension ModelOptions {
     /// Å from an atom to its `atomic` patch's edge (the last bin of a radial patch): how far
     /// the per-atom network can see.
-    public var patchReach: Double {
-        let span = patchSpacing * Double(max(patchSize - 1, 0))
-        return patchShape == .radial ? span : span / 2
-    }
+    public var patchReach: Double { patchShape == .radial ? patchSpan : patchSpan / 2 }
+
+    /// Å from an `atomic` patch's first pixel (or distance bin) to its last.
+    public var patchSpan: Double { patchSpacing * Double(max(patchSize - 1, 0)) }
 
     /// A warning when the `atomic` patch stops short of `interactionRange` (Å; `how` says where
     /// the range came from): atoms beyond the patch cannot affect an atom's contribution, so

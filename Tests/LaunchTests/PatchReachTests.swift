@@ -7,6 +7,14 @@ import TestSupport
 struct PatchReachTests {
     let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
+    /// 16 built-in Lennard-Jones clusters written to `folder/lj.xyz`.
+    func clusters(in folder: URL) throws -> URL {
+        let data = folder.appendingPathComponent("lj.xyz")
+        let made = try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        return data
+    }
+
     func train(_ data: URL, _ folder: URL, _ name: String, _ extra: [String]) throws -> ProcessOutcome {
         try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--epochs", "1", "--batch-size", "8",
                                   "--run-dir", folder.appendingPathComponent(name).path] + extra, timeout: 300)
@@ -15,9 +23,7 @@ struct PatchReachTests {
     @Test func theWarningNamesThePatchReachAndTheRange() throws {
         let folder = try temporaryFolder("sitelens-patch-reach")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let data = folder.appendingPathComponent("lj.xyz")
-        let made = try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path])
-        #expect(made.status == 0, "\(made.stderr)")
+        let data = try clusters(in: folder)
 
         let short = try train(data, folder, "short", ["--interaction-range", "4"])
         #expect(short.status == 0, "\(short.stderr)")
@@ -45,8 +51,7 @@ struct PatchReachTests {
     @Test func stackedAtomsGetZSlicesUnlessTwoDimensionsAreAskedFor() throws {
         let folder = try temporaryFolder("sitelens-projection")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let data = folder.appendingPathComponent("lj.xyz")
-        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        let data = try clusters(in: folder)
         let run = try train(data, folder, "flat", [])
         #expect(run.status == 0 && !run.stdout.contains("merge atoms") && !run.stdout.contains("auto chose"), "\(run.stdout)")
 
@@ -65,8 +70,7 @@ struct PatchReachTests {
     @Test func hiddenWidthsReachTheModel() throws {
         let folder = try temporaryFolder("sitelens-atomic-hidden")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let data = folder.appendingPathComponent("lj.xyz")
-        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        let data = try clusters(in: folder)
         for (name, extra) in [("square", ["--atomic-hidden", "5"]), ("radial", ["--patch-shape", "radial", "--patch-size", "50", "--patch-spacing", "0.05",
                                                                                  "--patch-sigma", "0.05", "--radial-hidden", "5"])] {
             let run = try train(data, folder, name, extra)
@@ -81,8 +85,7 @@ struct PatchReachTests {
     @Test func wholeImagesGetSpeciesChannelsWhereTheyPartStackedAtoms() throws {
         let folder = try temporaryFolder("sitelens-projection-images")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let data = folder.appendingPathComponent("lj.xyz")
-        #expect(try runProcess(sitelens, ["generate", "--kind", "lennard-jones", "--structures", "16", "--out", data.path]).status == 0)
+        let data = try clusters(in: folder)
         let small = ["--model", "ryczko", "--grid", "32", "--extent", "6", "--blocks", "2", "--dense", "8"]
         let krypton = try train(try liftFirstAtom(of: data, into: folder, as: "Kr"), folder, "kr", small)
         #expect(krypton.status == 0 && krypton.stdout.contains("--channels auto chose one channel per species (Ar, Kr)")

@@ -122,10 +122,6 @@ struct BenchScaling: ParsableCommand {
         return (timed.reduce(0) { $0 + $1.rate * $1.seconds } / seconds, timed.reduce(0) { $0 + $1.share * $1.seconds } / seconds)
     }
 
-    private func median(_ values: [Double]) -> Double? {
-        values.isEmpty ? nil : values.sorted()[values.count / 2]
-    }
-
     private func printRow(_ cells: [String], _ widths: [Int]) {
         print(zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
     }
@@ -230,7 +226,7 @@ struct BenchOverlapRun: ParsableCommand {
             backwards.append(slowest[0])
             waits.append(slowest[1])
         }
-        return (backwards.sorted()[rounds / 2], waits.sorted()[rounds / 2])
+        return (median(backwards) ?? .nan, median(waits) ?? .nan)
     }
 
     private func medianOverRounds(_ world: Communicator, _ body: () throws -> Void) throws -> (backward: Double, wait: Double) {
@@ -243,6 +239,11 @@ struct BenchOverlapRun: ParsableCommand {
         let elapsed = (ContinuousClock.now - start).components
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
     }
+}
+
+/// The middle value (the upper one of an even count), nil for none: both tables' "median".
+private func median(_ values: [Double]) -> Double? {
+    values.isEmpty ? nil : values.sorted()[values.count / 2]
 }
 
 /// A chain of dependent multiply-adds: fixed work that no compiler can shorten.

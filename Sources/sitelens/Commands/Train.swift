@@ -221,7 +221,7 @@ struct Train: ParsableCommand {
         if model == .sites || patchShape == .radial {  // radial patches measure 3-D distances: nothing is projected
             options.raster = try raster.settings(species: structures.species)
         } else {
-            let patches = model == .atomic ? (extent: 2 * options.patchReach, sigma: options.patchSigma) : nil
+            let patches = model == .atomic ? (extent: options.patchSpan, sigma: options.patchSigma) : nil
             let images = try ImageChoices(raster, structures: structures, patches: patches)
             options.raster = images.settings
             notes = images.notes
