@@ -166,7 +166,8 @@ func activate(_ values: UnsafeMutablePointer<Float>, count: Int, _ activation: A
 func activationBackward(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int, _ activation: Activation) {
     switch activation {
     case .identity: break
-    case .relu: for i in 0..<count where output[i] <= 0 { gradient[i] = 0 }
+    // A select, not a branch, so the compiler vectorises it (ReLU's backward was 4 % of ryczko's time).
+    case .relu: for i in 0..<count { gradient[i] = output[i] <= 0 ? 0 : gradient[i] }
     case .tanh: for i in 0..<count { gradient[i] *= 1 - output[i] * output[i] }
     }
 }

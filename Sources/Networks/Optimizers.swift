@@ -37,17 +37,49 @@ public struct Optimizer: Codable, Sendable, Equatable {
         case .adam:
             let t = Float(step)
             let alpha = learningRate * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
-            let (b1, b2, eps) = (beta1, beta2, epsilon)
-            parameters.withUnsafeMutableBufferPointer { p in
-                m.withUnsafeMutableBufferPointer { m in
-                    v.withUnsafeMutableBufferPointer { v in
-                        gradients.withUnsafeBufferPointer { g in
-                            for i in 0..<p.count {
-                                m[i] += (g[i] - m[i]) * (1 - b1)
-                                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
-                                p[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
-                            }
+            adamUpdate(&parameters, m: &m, v: &v, gradients: gradients, alpha: alpha, beta1: beta1, beta2: beta2, epsilon: epsilon)
+        }
+    }
+}
+
+/// Adam's update of every element, eight at a time: the same IEEE operations in the same order
+/// as one element at a time (so the same bits), but vector loads and stores. Written out
+/// because the compiler did not vectorise the plain loop (it cannot rule out that the four
+/// buffers overlap): 1.7x faster, and every rank runs it in full each step (Benchmarks.md).
+func adamUpdate(_ parameters: inout [Float], m: inout [Float], v: inout [Float], gradients: [Float],
+                alpha: Float, beta1: Float, beta2: Float, epsilon: Float) {
+    precondition(m.count == parameters.count && v.count == parameters.count && gradients.count == parameters.count)
+    let (c1, c2) = (1 - beta1, 1 - beta2)
+    parameters.withUnsafeMutableBufferPointer { p in
+        m.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeMutableBufferPointer { v in
+                gradients.withUnsafeBufferPointer { g in
+                    var i = 0
+                    if let pBase = p.baseAddress, let mBase = m.baseAddress, let vBase = v.baseAddress, let gBase = g.baseAddress {
+                        let (pRaw, mRaw, vRaw, gRaw) = (UnsafeMutableRawPointer(pBase), UnsafeMutableRawPointer(mBase),
+                                                        UnsafeMutableRawPointer(vBase), UnsafeRawPointer(gBase))
+                        typealias Lanes = SIMD8<Float>
+                        let stride = MemoryLayout<Lanes>.stride
+                        while i + Lanes.scalarCount <= p.count {
+                            let offset = i * MemoryLayout<Float>.stride
+                            let gi = gRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                            var mi = mRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                            var vi = vRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                            var pi = pRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                            mi += (gi - mi) * c1
+                            vi += (gi * gi - vi) * c2
+                            pi -= alpha * mi / (vi.squareRoot() + epsilon)
+                            mRaw.storeBytes(of: mi, toByteOffset: offset, as: Lanes.self)
+                            vRaw.storeBytes(of: vi, toByteOffset: offset, as: Lanes.self)
+                            pRaw.storeBytes(of: pi, toByteOffset: offset, as: Lanes.self)
+                            i += stride / MemoryLayout<Float>.stride
                         }
+                    }
+                    while i < p.count {
+                        m[i] += (g[i] - m[i]) * c1
+                        v[i] += (g[i] * g[i] - v[i]) * c2
+                        p[i] -= alpha * m[i] / (v[i].squareRoot() + epsilon)
+                        i += 1
                     }
                 }
             }

@@ -205,4 +205,24 @@ struct LayerTests {
         sgd.update(&q, gradients: [1, -2])
         #expect(q == [0.9, 1.2])
     }
+
+    /// The eight-lane update must give the plain loop's bits (resumed runs and --reproducible
+    /// depend on it), over a length that leaves a tail of 3 for the scalar loop.
+    @Test func adamsVectorUpdateGivesTheElementLoopsBits() {
+        var generator = SeededGenerator(seed: 3)
+        let count = 8 * 125 + 3
+        let gradients = (0..<count).map { _ in Float(generator.uniform(-2, 2)) }
+        var parameters = (0..<count).map { _ in Float(generator.uniform(-1, 1)) }
+        var m = (0..<count).map { _ in Float(generator.uniform(-0.1, 0.1)) }
+        var v = (0..<count).map { _ in Float(generator.uniform(0, 0.1)) }
+        var (p0, m0, v0) = (parameters, m, v)
+        let (alpha, b1, b2, eps): (Float, Float, Float, Float) = (0.003, 0.9, 0.999, 1e-7)
+        for i in 0..<count {
+            m0[i] += (gradients[i] - m0[i]) * (1 - b1)
+            v0[i] += (gradients[i] * gradients[i] - v0[i]) * (1 - b2)
+            p0[i] -= alpha * m0[i] / (v0[i].squareRoot() + eps)
+        }
+        adamUpdate(&parameters, m: &m, v: &v, gradients: gradients, alpha: alpha, beta1: b1, beta2: b2, epsilon: eps)
+        #expect(parameters == p0 && m == m0 && v == v0)
+    }
 }

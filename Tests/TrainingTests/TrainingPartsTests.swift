@@ -81,6 +81,30 @@ struct TrainingPartsTests {
         #expect(accumulator.sum == [0, 0])
     }
 
+    /// A step's first chunk writes the sum (no clearing), later chunks add to it, and a step
+    /// with no chunk (a rank without samples) reduces zeros.
+    @Test func eachStepsSumStartsFromZero() throws {
+        let accumulator = GradientAccumulator(parameterCount: 3, layerRanges: [0..<1, 1..<3], reduction: .single, group: nil)
+        func chunk(_ value: Float) throws {
+            try accumulator.add(last: false) { gradient, afterLayer in
+                (gradient[1], gradient[2]) = (value, 2 * value)
+                try afterLayer(1)
+                gradient[0] = 3 * value
+                try afterLayer(0)
+            }
+        }
+        accumulator.zero()
+        try chunk(1)
+        try chunk(2)
+        #expect(accumulator.sum == [9, 3, 6])
+        accumulator.zero()
+        try chunk(5)
+        #expect(accumulator.sum == [15, 5, 10])
+        accumulator.zero()
+        try accumulator.reduce()
+        #expect(accumulator.reducedGradient() == [0, 0, 0])
+    }
+
     @Test func aResumedRunNamesEveryMismatch() throws {
         var plan = TrainingPlan()
         plan.seed = 1

@@ -6,11 +6,13 @@ import Training
 
 /// `sitelens bench scaling`: the same training on 1, 2 and 4 ranks, side by side, with each
 /// gradient all-reduce mode on several ranks (one blocking all-reduce after backward, the
-/// reference; buckets overlapped with backward, the default).
+/// reference; buckets overlapped with backward). Beside them, the machine's own ceiling: N ranks
+/// each training a member of its own (an ensemble of N, no gradient exchanged), which shows what
+/// N processes get from N cores at all (shared caches, memory bandwidth, clock, a noisy host).
 struct BenchScaling: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scaling",
-        abstract: "samples/s, parallel efficiency against 1 rank and the all-reduce share not hidden behind backward, for ryczko and atomic on 1, 2, 4 ranks.")
+        abstract: "samples/s, parallel efficiency against 1 rank and against independent ranks (the machine's ceiling), and the all-reduce share not hidden behind backward, for ryczko and atomic on 1, 2, 4 ranks.")
 
     @Option(help: "Rank counts, comma-separated.")
     var ranks = "1,2,4"
@@ -47,6 +49,7 @@ struct BenchScaling: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("Scaling benchmark: one BLAS thread per rank, \(cores) cores; epochs 2–\(epochs) of \(epochs) are timed (all of one if 1); "
               + "\(repeats) round(s), each running every configuration once in turn; medians shown, the speed-up as the median of each round's ratio to that round's first run.")
+        print("Independent: each rank trains a member of its own (--ensemble N on N ranks: no all-reduce, no waiting for another rank); their samples/s summed are the most N processes get from this machine, and \"÷ independent\" is a data-parallel run's share of that ceiling in the same round.")
         print("All-reduce share: the part of the epoch spent waiting for the gradient all-reduce after backward (not hidden behind it), by the rank that waited least, so waiting for a slower rank is not counted.")
         print("Load average at the start: \(loadAverage())")
         let models: [(String, [String])] = [
@@ -56,19 +59,25 @@ struct BenchScaling: ParsableCommand {
         let modes = allReduce.split(separator: ",").map(String.init)
         // One rank reduces nothing: the mode does not matter there.
         let configurations = models.flatMap { model in
-            ranks.split(separator: ",").compactMap { Int($0) }.flatMap { count in (count == 1 ? ["-"] : modes).map { (model: model, ranks: count, mode: $0) } }
+            ranks.split(separator: ",").compactMap { Int($0) }.flatMap { count in
+                (count == 1 ? ["-"] : [Self.independent] + modes).map { (model: model, ranks: count, mode: $0) }
+            }
         }
         var figures = [[(rate: Double, share: Double)?]](repeating: [], count: configurations.count)
         for round in 0..<repeats {
             for (index, configuration) in configurations.enumerated() {
                 let (name, arguments) = configuration.model
                 let label = "\(name.prefix(6))-\(configuration.ranks)-\(configuration.mode.replacingOccurrences(of: ":", with: "_"))-\(round)"
-                figures[index].append(measure(ranks: configuration.ranks, arguments + (configuration.mode == "-" ? [] : ["--all-reduce", configuration.mode]),
-                                              in: folder.appendingPathComponent(label)))
+                let choice: [String] = switch configuration.mode {
+                case "-": []
+                case Self.independent: ["--ensemble", "\(configuration.ranks)"]
+                default: ["--all-reduce", configuration.mode]
+                }
+                figures[index].append(measure(ranks: configuration.ranks, arguments + choice, in: folder.appendingPathComponent(label)))
             }
         }
-        let widths = [14, 20, 18, 11, 10, 12, 18]
-        printRow(["model", "ranks", "all-reduce", "samples/s", "speed-up", "efficiency", "all-reduce share"], widths)
+        let widths = [14, 20, 18, 11, 10, 12, 15, 18]
+        printRow(["model", "ranks", "all-reduce", "samples/s", "speed-up", "efficiency", "÷ independent", "all-reduce share"], widths)
         for (index, configuration) in configurations.enumerated() {
             let (name, count, mode) = (configuration.model.0, configuration.ranks, configuration.mode)
             let runs = figures[index].compactMap { $0 }
@@ -80,9 +89,15 @@ struct BenchScaling: ParsableCommand {
             let reference = configurations.firstIndex { $0.model.0 == name } ?? index
             let ratios = zip(figures[index], figures[reference]).compactMap { run, base in run.flatMap { r in base.map { r.rate / $0.rate } } }
             let speedUp = median(ratios)
+            // The ceiling: the same model and rank count trained as independent members, same round.
+            let ceiling = configurations.firstIndex { $0.model.0 == name && $0.ranks == count && $0.mode == Self.independent }
+            let ofCeiling = ceiling.flatMap { ceiling in
+                ceiling == index ? nil : median(zip(figures[index], figures[ceiling]).compactMap { run, top in run.flatMap { r in top.map { r.rate / $0.rate } } })
+            }
             printRow([name, "\(count)\(count > cores ? " (oversubscribed)" : "")", mode == "-" ? "none" : mode,
                       String(format: "%.1f", median(runs.map(\.rate)) ?? .nan), speedUp.map { String(format: "%.2f×", $0) } ?? "-",
                       speedUp.map { String(format: "%.0f%%", 100 * $0 / Double(count)) } ?? "-",
+                      ofCeiling.map { String(format: "%.0f%%", 100 * $0) } ?? "-",
                       String(format: "%.1f%%", 100 * (median(runs.map(\.share)) ?? .nan))], widths)
             if repeats > 1, ratios.count > 1, index != reference {
                 print("    each round: " + ratios.map { String(format: "%.2f×", $0) }.joined(separator: " "))
@@ -99,8 +114,12 @@ struct BenchScaling: ParsableCommand {
         print("Load average at the end: \(loadAverage())")
     }
 
-    /// One training run's timed epochs (all but the first, unless there is one): samples/s and
-    /// all-reduce share over their time, or nil if it failed.
+    /// The mode that trains one member per rank instead of one member over all of them.
+    static let independent = "independent"
+
+    /// One training run's timed epochs (all but the first, unless there is one): samples/s
+    /// (summed over members, which train at once) and all-reduce share over their time (the
+    /// largest member's), or nil if it failed.
     private func measure(ranks count: Int, _ arguments: [String], in run: URL) -> (rate: Double, share: Double)? {
         let process = mpirunThisBinary(ranks: count, ["train"] + arguments
             + ["--epochs", "\(epochs)", "--validation-fraction", "0", "--blas-threads", "1", "--print-every", "1000", "--run-dir", run.path])
@@ -109,17 +128,22 @@ struct BenchScaling: ParsableCommand {
         process.waitUntilExit()
         guard process.terminationStatus == 0,
               let text = try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return nil }
-        let epochs = text.split(separator: "\n").compactMap { line -> (rate: Double, seconds: Double, share: Double)? in
+        let epochs = text.split(separator: "\n").compactMap { line -> (member: Int, rate: Double, seconds: Double, share: Double)? in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let member = (object["member"] as? NSNumber)?.intValue,
                   let rate = (object["samplesPerSecond"] as? NSNumber)?.doubleValue,
                   let seconds = (object["seconds"] as? NSNumber)?.doubleValue,
                   let share = (object["allReduceShare"] as? NSNumber)?.doubleValue else { return nil }
-            return (rate, seconds, share)
+            return (member, rate, seconds, share)
         }
-        let timed = epochs.count > 1 ? Array(epochs.dropFirst()) : epochs
-        let seconds = timed.reduce(0) { $0 + $1.seconds }
-        guard seconds > 0 else { return nil }
-        return (timed.reduce(0) { $0 + $1.rate * $1.seconds } / seconds, timed.reduce(0) { $0 + $1.share * $1.seconds } / seconds)
+        let members = Dictionary(grouping: epochs, by: \.member).values.compactMap { epochs -> (rate: Double, share: Double)? in
+            let timed = epochs.count > 1 ? Array(epochs.dropFirst()) : epochs
+            let seconds = timed.reduce(0) { $0 + $1.seconds }
+            guard seconds > 0 else { return nil }
+            return (timed.reduce(0) { $0 + $1.rate * $1.seconds } / seconds, timed.reduce(0) { $0 + $1.share * $1.seconds } / seconds)
+        }
+        guard !members.isEmpty else { return nil }
+        return (members.reduce(0) { $0 + $1.rate }, members.map(\.share).max() ?? 0)
     }
 
     private func printRow(_ cells: [String], _ widths: [Int]) {
