@@ -166,9 +166,29 @@ func activate(_ values: UnsafeMutablePointer<Float>, count: Int, _ activation: A
 func activationBackward(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int, _ activation: Activation) {
     switch activation {
     case .identity: break
-    // A select, not a branch, so the compiler vectorises it (ReLU's backward was 4 % of ryczko's time).
-    case .relu: for i in 0..<count { gradient[i] = output[i] <= 0 ? 0 : gradient[i] }
+    case .relu: reluBackward(gradient, output: output, count: count)
     case .tanh: for i in 0..<count { gradient[i] *= 1 - output[i] * output[i] }
+    }
+}
+
+/// ReLU's dZ = dY where y > 0, else 0, eight lanes at a time. Written out because the compiler
+/// kept the plain loop scalar (it cannot rule out that the two buffers overlap), and the loop was
+/// 4–6 % of ryczko's and atomic's training time (`perf`); a select of the same values, so the same bits.
+func reluBackward(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
+    typealias Lanes = SIMD8<Float>
+    let (gradientRaw, outputRaw) = (UnsafeMutableRawPointer(gradient), UnsafeRawPointer(output))
+    var i = 0
+    while i + Lanes.scalarCount <= count {
+        let offset = i * MemoryLayout<Float>.stride
+        let y = outputRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+        var dY = gradientRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+        dY.replace(with: 0, where: y .<= 0)
+        gradientRaw.storeBytes(of: dY, toByteOffset: offset, as: Lanes.self)
+        i += Lanes.scalarCount
+    }
+    while i < count {
+        if output[i] <= 0 { gradient[i] = 0 }
+        i += 1
     }
 }
 

@@ -59,7 +59,6 @@ func adamUpdate(_ parameters: inout [Float], m: inout [Float], v: inout [Float],
                         let (pRaw, mRaw, vRaw, gRaw) = (UnsafeMutableRawPointer(pBase), UnsafeMutableRawPointer(mBase),
                                                         UnsafeMutableRawPointer(vBase), UnsafeRawPointer(gBase))
                         typealias Lanes = SIMD8<Float>
-                        let stride = MemoryLayout<Lanes>.stride
                         while i + Lanes.scalarCount <= p.count {
                             let offset = i * MemoryLayout<Float>.stride
                             let gi = gRaw.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
@@ -72,7 +71,7 @@ func adamUpdate(_ parameters: inout [Float], m: inout [Float], v: inout [Float],
                             mRaw.storeBytes(of: mi, toByteOffset: offset, as: Lanes.self)
                             vRaw.storeBytes(of: vi, toByteOffset: offset, as: Lanes.self)
                             pRaw.storeBytes(of: pi, toByteOffset: offset, as: Lanes.self)
-                            i += stride / MemoryLayout<Float>.stride
+                            i += Lanes.scalarCount
                         }
                     }
                     while i < p.count {

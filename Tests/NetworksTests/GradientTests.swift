@@ -225,4 +225,19 @@ struct LayerTests {
         adamUpdate(&parameters, m: &m, v: &v, gradients: gradients, alpha: alpha, beta1: b1, beta2: b2, epsilon: eps)
         #expect(parameters == p0 && m == m0 && v == v0)
     }
+
+    /// ReLU's eight-lane backward against the element rule, over zeros, negative zeros, NaN
+    /// and a tail of 5.
+    @Test func reluBackwardKeepsTheGradientExactlyWhereTheOutputIsPositive() {
+        var generator = SeededGenerator(seed: 4)
+        let count = 8 * 5 + 5
+        var output = (0..<count).map { _ in Float(generator.uniform(-1, 1)) }
+        (output[3], output[9], output[17], output[count - 1]) = (0, -0.0, .nan, 0)
+        let gradient = (0..<count).map { _ in Float(generator.uniform(-3, 3)) }
+        var result = gradient
+        result.withUnsafeMutableBufferPointer { g in output.withUnsafeBufferPointer { reluBackward(g.baseAddress!, output: $0.baseAddress!, count: count) } }
+        let expected = zip(output, gradient).map { $0 <= 0 ? 0 : $1 }
+        #expect(result == expected)
+        #expect(result.contains(0) && result.contains { $0 != 0 })
+    }
 }
