@@ -7,10 +7,12 @@ final class DNNLConvolution: LayerKernel {
     let geometry: ConvGeometry
     let parameters: LayerParameters
     let activation: Activation
-    /// Primitives per batch size, most recently used last. Sizes vary (the atomic model runs one
-    /// structure's atoms at a time), so only a few are kept.
+    /// Primitives per batch size, most recently used last. Sizes vary (the atomic model's chunks
+    /// hold a step's atoms, padded by the trainer to a multiple of 8; evaluation runs one
+    /// structure's atoms at a time), so a bounded few are kept: 6 made a new set nearly every
+    /// atomic step.
     private var primitives: [(items: Int, conv: OpaquePointer)] = []
-    private let primitivesKept = 6
+    private let primitivesKept = 16
 
     /// How oneDNN holds activations: in its own blocked layout, reordered from and to NHWC
     /// around every primitive, or NHWC throughout. NHWC is the default: with one layer per
