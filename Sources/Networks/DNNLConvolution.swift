@@ -7,10 +7,10 @@ final class DNNLConvolution: LayerKernel {
     let geometry: ConvGeometry
     let parameters: LayerParameters
     let activation: Activation
-    /// Primitives per batch size, most recently used last. Sizes vary (the atomic model's chunks
-    /// hold a step's atoms, padded by the trainer to a multiple of 8; evaluation runs one
-    /// structure's atoms at a time), so a bounded few are kept: 6 made a new set nearly every
-    /// atomic step.
+    /// Primitives per batch size, most recently used last. Sizes vary (the atomic model's items
+    /// are atoms: a training chunk holds a step's, evaluation one structure's), so a bounded few
+    /// are kept, and the network pads item counts to `itemMultiple`: with 6 sets and unpadded
+    /// counts, nearly every atomic training step made new ones (Benchmarks.md).
     private var primitives: [(items: Int, conv: OpaquePointer)] = []
     private let primitivesKept = 16
 
@@ -34,6 +34,7 @@ final class DNNLConvolution: LayerKernel {
     var inputSize: Int { geometry.inSize }
     var outputSize: Int { geometry.outSize }
     var multiplyAddsPerItem: Int { geometry.multiplyAddsPerItem }
+    var itemMultiple: Int { 8 }
 
     /// The library's version and threading runtime, e.g. "oneDNN 2.6.3 (OpenMP threads)".
     static var libraryDescription: String { String(cString: sitelens_dnnl_description()) }

@@ -25,6 +25,9 @@ protocol LayerKernel: AnyObject {
     var activation: Activation { get }
     /// Multiply-adds of one item's forward pass.
     var multiplyAddsPerItem: Int { get }
+    /// The kernel runs best on a multiple of this many items (a power of two; the network pads
+    /// with zero items to it). 1 unless the kernel prepares work per item count.
+    var itemMultiple: Int { get }
 
     /// Throws when a library fails at run time (oneDNN out of memory, say): the trainer then
     /// ends the job with the message instead of the process dying mid-collective.
@@ -36,6 +39,10 @@ protocol LayerKernel: AnyObject {
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?) throws
+}
+
+extension LayerKernel {
+    var itemMultiple: Int { 1 }
 }
 
 /// Dense layers on OpenBLAS: one GEMM per pass over all items.

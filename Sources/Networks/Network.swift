@@ -18,6 +18,14 @@ public final class Network {
     private var gradientB: [Float] = []
     /// Items of the last forward pass: backward must follow a forward of the same items.
     private var forwardItems: Int?
+    /// Every layer runs on a multiple of this many items, zero items padding the rest: oneDNN
+    /// makes its primitives per item count, and item counts that vary (atoms) would otherwise
+    /// bring new ones nearly every call. A zero item's output gradient is zero, so padding adds
+    /// exact zeros to the parameter gradients. The kernels' multiples are powers of two, so the
+    /// largest is a multiple of each.
+    public let itemMultiple: Int
+    /// The input copied with its padding items, when the item count needs them (backward reads it).
+    private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
     public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .dnnl) throws {
         self.architecture = architecture
@@ -63,10 +71,31 @@ public final class Network {
         self.layout = layout
         self.kernels = kernels
         self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: kernels.count)
+        itemMultiple = kernels.map(\.itemMultiple).max() ?? 1
     }
 
     deinit {
         for buffer in activations { buffer.deallocate() }
+        paddedInput.deallocate()
+    }
+
+    /// `items` rounded up to a multiple of `itemMultiple`.
+    func paddedCount(_ items: Int) -> Int {
+        (items + itemMultiple - 1) / itemMultiple * itemMultiple
+    }
+
+    /// The network's input for `items` items: `input` itself, or a copy followed by zero items.
+    private func paddedInput(_ input: UnsafePointer<Float>, items: Int) -> UnsafePointer<Float> {
+        let padded = paddedCount(items)
+        guard padded != items else { return input }
+        let (count, total) = (items * architecture.itemSize, padded * architecture.itemSize)
+        if paddedInput.count < total {
+            paddedInput.deallocate()
+            paddedInput = UnsafeMutableBufferPointer.allocate(capacity: total)
+        }
+        paddedInput.baseAddress!.update(from: input, count: count)
+        (paddedInput.baseAddress! + count).update(repeating: 0, count: total - count)
+        return UnsafePointer(paddedInput.baseAddress!)
     }
 
     /// Layer `l`'s output buffer, grown to hold at least `count` values.
@@ -99,10 +128,11 @@ public final class Network {
     public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) throws -> [Float] {
         precondition(items >= 1, "forward needs at least one item")
         forwardItems = nil  // a forward that fails part way leaves nothing backward may follow
-        var current = input
+        let padded = paddedCount(items)
+        var current = paddedInput(input, items: items)
         for (l, kernel) in kernels.enumerated() {
-            let output = activation(l, holding: items * kernel.outputSize)
-            try kernel.forward(current, into: output, items: items, parameters: parameters)
+            let output = activation(l, holding: padded * kernel.outputSize)
+            try kernel.forward(current, into: output, items: padded, parameters: parameters)
             current = UnsafePointer(output)
         }
         forwardItems = items
@@ -125,16 +155,20 @@ public final class Network {
                          afterLayer: (Int) throws -> Void) throws {
         precondition(forwardItems == items && outputGradient.count == items,
                      "backward of \(items) items must follow a forward of the same items (last forward: \(forwardItems.map(String.init) ?? "none"))")
-        let largest = kernels.map { max($0.inputSize, $0.outputSize) }.max()! * items
+        let padded = paddedCount(items)
+        // Forward copied a padded input where it needed one; its padding items get zero gradients.
+        let networkInput = padded == items ? input : UnsafePointer(paddedInput.baseAddress!)
+        let largest = kernels.map { max($0.inputSize, $0.outputSize) }.max()! * padded
         if gradientA.count < largest { gradientA = [Float](repeating: 0, count: largest) }
         if gradientB.count < largest { gradientB = [Float](repeating: 0, count: largest) }
         try gradientA.withUnsafeMutableBufferPointer { a in
             try gradientB.withUnsafeMutableBufferPointer { b in
                 var dOut = a.baseAddress!, dIn = b.baseAddress!
                 dOut.update(from: outputGradient, count: items)
+                (dOut + items).update(repeating: 0, count: padded - items)
                 for l in stride(from: kernels.count - 1, through: 0, by: -1) {
-                    let layerInput: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(activations[l - 1].baseAddress!)
-                    try kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: items,
+                    let layerInput: UnsafePointer<Float> = l == 0 ? networkInput : UnsafePointer(activations[l - 1].baseAddress!)
+                    try kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: padded,
                                         parameters: parameters, gradients: gradients, inputGradient: l == 0 ? nil : dIn)
                     try afterLayer(l)
                     swap(&dOut, &dIn)

@@ -54,30 +54,18 @@ extension MemberTrainer {
         return losses
     }
 
-    /// Chunks run a multiple of this many items, zero items padding the rest. oneDNN's
-    /// primitives are made per item count, and the atomic model's chunks (all atoms of a step's
-    /// structures) brought a new count nearly every step, each a primitive set made anew (a
-    /// fifth of its training time, Benchmarks.md). A zero item's output gradient is zero, so it
-    /// adds exact zeros to the parameters' gradient.
-    static let itemMultiple = 8
-
     /// Forward, loss and backward of some structures in one pass; their gradient goes into
     /// the accumulator, which on the step's `last` chunk starts reducing it during backward.
     private func accumulate(_ structures: [(index: Int, sample: EncodedStructure)], batchSize: Int, last: Bool) throws -> StepLosses {
         let counts = structures.map(\.sample.itemCount)
-        let realItems = counts.reduce(0, +)
-        let padding = (Self.itemMultiple - realItems % Self.itemMultiple) % Self.itemMultiple
+        let items = counts.reduce(0, +)
+        // Laid end to end in the buffer kept across steps.
         chunkInput.removeAll(keepingCapacity: true)
         for structure in structures { chunkInput.append(contentsOf: structure.sample.values) }
-        chunkInput.append(contentsOf: repeatElement(0, count: padding * network.architecture.itemSize))
-        let items = realItems + padding
-        precondition(chunkInput.count == items * network.architecture.itemSize, "a chunk's values do not match its \(items) items")
-        // The padding items form one more "structure" whose prediction is dropped.
-        let predictions = try predict(chunkInput, counts: padding > 0 ? counts + [padding] : counts).prefix(structures.count)
-        let loss = squaredErrorGradient(predictions: Array(predictions), targets: structures.map { target($0.index) },
+        let loss = squaredErrorGradient(predictions: try predict(chunkInput, counts: counts), targets: structures.map { target($0.index) },
                                         denominator: batchSize)
         // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
-        let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) } + repeatElement(0, count: padding)
+        let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) }
         try gradients.add(last: last) { scratch, afterLayer in
             try chunkInput.withUnsafeBufferPointer { input in
                 try state.parameters.withUnsafeBufferPointer { p in

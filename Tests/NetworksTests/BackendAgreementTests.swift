@@ -137,6 +137,42 @@ struct BackendAgreementTests {
         }
     }
 
+    /// oneDNN layers run on a multiple of 8 items, the network padding with zero items: 5 items
+    /// must give the outputs and parameter gradients of the same 5 followed by 3 zero items with
+    /// zero output gradient, bit for bit (the padded tail of the output gradient is cleared,
+    /// whatever the buffers held before).
+    @Test func paddingItemsAddNothing() throws {
+        let architecture = Architecture.atomic(patch: 9, channels: 2, filters: 4, hidden: 8)
+        let network = try Network(architecture, convolutionBackend: .dnnl)
+        let reference = try Network(architecture, convolutionBackend: .im2col)
+        #expect(network.itemMultiple == 8 && reference.itemMultiple == 1)
+        let parameters = network.initialParameters(seed: 4)
+        var generator = SeededGenerator(seed: 6)
+        let input = (0..<(5 * architecture.itemSize)).map { _ in Float(generator.uniform(-1, 1)) }
+        let outputGradient = (0..<5).map { _ in Float(generator.uniform(-1, 1)) }
+        func run(_ input: [Float], _ outputGradient: [Float]) throws -> (outputs: [Float], gradients: [Float]) {
+            var gradients = [Float](repeating: 0, count: network.parameterCount)
+            let outputs = try input.withUnsafeBufferPointer { x in
+                try parameters.withUnsafeBufferPointer { p in
+                    let outputs = try network.forward(x.baseAddress!, items: outputGradient.count, parameters: p.baseAddress!)
+                    try gradients.withUnsafeMutableBufferPointer { g in
+                        try network.backward(outputGradient, input: x.baseAddress!, items: outputGradient.count, parameters: p.baseAddress!,
+                                             gradients: g.baseAddress!)
+                    }
+                    return outputs
+                }
+            }
+            return (outputs, gradients)
+        }
+        // Eight items first, with non-zero gradients everywhere, so stale values would show.
+        _ = try run(input + input.prefix(3 * architecture.itemSize), outputGradient + [1, 1, 1])
+        let five = try run(input, outputGradient)
+        let eight = try run(input + [Float](repeating: 0, count: 3 * architecture.itemSize), outputGradient + [0, 0, 0])
+        #expect(five.outputs == Array(eight.outputs.prefix(5)))
+        #expect(five.gradients == eight.gradients)
+        #expect(five.gradients.contains { $0 != 0 })
+    }
+
     @Test func backwardWithoutAMatchingForwardStops() async throws {
         await #expect(processExitsWith: .failure) {
             let network = try Network(.sites(features: 3, hidden: 2))
