@@ -85,7 +85,7 @@ public final class Network {
     }
 
     /// The network's input for `items` items: `input` itself, or a copy followed by zero items.
-    private func paddedInput(_ input: UnsafePointer<Float>, items: Int) -> UnsafePointer<Float> {
+    private func inputWithPadding(_ input: UnsafePointer<Float>, items: Int) -> UnsafePointer<Float> {
         let padded = paddedCount(items)
         guard padded != items else { return input }
         let (count, total) = (items * architecture.itemSize, padded * architecture.itemSize)
@@ -129,7 +129,7 @@ public final class Network {
         precondition(items >= 1, "forward needs at least one item")
         forwardItems = nil  // a forward that fails part way leaves nothing backward may follow
         let padded = paddedCount(items)
-        var current = paddedInput(input, items: items)
+        var current = inputWithPadding(input, items: items)
         for (l, kernel) in kernels.enumerated() {
             let output = activation(l, holding: padded * kernel.outputSize)
             try kernel.forward(current, into: output, items: padded, parameters: parameters)

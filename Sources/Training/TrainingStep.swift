@@ -59,15 +59,19 @@ extension MemberTrainer {
     private func accumulate(_ structures: [(index: Int, sample: EncodedStructure)], batchSize: Int, last: Bool) throws -> StepLosses {
         let counts = structures.map(\.sample.itemCount)
         let items = counts.reduce(0, +)
-        // Laid end to end in the buffer kept across steps.
-        chunkInput.removeAll(keepingCapacity: true)
-        for structure in structures { chunkInput.append(contentsOf: structure.sample.values) }
-        let loss = squaredErrorGradient(predictions: try predict(chunkInput, counts: counts), targets: structures.map { target($0.index) },
+        // One structure trains on its encoding in place; several are laid end to end in the
+        // buffer kept across steps.
+        if structures.count > 1 {
+            chunkInput.removeAll(keepingCapacity: true)
+            for structure in structures { chunkInput.append(contentsOf: structure.sample.values) }
+        }
+        let values = structures.count == 1 ? structures[0].sample.values : chunkInput
+        let loss = squaredErrorGradient(predictions: try predict(values, counts: counts), targets: structures.map { target($0.index) },
                                         denominator: batchSize)
         // dE/d(item output) = 1: every item of a structure gets its structure's gradient.
         let itemGradient = zip(loss.gradient, counts).flatMap { Array(repeating: $0, count: $1) }
         try gradients.add(last: last) { scratch, afterLayer in
-            try chunkInput.withUnsafeBufferPointer { input in
+            try values.withUnsafeBufferPointer { input in
                 try state.parameters.withUnsafeBufferPointer { p in
                     try network.backward(itemGradient, input: input.baseAddress!, items: items, parameters: p.baseAddress!,
                                          gradients: scratch, afterLayer: afterLayer)
