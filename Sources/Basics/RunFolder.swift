@@ -54,11 +54,22 @@ public struct RunFolder: Sendable, Equatable {
         }.sorted()
     }
 
-    var lockFile: URL { url.appendingPathComponent(".sitelens.lock") }
+    var lockFile: URL { url.appendingPathComponent(RunFolder.lockName) }
+    static let lockName = ".sitelens.lock"
 
     /// Whether the folder holds anything of a run (or anything at all).
     public var holdsFiles: Bool {
         !((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty
+    }
+
+    /// Where a run that replaces this one (`--overwrite`) is built: a hidden folder beside it, so
+    /// the old run stays whole until the new one has finished. The same on every rank.
+    public var replacement: RunFolder { sibling(suffix: "sitelens-replacement") }
+    /// Where the old run waits, for a moment, while its replacement is moved in.
+    var replaced: RunFolder { sibling(suffix: "sitelens-replaced") }
+
+    private func sibling(suffix: String) -> RunFolder {
+        RunFolder(url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(suffix)"))
     }
 
     // MARK: Rules
@@ -69,19 +80,14 @@ public struct RunFolder: Sendable, Equatable {
         case fresh
         /// The folder holds the run being continued.
         case resume
-        /// An earlier run's files are removed first (asked for with --overwrite).
-        case overwrite
     }
 
     /// Takes the folder for a training run: creates it (its parent must exist), refuses a folder
-    /// holding another run unless resuming or overwriting, proves it writable, and holds the lock
-    /// until the returned value is released.
+    /// holding another run unless resuming, proves it writable, and holds the lock until the
+    /// returned value is released.
     public func claim(_ claim: Claim) throws -> RunLock {
-        let parent = url.deletingLastPathComponent()
+        try requireParent()
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw RunFolderError("the parent folder \(parent.path) of the run folder does not exist; create it first")
-        }
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
             throw RunFolderError("\(path) is a file, not a run folder")
         }
@@ -89,23 +95,93 @@ public struct RunFolder: Sendable, Equatable {
         catch where FileManager.default.fileExists(atPath: url.path) {}
         catch { throw RunFolderError("cannot create the run folder \(path): \(systemReason(error))") }
         let lock = try RunLock(file: lockFile)
-        switch claim {
-        case .fresh:
+        if claim == .fresh {
             let present = contents()
             guard present.isEmpty else {
                 throw RunFolderError("\(path) holds an earlier run (\(present.prefix(4).joined(separator: ", "))); "
                                      + "choose a new --run-dir, continue it with --resume, or replace it with --overwrite")
             }
-        case .resume:
-            break
-        case .overwrite:
-            for name in contents() { try FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
         }
         for folder in [modelFolder, checkpointFolder] {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
             catch { throw RunFolderError("cannot write in the run folder \(path): \(systemReason(error))") }
         }
         return lock
+    }
+
+    /// Takes the folder for a run that will replace what it holds (`--overwrite`), touching none
+    /// of it: refuses the current folder or one above it, a folder holding any of `inputs`, and a
+    /// folder holding anything a SiteLens run does not write; `isRun` must accept its `run.json`.
+    /// Locks it and claims `replacement`, fresh, where the new run is built; `replace(with:)`
+    /// moves that in once the new run has finished.
+    public func claimForReplacement(inputs: [URL], isRun: (RunFolder) throws -> Void) throws -> (target: RunLock, replacement: RunLock) {
+        try requireParent()
+        let resolved = url.resolvingSymlinksInPath().path
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).resolvingSymlinksInPath().path
+        if Self.path(current, isWithin: resolved) {
+            throw RunFolderError("--overwrite refuses \(path): it is the current folder or holds it; give the run its own --run-dir")
+        }
+        for input in inputs where Self.path(input.resolvingSymlinksInPath().path, isWithin: resolved) {
+            throw RunFolderError("--overwrite refuses \(path): it holds the input \(input.path); give the run its own --run-dir")
+        }
+        if FileManager.default.fileExists(atPath: replaced.path) {
+            throw RunFolderError("an earlier --overwrite of \(path) was interrupted while swapping: the old run is in \(replaced.path)"
+                                 + (FileManager.default.fileExists(atPath: path) ? "" : " and the new one in \(replacement.path)")
+                                 + "; keep what you need and remove \(replaced.path)")
+        }
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
+        if exists && !isFolder.boolValue { throw RunFolderError("\(path) is a file, not a run folder") }
+        var targetLock: RunLock?
+        if exists {
+            targetLock = try RunLock(file: lockFile)
+            if !contents().isEmpty {
+                let foreign = foreignEntries()
+                guard foreign.isEmpty else {
+                    throw RunFolderError("--overwrite refuses \(path): it holds files a SiteLens run does not write ("
+                                         + foreign.prefix(4).joined(separator: ", ") + (foreign.count > 4 ? ", ..." : "")
+                                         + "); move them, or give the run another --run-dir")
+                }
+                try isRun(self)
+            }
+        }
+        // A replacement left by a failed --overwrite holds only that failed run's files.
+        if FileManager.default.fileExists(atPath: replacement.path) {
+            let foreign = replacement.foreignEntries()
+            guard foreign.isEmpty else {
+                throw RunFolderError("\(replacement.path) (where --overwrite builds the new run) holds files a SiteLens run does not write "
+                                     + "(\(foreign.prefix(4).joined(separator: ", "))); move it away")
+            }
+            let staleLock = try RunLock(file: replacement.lockFile)  // refuses one still in use
+            do { try FileManager.default.removeItem(at: replacement.url) }
+            catch { throw RunFolderError("cannot remove the unfinished replacement \(replacement.path): \(systemReason(error))") }
+            staleLock.forget()
+        }
+        let replacementLock = try replacement.claim(.fresh)
+        return (targetLock ?? RunLock.none(), replacementLock)
+    }
+
+    /// Puts the finished run in `replacement` in this folder's place, then removes the old run.
+    /// The old run is whole until the new one is in place; a crash between the two renames
+    /// leaves both, named, and the next `--overwrite` says where.
+    public func replace(with replacement: RunFolder, locks: (target: RunLock, replacement: RunLock)) throws {
+        locks.replacement.release()
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: path) {
+            guard Glibc.rename(path, replaced.path) == 0 else {
+                throw RunFolderError("cannot move the old run \(path) aside to \(replaced.path): \(String(cString: strerror(errno))); "
+                                     + "the new run is whole in \(replacement.path)")
+            }
+            locks.target.forget()  // its file went with the old run
+        }
+        guard Glibc.rename(replacement.path, path) == 0 else {
+            throw RunFolderError("cannot move the new run \(replacement.path) to \(path): \(String(cString: strerror(errno))); "
+                                 + "the old run is whole in \(replaced.path)")
+        }
+        if fileManager.fileExists(atPath: replaced.path) {
+            do { try fileManager.removeItem(at: replaced.url) }
+            catch { throw RunFolderError("the new run is in \(path), but the old one could not be removed from \(replaced.path): \(systemReason(error))") }
+        }
     }
 
     /// Makes the folder for outputs written outside a training run (`decompose --out`): only the
@@ -118,7 +194,55 @@ public struct RunFolder: Sendable, Equatable {
 
     /// What the folder holds, the lock file aside.
     private func contents() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0 != lockFile.lastPathComponent }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0 != RunFolder.lockName }.sorted()
+    }
+
+    /// What the folder holds that a SiteLens run does not write, as paths inside it: anything
+    /// but the outputs, `model/` and `checkpoints/` with member files, the lock and the
+    /// temporary files of an interrupted write.
+    func foreignEntries() -> [String] {
+        let fileManager = FileManager.default
+        func isMemberFile(_ name: String, suffixes: [String]) -> Bool {
+            suffixes.contains { suffix in
+                name.hasPrefix("member-") && name.hasSuffix(suffix)
+                    && Int(name.dropFirst("member-".count).dropLast(suffix.count)).map { $0 >= 0 } == true
+            }
+        }
+        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
+        func foreign(in folder: URL, label: String, allowed: (String) -> Bool) -> [String] {
+            var isFolder: ObjCBool = false
+            guard fileManager.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return [] }
+            guard isFolder.boolValue else { return [label] }
+            let names = (try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? ["(unreadable)"]
+            return names.sorted().filter { name in
+                var isSubfolder: ObjCBool = false
+                _ = fileManager.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isSubfolder)
+                return isSubfolder.boolValue || !(allowed(name) || isTemporary(name))
+            }.map { "\(label)/\($0)" }
+        }
+        let outputs = Set(Output.allCases.map(\.rawValue))
+        var found = ((try? fileManager.contentsOfDirectory(atPath: url.path)) ?? []).sorted().filter { name in
+            guard !["model", "checkpoints", RunFolder.lockName].contains(name) else { return false }
+            var isSubfolder: ObjCBool = false
+            _ = fileManager.fileExists(atPath: url.appendingPathComponent(name).path, isDirectory: &isSubfolder)
+            return isSubfolder.boolValue || !(outputs.contains(name) || isTemporary(name))
+        }
+        found += foreign(in: modelFolder, label: "model") { isMemberFile($0, suffixes: [".safetensors", ".json"]) }
+        found += foreign(in: checkpointFolder, label: "checkpoints") { isMemberFile($0, suffixes: [".ckpt", ".metrics.jsonl"]) }
+        return found
+    }
+
+    /// Whether `path` is `folder` or lies inside it (both resolved, absolute).
+    static func path(_ path: String, isWithin folder: String) -> Bool {
+        path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+    }
+
+    private func requireParent() throws {
+        let parent = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw RunFolderError("the parent folder \(parent.path) of the run folder does not exist; create it first")
+        }
     }
 }
 
@@ -126,17 +250,23 @@ public struct RunFolder: Sendable, Equatable {
 /// exclusively, removed on release. A second run fails at once naming the first; a lock left
 /// by a process that no longer runs on this host is taken over.
 public final class RunLock: @unchecked Sendable {
-    private let file: URL
-    private var held = true
+    private let file: URL?
+    /// True only once the file is created: a lock that was refused must not remove the holder's.
+    private var held = false
+    private let owner = "\(hostName()) \(getpid())\n"
+
+    /// A lock on nothing (a folder that did not exist yet): releasing it does nothing.
+    static func none() -> RunLock { RunLock() }
+    private init() { file = nil }
 
     init(file: URL) throws {
         self.file = file
-        let owner = "\(hostName()) \(getpid())\n"
         for _ in 0..<2 {
             let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             if descriptor >= 0 {
                 _ = owner.withCString { write(descriptor, $0, strlen($0)) }
                 close(descriptor)
+                held = true
                 return
             }
             guard errno == EEXIST else {
@@ -164,12 +294,15 @@ public final class RunLock: @unchecked Sendable {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
     }
 
-    /// Removes the lock file (also done when the value goes away).
+    /// Removes the lock file, when it is still this process's (also done when the value goes away).
     public func release() {
-        guard held else { return }
+        guard held, let file else { return }
         held = false
-        try? FileManager.default.removeItem(at: file)
+        if (try? String(contentsOf: file, encoding: .utf8)) == owner { try? FileManager.default.removeItem(at: file) }
     }
+
+    /// Lets the lock go without touching its file: the folder holding it was moved or removed.
+    func forget() { held = false }
 
     deinit { release() }
 }

@@ -8,22 +8,40 @@ import Structures
 /// (`RunFolder.claim`), checks a resumed run's record, and marks the record complete only
 /// after every member and output is written. The one place the run-folder rules are applied.
 public final class TrainingRun {
+    /// The plan as trained: with `overwrite`, its run folder is the replacement being built.
     public let plan: TrainingPlan
+    /// Where the run ends up once `finish()` has run (the folder the user named).
+    public let destination: RunFolder
     public let model: (Architecture, InputEncoding)
     private let world: Communicator
     private var lock: RunLock?
+    private var replacementLocks: (target: RunLock, replacement: RunLock)?
     private var record: RunRecord?
 
-    /// Claims the folder (rank 0) and records what defines the run. `overwrite` allows replacing
-    /// an earlier run in the folder.
-    public init(world: Communicator, plan: TrainingPlan, structures: StructureStore, dataFile: URL, overwrite: Bool) throws {
+    /// Claims the folder (rank 0) and records what defines the run. `overwrite` replaces an
+    /// earlier SiteLens run in the folder, and only once this one has finished: it is built in
+    /// the folder's `replacement` (on every rank, so checkpoints land there too). `inputs` are
+    /// the files the run reads, which a folder to overwrite must not hold.
+    public init(world: Communicator, plan: TrainingPlan, structures: StructureStore, dataFile: URL,
+                overwrite: Bool, inputs: [URL] = []) throws {
         self.world = world
+        destination = plan.runFolder
+        var plan = plan
+        if overwrite { plan.runFolder = destination.replacement }
         self.plan = plan
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
         guard world.rank == 0 else { return }
         let folder = plan.runFolder
-        let claim: RunFolder.Claim = plan.resumeFrom == folder ? .resume : (overwrite ? .overwrite : .fresh)
-        lock = try folder.claim(claim)
+        if overwrite {
+            let locks = try destination.claimForReplacement(inputs: [dataFile] + inputs) { earlier in
+                do { _ = try RunRecord.read(from: earlier) }
+                catch { throw RunFolderError("--overwrite refuses \(earlier.path): it is not a SiteLens run (\(error))") }
+            }
+            replacementLocks = locks
+            lock = locks.replacement
+        } else {
+            lock = try folder.claim(plan.resumeFrom == folder ? .resume : .fresh)
+        }
         var record = RunRecord(plan: plan, architecture: model.0, encoding: model.1,
                                dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
         if let resume = plan.resumeFrom {
@@ -53,12 +71,18 @@ public final class TrainingRun {
     /// Each structure's role in this run: test set, or each member's train/validation.
     public func roles(count: Int) -> DataRoles { plan.roles(count: count) }
 
-    /// Marks the run complete (when it was not halted early) and releases the folder.
+    /// Marks the run complete (when it was not halted early), puts a complete replacement in
+    /// its destination's place, and releases the folder. A halted replacement stays where it
+    /// was built, as an interrupted one does, and the old run stays whole.
     public func finish() throws {
         guard var record else { return }
         record.complete = plan.haltAfterEpoch.map { $0 >= plan.epochs } ?? true
         try record.write(to: plan.runFolder)
-        lock?.release()
+        if let replacementLocks, record.complete {
+            try destination.replace(with: plan.runFolder, locks: replacementLocks)
+        } else {
+            lock?.release()
+        }
     }
 }
 

@@ -125,18 +125,18 @@ struct TrainingPartsTests {
 
 /// The run folder's rules, in one process.
 struct RunFolderTests {
-    @Test func aFolderHoldingARunIsRefusedUnlessResumedOrOverwritten() throws {
+    @Test func aFolderHoldingARunIsRefusedUnlessResumed() throws {
         let folder = RunFolder(try temporaryFolder("sitelens-runfolder").appendingPathComponent("run"))
         let first = try folder.claim(.fresh)
         try Data("x".utf8).write(to: folder.file(.metrics))
         // A second run while the first holds the lock fails at once, naming the holder.
-        #expect { _ = try folder.claim(.overwrite) } throws: { "\($0)".contains("in use by another run") && "\($0)".contains("pid \(getpid())") }
+        #expect { _ = try folder.claim(.resume) } throws: { "\($0)".contains("in use by another run") && "\($0)".contains("pid \(getpid())") }
+        #expect { _ = try folder.claimForReplacement(inputs: [], isRun: { _ in }) } throws: { "\($0)".contains("in use by another run") }
+        #expect(FileManager.default.fileExists(atPath: folder.lockFile.path), "a refused claim leaves the holder's lock")
         first.release()
         #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("holds an earlier run") && "\($0)".contains("--overwrite") }
         try folder.claim(.resume).release()
         #expect(FileManager.default.fileExists(atPath: folder.file(.metrics).path), "resume keeps the run's files")
-        try folder.claim(.overwrite).release()
-        #expect(!FileManager.default.fileExists(atPath: folder.file(.metrics).path), "overwrite removes them")
     }
 
     @Test func aLockLeftByAFinishedProcessIsTakenOver() throws {

@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
     @Option(help: "Folder for models, metrics, tables and plots; must be new or empty (default: the --resume folder, else sitelens-run).")
     var runDir: String?
 
-    @Flag(help: "Replace an earlier run in --run-dir (its files are removed first).")
+    @Flag(help: "Replace the SiteLens run in --run-dir once the new run has finished (a failed run leaves the old one whole); refuses a folder holding anything else.")
     var overwrite = false
 
     @Option(help: "Write a checkpoint every N epochs (0: never).")
@@ -246,7 +246,7 @@ struct Train: ParsableCommand {
             let (structures, table) = try openStructures(source, world: world)
             let (plan, notes) = try plan(for: structures)
             let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
-                                      overwrite: overwrite)
+                                      overwrite: overwrite, inputs: descriptorFile.map { [URL(fileURLWithPath: $0)] } ?? [])
             let reduction = try plan.gradientReduction.resolved(for: world)
             if world.rank == 0 {
                 if let note = table?.skippedSummary { print(note) }
@@ -262,13 +262,13 @@ struct Train: ParsableCommand {
             let trained = try run.train(structures: structures)
             let contributions = try evaluateShared(world: world, trained: trained, structures: structures)
             guard world.rank == 0, let contributions else { return }
-            let folder = plan.runFolder
+            let folder = run.plan.runFolder
             try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
                                              to: folder)
             try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
                                 roles: run.roles(count: structures.count), to: folder)
             try run.finish()
-            print("outputs in \(folder.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
+            print("outputs in \(run.destination.path): model/, metrics.jsonl, decomposition.csv, decomposition.json, site-influence.csv, "
                   + "site-influence.svg, element-site.svg, parity.svg, learning-curve.svg, predictions.csv, test-metrics.json"
                   + (model == .atomic ? ", contributions.xyz" : ""))
         }
