@@ -50,12 +50,14 @@ let package = Package(
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
         .target(name: "Reports", dependencies: ["Decomposition", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
-        .executableTarget(
-            name: "sitelens",
+        // The subcommands: each parses its options and calls the modules.
+        .target(
+            name: "SiteLensCommands",
             dependencies: [
                 "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "sitelens", dependencies: ["SiteLensCommands"]),
         // Started by the multi-rank tests under real mpirun.
         .executableTarget(name: "mpi-test-helper", dependencies: ["MPI"], path: "Tests/Helpers/mpi-test-helper"),
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),

@@ -144,8 +144,9 @@ OPTIONS:
   --run-dir <run-dir>     Folder for models, metrics, tables and plots; must be
                           new or empty (default: the --resume folder, else
                           sitelens-run).
-  --overwrite             Replace an earlier run in --run-dir (its files are
-                          removed first).
+  --overwrite             Replace the SiteLens run in --run-dir once the new
+                          run has finished (a failed run leaves the old one
+                          whole); refuses a folder holding anything else.
   --checkpoint-every <checkpoint-every>
                           Write a checkpoint every N epochs (0: never).
                           (default: 0)

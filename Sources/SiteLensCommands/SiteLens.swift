@@ -1,10 +1,12 @@
 import ArgumentParser
 import Training
 
-/// The `sitelens` command: one subcommand type per task.
-@main
-struct SiteLens: ParsableCommand {
-    static func main() {
+/// The `sitelens` command: one subcommand type per task. Each parses its options and calls
+/// the modules; the executable target only starts it.
+public struct SiteLens: ParsableCommand {
+    public init() {}
+
+    public static func main() {
         markProcessStart()
         do {
             var command = try parseAsRoot()
@@ -14,7 +16,7 @@ struct SiteLens: ParsableCommand {
         }
     }
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",
         subcommands: [Train.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self, Fuzz.self])

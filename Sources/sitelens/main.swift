@@ -1,0 +1,3 @@
+import SiteLensCommands
+
+SiteLens.main()
