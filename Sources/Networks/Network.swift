@@ -126,8 +126,10 @@ public final class Network {
 
     /// One number per item: runs every layer over `items` inputs of `architecture.itemSize` values each.
     public func forward(_ input: UnsafePointer<Float>, items: Int, parameters: UnsafePointer<Float>) throws -> [Float] {
-        precondition(items >= 1, "forward needs at least one item")
+        precondition(items >= 0, "forward of a negative item count")
         forwardItems = nil  // a forward that fails part way leaves nothing backward may follow
+        // No items (an atomic structure of dummy atoms only): no outputs; their sum is 0.
+        if items == 0 { forwardItems = 0; return [] }
         let padded = paddedCount(items)
         var current = inputWithPadding(input, items: items)
         for (l, kernel) in kernels.enumerated() {
@@ -155,6 +157,8 @@ public final class Network {
                          afterLayer: (Int) throws -> Void) throws {
         precondition(forwardItems == items && outputGradient.count == items,
                      "backward of \(items) items must follow a forward of the same items (last forward: \(forwardItems.map(String.init) ?? "none"))")
+        // Nothing to add, but every layer is still reported: the reduction across ranks counts on it.
+        if items == 0 { for l in stride(from: kernels.count - 1, through: 0, by: -1) { try afterLayer(l) }; return }
         let padded = paddedCount(items)
         // Forward copied a padded input where it needed one; its padding items get zero gradients.
         let networkInput = padded == items ? input : UnsafePointer(paddedInput.baseAddress!)

@@ -74,10 +74,10 @@ extension ModelOptions {
             case .square:
                 try within(atomicFilters, 1...1024, "filters", "atomic conv filters")
                 try within(atomicHidden, 1...ModelBudget.width, "atomic-hidden", "atomic hidden width")
-                try within(patchSize, 3...255, "patch-size", "atomic patch pixels per side")
+                try within(patchSize, patchSizeRange, "patch-size", "atomic patch pixels per side")
             case .radial:
                 try within(radialHidden, 0...ModelBudget.width, "radial-hidden", "radial atomic hidden width; 0: linear")
-                try within(patchSize, RadialRasteriser.binRange, "patch-size", "radial patch distance bins")
+                try within(patchSize, patchSizeRange, "patch-size", "radial patch distance bins")
             }
             guard patchSpacing > 0, patchSpacing.isFinite, patchSpacing * Double(patchSize - 1) <= RasterBudget.length else {
                 throw NetworkError("--patch-spacing must be positive with (patch-size − 1) × spacing ≤ \(RasterBudget.length) Å, got \(patchSpacing)")
@@ -140,6 +140,9 @@ extension ModelOptions {
     /// the per-atom network can see.
     public var patchReach: Double { patchShape == .radial ? patchSpan : patchSpan / 2 }
 
+    /// The `atomic` patch sizes allowed: pixels per side of a square patch, or radial distance bins.
+    public var patchSizeRange: ClosedRange<Int> { patchShape == .radial ? RadialRasteriser.binRange : 3...255 }
+
     /// Å from an `atomic` patch's first pixel (or distance bin) to its last.
     public var patchSpan: Double { patchSpacing * Double(max(patchSize - 1, 0)) }
 
@@ -149,10 +152,13 @@ extension ModelOptions {
     public func patchReachWarning(interactionRange: Double, how: String) -> String? {
         guard interactionRange.isFinite, patchReach < interactionRange else { return nil }
         let radial = patchShape == .radial
-        let needed = Int(((radial ? 1 : 2) * interactionRange / patchSpacing).rounded(.up)) + 1
+        // In Double: a tiny spacing or a huge range asks for more pixels than an Int holds.
+        let needed = ((radial ? 1 : 2) * interactionRange / patchSpacing).rounded(.up) + 1
+        let remedy = needed <= Double(patchSizeRange.upperBound)
+            ? String(format: "--patch-size %.0f at this spacing reaches it.", needed)
+            : "no --patch-size up to \(patchSizeRange.upperBound) reaches it at this spacing; raise --patch-spacing."
         return String(format: "warning: the atomic patch reaches %.2f Å from each atom ((--patch-size %d − 1) × --patch-spacing %.3g Å%@), "
-                      + "less than the interaction range %.2f Å (%@): farther neighbours cannot affect an atom's contribution. "
-                      + "--patch-size %d at this spacing reaches it.", patchReach, patchSize, patchSpacing, radial ? "" : " / 2",
-                      interactionRange, how, needed)
+                      + "less than the interaction range %.2f Å (%@): farther neighbours cannot affect an atom's contribution. %@",
+                      patchReach, patchSize, patchSpacing, radial ? "" : " / 2", interactionRange, how, remedy)
     }
 }

@@ -30,6 +30,21 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 1
 
+    /// The most structures one call writes: a million rows or clusters is already ~100 MB.
+    static let structureLimit = 1_000_000
+
+    func validate() throws {
+        guard (1...Self.structureLimit).contains(structures) else {
+            throw ValidationError("--structures must be in 1...\(Self.structureLimit), got \(structures)")
+        }
+        guard noise.isFinite, noise >= 0, noise <= 100 else { throw ValidationError("--noise must be in [0, 100] eV, got \(noise)") }
+        let parent = URL(fileURLWithPath: out).deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--out \(out): the folder \(parent.path) does not exist; create it first")
+        }
+    }
+
     func run() throws {
         if kind == .lennardJones {
             try ExtXYZ.write(LennardJonesClusters.generate(count: structures, seed: seed), to: URL(fileURLWithPath: out))

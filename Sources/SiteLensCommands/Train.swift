@@ -159,12 +159,14 @@ struct Train: ParsableCommand {
         guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard ensemble >= 1 else { throw ValidationError("--ensemble must be at least 1") }
+        guard (1...TrainingPlan.ensembleLimit).contains(ensemble) else {
+            throw ValidationError("--ensemble must be in 1...\(TrainingPlan.ensembleLimit), got \(ensemble)")
+        }
         guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
         guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
-        if let interactionRange, !(interactionRange.isFinite && interactionRange > 0) {
-            throw ValidationError("--interaction-range must be a positive number of Å, got \(interactionRange)")
+        if let interactionRange, !(interactionRange > 0 && interactionRange <= RasterBudget.length) {
+            throw ValidationError("--interaction-range must be in (0, \(RasterBudget.length)] Å, got \(interactionRange)")
         }
         if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
     }

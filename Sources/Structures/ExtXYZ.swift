@@ -115,7 +115,15 @@ public enum ExtXYZ {
             throw InputError(file: file, line: line, field: "Properties", "expected name:type:count triples, found '\(text)'")
         }
         var total = 0
+        var names = Set<String>()
         return try stride(from: 0, to: parts.count, by: 3).map { i in
+            // A name given twice would leave two columns under one key (and one of them unread).
+            guard !parts[i].isEmpty else {
+                throw InputError(file: file, line: line, field: "Properties", "property \(i / 3 + 1) has no name")
+            }
+            guard names.insert(parts[i]).inserted else {
+                throw InputError(file: file, line: line, field: "Properties", "property '\(parts[i])' is declared twice")
+            }
             guard let type = parts[i + 1].first, "SRIL".contains(type), parts[i + 1].count == 1,
                   let columns = Int(parts[i + 2]), columns >= 1 else {
                 throw InputError(file: file, line: line, field: "Properties",

@@ -69,6 +69,8 @@ public struct SiteTable: Sendable {
 
     /// Parses site-table text (CRLF or LF line ends, last line with or without one).
     public static func parse(_ text: String, file: String, options: Options = Options()) throws -> SiteTable {
+        // Excel's "CSV UTF-8" starts the file with a byte-order mark, which is not part of the first name.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         guard !text.allSatisfy(\.isWhitespace) else { throw InputError(file: file, "empty file: no header and no rows") }
         // CSV.swift reads an unterminated quote to the end of the file as one field, so a stray
         // quote would silently swallow every later row: find it first.

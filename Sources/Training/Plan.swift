@@ -18,6 +18,8 @@ public struct TrainingPlan: Sendable {
     public var testFraction = 0.1
     /// Ensemble members; the world is split into min(ensemble, ranks) groups.
     public var ensemble = 1
+    /// The most members a run trains (each is a model file and a checkpoint in the run folder).
+    public static let ensembleLimit = 1024
     /// Write a checkpoint every this many epochs (0: never).
     public var checkpointEvery = 0
     /// Compare parameter checksums across ranks every this many steps.
@@ -64,6 +66,22 @@ public struct TrainingPlan: Sendable {
         let order = generator.permutation(count)
         let held = max(0, min(count - 2, Int((testFraction * Double(count)).rounded())))
         return order[..<held].sorted()
+    }
+
+    /// The fewest structures a member trains on.
+    public static let minimumTrainingStructures = 2
+
+    /// Refuses fractions that leave a member fewer than `minimumTrainingStructures` to train on
+    /// (`testSet` and `split` would otherwise shrink what they hold out without a word).
+    public func checkSplit(count: Int) throws {
+        let test = Int((testFraction * Double(count)).rounded())
+        let remaining = count - test
+        let validation = Int((validationFraction * Double(max(remaining, 0))).rounded())
+        let training = remaining - validation
+        guard training >= Self.minimumTrainingStructures else {
+            throw TrainingError("--test-fraction \(testFraction) and --validation-fraction \(validationFraction) leave \(max(training, 0)) of "
+                                + "\(count) structures to train on; at least \(Self.minimumTrainingStructures) are needed (lower the fractions, or give more structures)")
+        }
     }
 
     /// Train and validation indices of a member: the structures outside the test set, in a

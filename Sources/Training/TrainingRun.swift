@@ -29,6 +29,7 @@ public final class TrainingRun {
         var plan = plan
         if overwrite { plan.runFolder = destination.replacement }
         self.plan = plan
+        try plan.checkSplit(count: structures.count)
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
         guard world.rank == 0 else { return }
         let folder = plan.runFolder

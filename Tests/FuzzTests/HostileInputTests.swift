@@ -107,23 +107,7 @@ struct HostileInputTests {
     /// the option, never a trap.
     @Test(arguments: hostileCases)
     func issueCaseIsRejectedCleanly(_ hostile: HostileCase) throws {
-        let folder = try temporaryFolder("sitelens-hostile")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let inputs = try writeInputs(in: folder)
-        var input = hostile.fileExtension == "csv" ? inputs.csv : inputs.xyz
-        if let body = hostile.file {
-            input = folder.appendingPathComponent("hostile.\(hostile.fileExtension)").path
-            try Data(body.utf8).write(to: URL(fileURLWithPath: input))
-        }
-        let arguments = hostile.arguments.map { $0 == "INPUT" ? input : $0.replacingOccurrences(of: "OUT/", with: folder.path + "/") }
-        let outcome = try runProcess(sitelensBinary(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
-        let message = outcome.stderr + outcome.stdout
-        #expect(!isCrash(outcome), "\(hostile.name): status \(outcome.status): \(message)")
-        #expect(outcome.status != 0, "\(hostile.name) was accepted: \(message)")
-        for fragment in hostile.fragments {
-            #expect(message.contains(fragment), "\(hostile.name): '\(fragment)' not in: \(message)")
-        }
-        if hostile.file != nil { #expect(message.contains(input), "\(hostile.name): the file is not named: \(message)") }
+        try expectRejectedCleanly(hostile)
     }
 
     /// The valid inputs these cases start from are accepted (so the rejections above are the
@@ -137,4 +121,26 @@ struct HostileInputTests {
             #expect(outcome.status == 0, "\(input): \(outcome.stderr)")
         }
     }
+}
+
+/// Runs `hostile` against valid inputs written to a fresh folder: a non-zero exit and a message
+/// holding every fragment (and the file, when the case brings one), never a trap.
+func expectRejectedCleanly(_ hostile: HostileCase) throws {
+    let folder = try temporaryFolder("sitelens-hostile")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let inputs = try writeInputs(in: folder)
+    var input = hostile.fileExtension == "csv" ? inputs.csv : inputs.xyz
+    if let body = hostile.file {
+        input = folder.appendingPathComponent("hostile.\(hostile.fileExtension)").path
+        try Data(body.utf8).write(to: URL(fileURLWithPath: input))
+    }
+    let arguments = hostile.arguments.map { $0 == "INPUT" ? input : $0.replacingOccurrences(of: "OUT/", with: folder.path + "/") }
+    let outcome = try runProcess(sitelensBinary(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+    let message = outcome.stderr + outcome.stdout
+    #expect(!isCrash(outcome), "\(hostile.name): status \(outcome.status): \(message)")
+    #expect(outcome.status != 0, "\(hostile.name) was accepted: \(message)")
+    for fragment in hostile.fragments {
+        #expect(message.contains(fragment), "\(hostile.name): '\(fragment)' not in: \(message)")
+    }
+    if hostile.file != nil { #expect(message.contains(input), "\(hostile.name): the file is not named: \(message)") }
 }
