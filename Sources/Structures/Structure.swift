@@ -75,8 +75,3 @@ extension Structure {
     /// Indices of the real (non-dummy) atoms, in order: the atoms per-atom models give items to.
     public var realAtoms: [Int] { symbols.indices.filter { !Structure.isDummy(symbols[$0]) } }
 }
-
-/// The elements present in `structures`, in order of atomic number, dummy atoms left out.
-public func elementsPresent(in structures: [Structure]) -> [String] {
-    PeriodicTable.inTableOrder(structures.flatMap(\.symbols).filter { !Structure.isDummy($0) })
-}
