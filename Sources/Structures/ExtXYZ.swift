@@ -31,6 +31,20 @@ public enum ExtXYZ {
         /// Shortest periodic lattice vector and smallest periodic cell height, Å: below this
         /// the periodic copies of a frame would not fit in memory.
         public static let latticeHeight = 0.1
+        /// Largest |energy| accepted, eV: all-electron totals of large cells (~1e7 eV) pass, and
+        /// squares and sums over a million structures stay finite.
+        public static let energy = 1e12
+
+        /// `text` as an energy: finite and within `energy`, else an error naming file, line and field.
+        static func energy(_ text: String, file: String, line: Int, field: String) throws -> Double {
+            guard let value = Double(text), value.isFinite else {
+                throw InputError(file: file, line: line, field: field, "expected a finite number, found '\(text)'")
+            }
+            guard abs(value) <= energy else {
+                throw InputError(file: file, line: line, field: field, "|\(text)| eV is beyond \(energy) eV; no energy of a real structure is")
+            }
+            return value
+        }
     }
 
     /// Reads every frame of the file at `path`.
@@ -194,10 +208,7 @@ public enum ExtXYZ {
         if let cell { try checkPeriodicCell(cell, pbc: pbc, file: file, line: line) }
         var energy: Double? = nil
         if let text = info[options.energyKey] {
-            guard let value = Double(text), value.isFinite else {
-                throw InputError(file: file, line: line, field: options.energyKey, "expected a finite number, found '\(text)'")
-            }
-            energy = value
+            energy = try Limits.energy(text, file: file, line: line, field: options.energyKey)
         } else if options.requireEnergy {
             throw InputError(file: file, line: line, field: options.energyKey, "missing energy: the comment line has no '\(options.energyKey)=' key")
         }

@@ -180,11 +180,7 @@ public struct SiteTable: Sendable {
                 }
                 return symbol
             }
-            let targetText = fields[targetIndex]
-            guard let target = Double(targetText), target.isFinite else {
-                throw InputError(file: file, line: line, field: options.targetColumn,
-                                 "expected a finite number, found '\(targetText)'")
-            }
+            let target = try ExtXYZ.Limits.energy(fields[targetIndex], file: file, line: line, field: options.targetColumn)
             return Row(line: line, elements: elements, target: target, group: groupIndex.map { fields[$0] })
         }
     }

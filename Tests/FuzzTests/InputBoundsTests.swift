@@ -21,6 +21,11 @@ let boundedCases: [HostileCase] = [
                 arguments: ["generate", "--out", "OUT/g.csv", "--structures", "9223372036854775807"], fragments: ["--structures", "1...1000000"]),
     HostileCase(name: "generate into a missing folder", file: nil, fileExtension: "csv",
                 arguments: ["generate", "--out", "OUT/missing/g.csv"], fragments: ["--out", "does not exist"]),
+    HostileCase(name: "an extxyz energy of 1e200 eV", file: "1\nLattice=\"5 0 0 0 5 0 0 0 15\" energy=1e200 pbc=\"T T F\"\nCu 0 0 0\n",
+                fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "atomic", "--epochs", "1", "--run-dir", "OUT/run"], fragments: [":2: field 'energy'", "1e200"]),
+    HostileCase(name: "a site-table target of -1e200 eV",
+                file: "T/B1,B2/Nsur1,Nsur2,Nsur3,Nsur4,Nsur5,Nsur6,Nsub1,Nsub2,Nsub3,Eads,Adsorbate\nCu,Ni,Co,Fe,Mo,Cu,Ni,Co,Fe,Mo,-1e200,COOH\n",
+                fileExtension: "csv", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run"], fragments: [":2: field 'Eads'", "beyond"]),
     HostileCase(name: "fractions that leave one structure to train on", file: nil, fileExtension: "csv",
                 arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run", "--validation-fraction", "0.7"], fragments: ["--validation-fraction", "at least 2"]),
 ]
