@@ -274,7 +274,9 @@ public final class RunLock: @unchecked Sendable {
             }
             let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
             let parts = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            if parts.count == 2, parts[0] == hostName(), let pid = Int32(parts[1]), Self.processIsGone(pid) {
+            // A lock naming this very process is stale too: it was just refused to us, so we do
+            // not hold it (a PID namespace made anew per job, as on namespace nodes, reuses PIDs).
+            if parts.count == 2, parts[0] == hostName(), let pid = Int32(parts[1]), pid == getpid() || Self.processIsGone(pid) {
                 try? FileManager.default.removeItem(at: file)  // stale: its process is gone
                 continue
             }

@@ -14,6 +14,10 @@ public enum Available {
     public static let ase = pythonHas("ase")
     public static let safetensors = pythonHas("safetensors", "numpy")
     public static let sharedData = sharedHEAFile() != nil
+    /// Namespace nodes (`Launch/cluster`): root, iproute2 and util-linux's unshare.
+    public static let clusterNodes = getuid() == 0 && ["ip", "unshare", "tc", "flock"].allSatisfy { tool in
+        (try? runProcess("bash", ["-c", "command -v \(tool)"], timeout: 10).status) == 0
+    }
     /// The Slurm daemons and munge, for a real one-node Slurm.
     public static let slurm = ["slurmctld", "slurmd", "munged", "sbatch"].allSatisfy { tool in
         (try? runProcess("bash", ["-c", "command -v \(tool)"], timeout: 10).status) == 0

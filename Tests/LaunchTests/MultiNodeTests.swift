@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// SiteLens across nodes that talk only over TCP: network namespaces made by `Launch/cluster`,
+/// each with its own hostname, process IDs and node-local /tmp. Data and run folders live in
+/// /var/tmp, shared by every node as a cluster's home is.
+@Suite(.serialized, .enabled(if: Available.clusterNodes, "needs root, ip, tc, unshare and flock to make namespace nodes"))
+struct MultiNodeTests {
+    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
+    let cluster = repositoryRoot().appendingPathComponent("Launch/cluster").path
+
+    /// A folder every node sees (not /tmp, which each node has its own of).
+    func sharedFolder() throws -> URL {
+        let url = URL(fileURLWithPath: "/var/tmp/sitelens-cluster-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// `mpirun -np RANKS sitelens ARGUMENTS` on a cluster of `nodes` nodes × `slots` slots.
+    func onCluster(nodes: Int = 2, slots: Int = 1, ranks: Int, _ arguments: [String], timeout: Double = 300) throws -> ProcessOutcome {
+        try runProcess(cluster, ["--nodes", "\(nodes)", "--slots", "\(slots)", "--", "mpirun", "-np", "\(ranks)",
+                                 "-x", "OPENBLAS_NUM_THREADS=1", sitelens] + arguments, timeout: timeout)
+    }
+
+    func weights(_ run: URL, member: Int = 0) throws -> Data {
+        try Data(contentsOf: run.appendingPathComponent("model/member-\(member).safetensors"))
+    }
+
+    @Test func mpiInfoCountsTheNodes() throws {
+        let info = try onCluster(slots: 2, ranks: 4, ["mpi-info"])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("4 ranks on 2 hosts"), "\(info.stdout)")
+        #expect(info.stdout.contains("host node1: 2 ranks") && info.stdout.contains("host node2: 2 ranks"), "\(info.stdout)")
+    }
+
+    /// Two nodes × one rank give the weights of two ranks on one node, bit for bit in the same
+    /// all-reduce mode; `auto` sees the nodes and overlaps the all-reduce across them.
+    @Test func twoNodesTrainAsTwoRanksOnOneNode() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let common = [data.path, "--epochs", "3", "--batch-size", "16", "--seed", "4", "--all-reduce", "single"]
+        let spread = folder.appendingPathComponent("two-nodes"), local = folder.appendingPathComponent("one-node")
+        let across = try onCluster(ranks: 2, ["train"] + common + ["--run-dir", spread.path])
+        #expect(across.status == 0, "\(across.stderr.suffix(1500))")
+        let here = try mpirun(2, sitelens, ["train"] + common + ["--run-dir", local.path])
+        #expect(here.status == 0, "\(here.stderr.suffix(1500))")
+        #expect(try weights(spread) == weights(local), "2 nodes × 1 rank and 1 node × 2 ranks differ")
+        let automatic = try onCluster(ranks: 2, ["train", data.path, "--epochs", "1", "--run-dir", folder.appendingPathComponent("auto").path])
+        #expect(automatic.status == 0, "\(automatic.stderr.suffix(1500))")
+        #expect(automatic.stdout.contains("→ buckets") && automatic.stdout.contains("span nodes"), "\(automatic.stdout.prefix(600))")
+    }
+
+    /// An ensemble whose members train on different nodes is gathered to rank 0 and written
+    /// once, whole, in the shared run folder (each member's checkpoint by its own node), with the
+    /// members a one-node run trains.
+    @Test func membersOnDifferentNodesAreGatheredAndWrittenOnce() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let common = [data.path, "--epochs", "3", "--ensemble", "2", "--checkpoint-every", "1", "--seed", "9"]
+        let spread = folder.appendingPathComponent("spread"), local = folder.appendingPathComponent("local")
+        let across = try onCluster(ranks: 2, ["train"] + common + ["--run-dir", spread.path])
+        #expect(across.status == 0, "\(across.stderr.suffix(1500))")
+        #expect(across.stdout.components(separatedBy: "outputs in").count == 2, "outputs announced once: \(across.stdout)")
+        for name in ["checkpoints/member-0.ckpt", "checkpoints/member-1.ckpt", "decomposition.csv", "predictions.csv"] {
+            #expect(FileManager.default.fileExists(atPath: spread.appendingPathComponent(name).path), "\(name) missing")
+        }
+        let record = try String(contentsOf: spread.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(record.contains("\"complete\" : true"))
+        #expect(try mpirun(2, sitelens, ["train"] + common + ["--run-dir", local.path]).status == 0)
+        for member in 0..<2 { #expect(try weights(spread, member: member) == weights(local, member: member), "member \(member)") }
+    }
+
+    /// A run folder locked by a job on node1 is refused to a job on node2, though the PID in
+    /// the lock means nothing there (each node counts its own).
+    @Test func aLockHeldOnAnotherNodeIsRefused() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "60"]).status == 0)
+        let run = folder.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: false)
+        // No process has this PID on node2 or here (above Linux's pid_max): a lock judged by its
+        // PID alone would be taken over as stale; the host it names is another node's.
+        try "node1 4194305\n".write(to: run.appendingPathComponent(".sitelens.lock"), atomically: true, encoding: .utf8)
+        let refused = try runProcess(cluster, ["--", "mpirun", "-np", "1", "--host", "node2", sitelens, "train", data.path,
+                                               "--epochs", "1", "--run-dir", run.path], timeout: 120)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("in use by another run") && refused.stderr.contains("host node1"), "\(refused.stderr.suffix(800))")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(".sitelens.lock").path))
+    }
+
+    /// A rank killed on node2 ends the whole job within seconds, mpirun naming the node; the
+    /// checkpoints written so far (by each member's node) resume it.
+    @Test func aRankKilledOnTheSecondNodeEndsTheJobAndResumes() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let run = folder.appendingPathComponent("run")
+        let common = [data.path, "--ensemble", "2", "--checkpoint-every", "1", "--seed", "3", "--print-every", "100000"]
+        let log = folder.appendingPathComponent("job.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: cluster)
+        job.arguments = ["--", "mpirun", "-np", "2", sitelens, "train"] + common + ["--epochs", "100000", "--run-dir", run.path]
+        job.standardOutput = try FileHandle(forWritingTo: log)
+        job.standardError = job.standardOutput
+        try job.run()
+        defer { if job.isRunning { job.terminate() } }
+        let start = Date()
+        let checkpoint = run.appendingPathComponent("checkpoints/member-1.ckpt")
+        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date().timeIntervalSince(start) < 120 { usleep(100_000) }
+        // The rank in node2's namespace, seen from this machine.
+        let find = try runProcess("bash", ["-c", "for p in $(pgrep -x sitelens); do [ \"$(ip netns identify $p)\" = node2 ] && echo $p; done"])
+        let victims = find.stdout.split(separator: "\n").compactMap { pid_t($0) }
+        #expect(victims.count == 1, "one rank on node2: \(find.stdout) \(find.stderr)")
+        let killed = Date()
+        victims.forEach { kill($0, SIGKILL) }
+        while job.isRunning && Date().timeIntervalSince(killed) < 30 { usleep(50_000) }
+        let seconds = Date().timeIntervalSince(killed)
+        #expect(!job.isRunning && seconds < 5, "the job outlived its killed rank by \(seconds) s")
+        job.waitUntilExit()
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(job.terminationStatus != 0)
+        #expect(output.contains("node2"), "mpirun names the node: \(output.suffix(1500))")
+        let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "4", "--resume", run.path])
+        #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
+        #expect(try String(contentsOf: run.appendingPathComponent("run.json"), encoding: .utf8).contains("\"complete\" : true"))
+    }
+}
