@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS", "CDNNLShim"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
-        // Training: data-parallel training of ensemble members; with MPI, the only MPI user.
+        // Training: data-parallel training of ensemble members; with Benchmarks, the only MPI user.
         .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
