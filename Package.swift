@@ -2,8 +2,8 @@
 // SiteLens: train energy models of atomic structures under MPI, then explain them site by site.
 //
 // Targets follow the pipeline, and data flows one way:
-//   Structures → Images → Networks → Training (the only MPI user besides MPI itself)
-//   → Decomposition → Reports, all driven by the `sitelens` command.
+//   Structures → Images → Networks → Training (with Benchmarks, the only MPI user besides MPI
+//   itself) → Decomposition → Reports, all driven by the `sitelens` command.
 import PackageDescription
 
 let package = Package(
@@ -44,17 +44,21 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Basics", "Structures", "Images", "CBLAS", "CDNNLShim"]),
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
-        // Training: data-parallel training of ensemble members; with MPI, the only MPI user.
+        // Training: data-parallel training of ensemble members; with Benchmarks, the only MPI user.
         .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
         .target(name: "Reports", dependencies: ["Decomposition", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
+        // Benchmarks: each `sitelens bench` benchmark's configuration, run and table. It launches
+        // `sitelens` under mpirun, and its overlap and frame-index runs call the MPI collectives
+        // they measure: besides Training, the one other MPI user (the command target calls none).
+        .target(name: "Benchmarks", dependencies: ["MPI", "Basics", "Structures", "Images", "Networks", "Training", "Reports"]),
         // The subcommands: each parses its options and calls the modules.
         .target(
             name: "SiteLensCommands",
             dependencies: [
-                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports",
+                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "sitelens", dependencies: ["SiteLensCommands"]),
@@ -68,6 +72,7 @@ let package = Package(
         .testTarget(name: "DecompositionTests", dependencies: ["Decomposition", "Networks", "Structures", "Basics", "Reports", "TestSupport", "sitelens"]),
         .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
         // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens fuzz` run.
         .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens"]),
     ]

@@ -1,18 +1,12 @@
 import ArgumentParser
-import Basics
+import Benchmarks
 import Foundation
 import Images
-import MPI
 import Networks
-import Reports
 import Structures
-import Training
-
-extension PatchShape: ExpressibleByArgument {}
 
 /// `sitelens bench accuracy`: the image models' test errors on the built-in Lennard-Jones
-/// clusters beside a linear least-squares fit on pair-distance histograms and the training mean,
-/// all scored on one held-out test set.
+/// clusters beside linear fits and the training mean; `AccuracyBenchmark` says how.
 struct BenchAccuracy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accuracy",
@@ -59,26 +53,7 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Learning rate (Adam).")
     var learningRate = 1e-3
 
-    @Option(help: "atomic: square (2-D image patches through a small CNN) or radial (Gaussians on a grid of distances through a dense network).")
-    var patchShape = ModelOptions().patchShape
-
-    @Option(help: "atomic: patch size in pixels (square) or distance bins (radial).")
-    var patchSize = ModelOptions().patchSize
-
-    @Option(help: "atomic: patch pixel spacing (square) or bin spacing Δr (radial), Å.")
-    var patchSpacing = ModelOptions().patchSpacing
-
-    @Option(help: "atomic: Gaussian width, Å.")
-    var patchSigma = ModelOptions().patchSigma
-
-    @Option(help: "atomic: filters of the shared CNN (square patches only).")
-    var filters = ModelOptions().atomicFilters
-
-    @Option(help: "atomic: hidden width of the shared CNN (square patches).")
-    var atomicHidden = ModelOptions().atomicHidden
-
-    @Option(help: "atomic: hidden width of the radial patches' network (0: linear, Flatten → Dense(1)).")
-    var radialHidden = ModelOptions().radialHidden
+    @OptionGroup var atomic: AtomicOptions
 
     @Option(help: "ryczko: grid (pixels per side) over the 5 Å box.")
     var grid = 64
@@ -99,145 +74,32 @@ struct BenchAccuracy: ParsableCommand {
         guard atomicEpochs >= 1, ryczkoEpochs >= 1, batchSize >= 1, learningRate > 0 else {
             throw ValidationError("--atomic-epochs, --ryczko-epochs and --batch-size must be at least 1, --learning-rate positive")
         }
-        _ = try imageModels()
-        _ = try histograms()
+        _ = try benchmarkConfiguration()
+    }
+
+    private func benchmarkConfiguration() throws -> AccuracyBenchmark.Configuration {
+        var configuration = AccuracyBenchmark.Configuration()
+        (configuration.structures, configuration.dataSeed, configuration.seed, configuration.testFraction) = (structures, dataSeed, seed, testFraction)
+        let widths = try commaSeparated(binWidths, option: "--bin-widths", expecting: "a number of Å") { Double($0) }
+        guard !widths.isEmpty else { throw ValidationError("--bin-widths wants comma-separated numbers of Å, got '\(binWidths)'") }
+        configuration.histograms = try widths.map { try PairDistanceHistogram(binWidth: $0, cutoff: cutoff) }
+        configuration.models = try commaSeparated(models, option: "--models", expecting: "an image model; choose from atomic, ryczko") { name in
+            ModelKind(rawValue: name).flatMap { $0 == .sites ? nil : $0 }
+        }
+        (configuration.ensemble, configuration.atomicEpochs, configuration.ryczkoEpochs) = (ensemble, atomicEpochs, ryczkoEpochs)
+        (configuration.batchSize, configuration.learningRate) = (batchSize, learningRate)
+        atomic.apply(to: &configuration.modelOptions)
+        configuration.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: sigma)
+        configuration.modelOptions.ryczkoBlocks = blocks
+        configuration.modelOptions.ryczkoDense = dense
+        return configuration
     }
 
     func run() throws {
+        let configuration = try benchmarkConfiguration()
         try withMPI { mpi in
-            let world = mpi.world
-            setThreads(world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .dnnl)
-            let data = LennardJonesClusters.generate(count: structures, seed: dataSeed)
-            var base = TrainingPlan()
-            base.seed = seed
-            base.testFraction = testFraction
-            let test = base.testSet(count: data.count)
-            let testSet = Set(test)
-            let training = data.indices.filter { !testSet.contains($0) }
-            var rows: [Row] = []
-            if world.rank == 0 {
-                print("Accuracy benchmark: \(data.count) 2-D Lennard-Jones clusters (seed \(dataSeed)), \(test.count) held out "
-                      + "(seed \(seed)), \(training.count) to fit or train on; \(world.size) rank\(world.size == 1 ? "" : "s")")
-                rows += try baselines(data: data, training: training, test: test)
-                rows.forEach { print($0.line) }
-                fflush(nil)
-            }
-            for kind in try imageModels() {
-                let plan = plan(kind, base: base)
-                if world.rank == 0, kind == .atomic,
-                   let warning = plan.modelOptions.patchReachWarning(interactionRange: LennardJonesClusters.interactionRange(),
-                                                                     how: "Lennard-Jones, |V| < 2 % of ε beyond 2.5 σ") { print(warning) }
-                let start = Date()
-                let trained = try trainEnsemble(world: world, plan: plan, structures: data)
-                let contributions = try evaluateShared(world: world, members: trained.members, structures: data)
-                guard world.rank == 0, let contributions else { continue }
-                let predictions = ensemblePredictions(structures: LoadedStructures(data), contributions: contributions,
-                                                      roles: plan.roles(count: data.count))
-                guard let metrics = TestMetrics(predictions, roles: plan.roles(count: data.count)) else { continue }
-                let row = Row(name: "\(kind.rawValue) (\(describe(kind)))", mae: metrics.ensembleMean.mae, rmse: metrics.ensembleMean.rmse,
-                              note: String(format: "members MAE %@; %.0f s", metrics.members.map { String(format: "%.3f", $0.mae) }.joined(separator: ", "),
-                                           Date().timeIntervalSince(start)))
-                rows.append(row)
-                print(row.line)
-                fflush(nil)
-            }
-            guard world.rank == 0 else { return }
-            printTable(rows)
-        }
-    }
-
-    /// One line of the results.
-    struct Row {
-        let name: String
-        let mae: Double
-        let rmse: Double
-        let note: String
-        var line: String { String(format: "  %@: test MAE %.4f eV, RMSE %.4f eV (%@)", name, mae, rmse, note) }
-    }
-
-    private func histograms() throws -> [PairDistanceHistogram] {
-        let widths = binWidths.split(separator: ",").map { Double($0) }
-        let values = widths.compactMap { $0 }
-        guard !widths.isEmpty, values.count == widths.count else {
-            throw ValidationError("--bin-widths wants comma-separated numbers of Å, got '\(binWidths)'")
-        }
-        return try values.map { try PairDistanceHistogram(binWidth: $0, cutoff: cutoff) }
-    }
-
-    private func imageModels() throws -> [ModelKind] {
-        try models.split(separator: ",").map { name in
-            guard let kind = ModelKind(rawValue: String(name)), kind != .sites else {
-                throw ValidationError("--models: '\(name)' is not an image model; choose from atomic, ryczko")
-            }
-            return kind
-        }
-    }
-
-    /// The training mean, the linear fit on atom count alone, and on pair-distance histograms.
-    private func baselines(data: [Structure], training: [Int], test: [Int]) throws -> [Row] {
-        let energies = data.map { $0.energy ?? .nan }
-        let trainMean = training.map { energies[$0] }.reduce(0, +) / Double(training.count)
-        func row(_ name: String, _ predict: (Int) -> Double, note: String) -> Row {
-            let residuals = test.map { predict($0) - energies[$0] }
-            return Row(name: name, mae: residuals.map(abs).reduce(0, +) / Double(residuals.count),
-                       rmse: (residuals.map { $0 * $0 }.reduce(0, +) / Double(residuals.count)).squareRoot(), note: note)
-        }
-        let counts = data.map { [1, Double($0.positions.count)] }
-        let countsOnly = try LinearLeastSquares(rows: training.map { counts[$0] }, targets: training.map { energies[$0] })
-        var rows = [row("training mean", { _ in trainMean }, note: "one number"),
-                    row("linear on atom count", { countsOnly.predict(counts[$0]) }, note: "constant + atoms")]
-        for histogram in try histograms() {
-            let features = data.map(histogram.features)
-            let fit = try LinearLeastSquares(rows: training.map { features[$0] }, targets: training.map { energies[$0] })
-            rows.append(row(String(format: "linear on pair-distance histogram, %.3g Å bins", histogram.binWidth), { fit.predict(features[$0]) },
-                            note: String(format: "%d bins to %.3g Å + constant + atoms, rank %d, LAPACK dgelsd", histogram.bins, cutoff, fit.rank)))
-        }
-        return rows
-    }
-
-    private func plan(_ kind: ModelKind, base: TrainingPlan) -> TrainingPlan {
-        var plan = base
-        plan.kind = kind
-        plan.ensemble = ensemble
-        plan.epochs = kind == .atomic ? atomicEpochs : ryczkoEpochs
-        plan.batchSize = batchSize
-        plan.learningRate = learningRate
-        plan.printEvery = max(1, plan.epochs / 5)
-        plan.checksumEvery = 0
-        plan.modelOptions.patchShape = patchShape
-        plan.modelOptions.patchSize = patchSize
-        plan.modelOptions.patchSpacing = patchSpacing
-        plan.modelOptions.patchSigma = patchSigma
-        plan.modelOptions.atomicFilters = filters
-        plan.modelOptions.atomicHidden = atomicHidden
-        plan.modelOptions.radialHidden = radialHidden
-        plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: sigma)
-        plan.modelOptions.ryczkoBlocks = blocks
-        plan.modelOptions.ryczkoDense = dense
-        return plan
-    }
-
-    private func describe(_ kind: ModelKind) -> String {
-        switch kind {
-        case .atomic where patchShape == .radial:
-            return String(format: "radial, %d bins at %.3g Å (reach %.2f Å), σ %.3g Å, %@; lr %.3g, batch %d; %d × %d epochs",
-                          patchSize, patchSpacing, patchSpacing * Double(patchSize - 1), patchSigma,
-                          radialHidden == 0 ? "linear" : "hidden \(radialHidden) tanh", learningRate, batchSize, ensemble, atomicEpochs)
-        case .atomic:
-            return String(format: "%d² patch at %.3g Å (reach %.2f Å), σ %.2f Å, %d filters, hidden %d; %d × %d epochs",
-                          patchSize, patchSpacing, patchSpacing * Double(patchSize - 1) / 2, patchSigma, filters, atomicHidden, ensemble, atomicEpochs)
-        default:
-            return String(format: "%d² over 5 Å, σ %.2f Å, %d blocks, dense %d; %d × %d epochs", grid, sigma, blocks, dense, ensemble, ryczkoEpochs)
-        }
-    }
-
-    private func printTable(_ rows: [Row]) {
-        let linearRows = rows.filter { $0.name.hasPrefix("linear on pair") }
-        guard let linear = linearRows.min(by: { $0.mae < $1.mae }) else { return }
-        print("\n| model | test MAE (eV) | test RMSE (eV) | MAE ÷ best linear fit's |")
-        print("|---|---|---|---|")
-        for row in rows {
-            print(String(format: "| %@ | %.4f | %.4f | %.2f |", row.name, row.mae, row.rmse, row.mae / linear.mae))
+            setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .dnnl)
+            _ = try AccuracyBenchmark(configuration).run(world: mpi.world)
         }
     }
 }

@@ -1,14 +1,11 @@
 import ArgumentParser
-import Basics
-import Images
-import Networks
+import Benchmarks
 import Foundation
-import MPI
-import Structures
+import Networks
 import Training
 
 /// `sitelens bench memory`: peak memory per rank and time to the first step as the data set
-/// grows, streaming beside cached.
+/// grows, streaming beside cached; `MemoryBenchmark` says how.
 struct BenchMemory: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory",
@@ -37,67 +34,27 @@ struct BenchMemory: ParsableCommand {
     @Option(help: "Folder for the generated data (default: a temporary folder, removed after).")
     var work: String?
 
+    func validate() throws {
+        _ = try dataSetSizes()
+        guard (1...256).contains(ranks) else { throw ValidationError("--ranks must be in 1...256, got \(ranks)") }
+        guard (1...1_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...1000000, got \(steps)") }
+    }
+
+    private func dataSetSizes() throws -> [Int] {
+        try commaSeparated(sizes, option: "--sizes", expecting: "a structure count in 1...100000000") {
+            Int($0).flatMap { (1...100_000_000).contains($0) ? $0 : nil }
+        }
+    }
+
     func run() throws {
-        let folder = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-memory-\(getpid())").path)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { if work == nil { try? FileManager.default.removeItem(at: folder) } }
-        let counts = sizes.split(separator: ",").compactMap { Int($0) }
-        print("Memory benchmark: ryczko G=\(grid), \(steps) steps of batch 32 on \(ranks) ranks, one BLAS thread each; "
-              + "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 20) MB memory.")
-        print(["structures", "file MB", "mode", "peak MB/rank", "first step s", "peak ÷ smallest", "time ÷ (file/ranks)"]
-            .map { $0.padding(toLength: 17, withPad: " ", startingAt: 0) }.joined())
-        var first: [String: (peak: Double, seconds: Double, megabytes: Double)] = [:]
-        for count in counts {
-            let data = folder.appendingPathComponent("lj-\(count).xyz")
-            try writeClusters(count: count, to: data)
-            let megabytes = Double((try FileManager.default.attributesOfItem(atPath: data.path)[.size] as? Int) ?? 0) / 1048576
-            let imageBytes = 4 * grid * grid * (count / ranks + 1)
-            let modes = imageBytes <= cachedLimit.bytes ? ["never", "always"] : ["never"]
-            for mode in modes {
-                let name = mode == "never" ? "streaming" : "cached"
-                guard let usage = try measure(data: data, mode: mode) else {
-                    print("\(count): the \(name) run failed")
-                    continue
-                }
-                let peak = Double(usage.map(\.peakResidentBytes).max() ?? 0) / 1048576
-                let seconds = usage.compactMap(\.secondsToFirstStep).max() ?? .nan
-                let base = first[name] ?? (peak, seconds, megabytes)
-                first[name] = base
-                let row = ["\(count)", String(format: "%.1f", megabytes), name, String(format: "%.0f", peak), String(format: "%.2f", seconds),
-                           String(format: "%.2f×", peak / base.peak),
-                           String(format: "%.2f (file %.1f×)", seconds / base.seconds, megabytes / base.megabytes)]
-                print(row.map { $0.padding(toLength: 17, withPad: " ", startingAt: 0) }.joined())
-            }
-            if work == nil { try? FileManager.default.removeItem(at: data) }
-        }
-        if counts.count > 1 { print("memory-flat goal: streaming peak within 20 % over a \(counts.last! / max(counts[0], 1))× larger data set") }
-    }
-
-    /// Lennard-Jones clusters written in blocks, so generating a large set needs little memory.
-    private func writeClusters(count: Int, to url: URL) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw ValidationError("cannot write \(url.path)")
-        }
-        defer { try? handle.close() }
-        let block = 10_000
-        let scratch = url.deletingLastPathComponent().appendingPathComponent(".block-\(getpid()).xyz")
-        for start in stride(from: 0, to: count, by: block) {
-            try ExtXYZ.write(LennardJonesClusters.generate(count: min(block, count - start), seed: UInt64(1 + start / block)), to: scratch)
-            try handle.write(contentsOf: Data(contentsOf: scratch))
-        }
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    private func measure(data: URL, mode: String) throws -> [ResourceUsage]? {
-        let process = mpirunThisBinary(ranks: ranks, ["bench", "memory-run", data.path, "--grid", "\(grid)", "--steps", "\(steps)",
-                                                      "--image-cache", mode])
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("[") }) else { return nil }
-        return try JSONDecoder().decode([ResourceUsage].self, from: Data(line.utf8))
+        var configuration = MemoryBenchmark.Configuration()
+        configuration.sizes = try dataSetSizes()
+        configuration.ranks = ranks
+        configuration.grid = grid
+        configuration.steps = steps
+        configuration.cachedLimitBytes = cachedLimit.bytes
+        configuration.work = work.map { URL(fileURLWithPath: $0) }
+        _ = try MemoryBenchmark(configuration, launcher: thisExecutable).run()
     }
 }
 
@@ -124,24 +81,15 @@ struct BenchMemoryRun: ParsableCommand {
     func run() throws {
         try withMPI { mpi in
             setBLASThreads(1)
-            let (structures, _) = try openStructures(StructureSource(path: data, format: .extxyz), world: mpi.world)
-            var plan = timingPlan(.ryczko, epochs: 1)
-            plan.maximumSteps = steps
-            plan.imageCache = imageCache
-            plan.reproducible = reproducible
-            plan.memoryBudget = Int.max
-            plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
-            plan.modelOptions.ryczkoBlocks = 1
-            plan.modelOptions.ryczkoDense = 64
-            let trained = try trainEnsemble(world: mpi.world, plan: plan, structures: structures)
-            if mpi.world.rank == 0 { print(String(decoding: try JSONEncoder().encode(trained.resources), as: UTF8.self)) }
+            let line = try MemoryBenchmark.measuredRun(world: mpi.world, data: data, grid: grid, steps: steps, imageCache: imageCache,
+                                                       reproducible: reproducible)
+            if let line { print(line) }
         }
     }
 }
 
 /// `sitelens bench index-run FILE`: the frame index of an extxyz file built in parallel by the
-/// ranks of the job (as `train` builds it); rank 0 prints it as JSON, after checking that every
-/// rank holds the same one. For tests and for timing the scan.
+/// ranks of the job, as `FrameIndexCheck`; rank 0 prints it as JSON. For tests and for timing the scan.
 struct BenchIndexRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "index-run", abstract: "The parallel frame index of an extxyz file, as JSON.",
                                                     shouldDisplay: false)
@@ -149,24 +97,9 @@ struct BenchIndexRun: ParsableCommand {
     @Argument(help: "The extxyz file.")
     var data: String
 
-    /// What rank 0 prints.
-    struct Printed: Codable {
-        var offsets: [Int64]
-        var lines: [UInt32]
-        var ranksAgree: Bool
-        var seconds: Double
-    }
-
     func run() throws {
         try withMPI { mpi in
-            let started = ContinuousClock.now
-            let index = try parallelFrameIndex(path: data, world: mpi.world)
-            let elapsed = started.duration(to: .now).components
-            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-            let everyRank = try mpi.world.gather([index.offsets.map(UInt64.init(bitPattern:)), index.lines.map(UInt64.init)], root: 0)
-            guard let everyRank else { return }
-            let printed = Printed(offsets: index.offsets, lines: index.lines, ranksAgree: Set(everyRank.map { $0 }).count == 1, seconds: seconds)
-            print(String(decoding: try JSONEncoder().encode(printed), as: UTF8.self))
+            if let check = try FrameIndexCheck.run(path: data, world: mpi.world) { print(try check.jsonLine()) }
         }
     }
 }

@@ -101,26 +101,7 @@ struct Train: ParsableCommand {
     @Option(help: "sites: a CSV of descriptor values ('symbol,NAME,...') that replaces the looked-up ones.")
     var descriptorFile: String?
 
-    @Option(help: "atomic: square (2-D image patches, a small CNN) or radial (Gaussians on a grid of distances, rotation-invariant; --patch-size bins --patch-spacing Δr apart).")
-    var patchShape = Train.modelDefaults.patchShape
-
-    @Option(help: "atomic: patch size in pixels.")
-    var patchSize = Train.modelDefaults.patchSize
-
-    @Option(help: "atomic: patch pixel spacing, Å.")
-    var patchSpacing = Train.modelDefaults.patchSpacing
-
-    @Option(help: "atomic: Gaussian width in patches, Å.")
-    var patchSigma = Train.modelDefaults.patchSigma
-
-    @Option(help: "atomic: filters of the shared CNN.")
-    var filters = Train.modelDefaults.atomicFilters
-
-    @Option(help: "atomic: hidden width of the shared CNN's dense layer (square patches).")
-    var atomicHidden = Train.modelDefaults.atomicHidden
-
-    @Option(help: "atomic: hidden width of the radial patches' network (0: linear, Flatten → Dense(1)).")
-    var radialHidden = Train.modelDefaults.radialHidden
+    @OptionGroup var atomic: AtomicOptions
 
     @Option(help: "atomic: Å over which atoms interact, for the patch-reach warning (default: 2 × the median nearest-neighbour distance).")
     var interactionRange: Double?
@@ -211,16 +192,10 @@ struct Train: ParsableCommand {
         }
         options.ryczkoBlocks = blocks
         options.ryczkoDense = dense
-        options.patchShape = patchShape
-        options.patchSize = patchSize
-        options.patchSpacing = patchSpacing
-        options.patchSigma = patchSigma
-        options.atomicFilters = filters
-        options.atomicHidden = atomicHidden
-        options.radialHidden = radialHidden
+        atomic.apply(to: &options)
         options.initialisation = initOptions.initialisation
         var notes: [String] = []
-        if model == .sites || patchShape == .radial {  // radial patches measure 3-D distances: nothing is projected
+        if model == .sites || atomic.patchShape == .radial {  // radial patches measure 3-D distances: nothing is projected
             options.raster = try raster.settings(species: structures.species)
         } else {
             let patches = model == .atomic ? (extent: options.patchSpan, sigma: options.patchSigma) : nil

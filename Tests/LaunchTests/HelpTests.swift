@@ -171,12 +171,15 @@ OPTIONS:
                           rotation-invariant; --patch-size bins --patch-spacing
                           Δr apart). (values: square, radial; default: square)
   --patch-size <patch-size>
-                          atomic: patch size in pixels. (default: 17)
+                          atomic: patch size in pixels (square) or distance
+                          bins (radial). (default: 17)
   --patch-spacing <patch-spacing>
-                          atomic: patch pixel spacing, Å. (default: 0.35)
+                          atomic: patch pixel spacing (square) or bin spacing
+                          Δr (radial), Å. (default: 0.35)
   --patch-sigma <patch-sigma>
                           atomic: Gaussian width in patches, Å. (default: 0.4)
-  --filters <filters>     atomic: filters of the shared CNN. (default: 8)
+  --filters <filters>     atomic: filters of the shared CNN (square patches).
+                          (default: 8)
   --atomic-hidden <atomic-hidden>
                           atomic: hidden width of the shared CNN's dense layer
                           (square patches). (default: 16)

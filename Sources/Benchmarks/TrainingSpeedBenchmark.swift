@@ -1,0 +1,132 @@
+import Foundation
+import Images
+import MPI
+import Networks
+import Structures
+import Training
+
+/// `bench train`: training speed of the seed models in one process against the same models in
+/// Keras (`keras_reference.py`): ryczko per grid and convolution backend, the atomic model's
+/// batched and one-by-one steps, and seed A's site network on the HEA table when it is there.
+public struct TrainingSpeedBenchmark: Sendable {
+    public struct Configuration: Sendable {
+        /// Grids of the ryczko rows.
+        public var grids = [256, 64]
+        /// Timed steps per grid (after one warm-up epoch); 2 for a grid not listed.
+        public var stepsPerGrid = [256: 2, 64: 8]
+        /// The HEA site table of the sites line; nil: `../shared/data/hea_co2rr_sites.csv` if present.
+        public var hea: String?
+        /// Epochs of the sites line.
+        public var siteEpochs = 3000
+        /// Convolution backends timed side by side.
+        public var backends: [ConvolutionBackend] = [.dnnl, .im2col]
+        /// Whether to run the Keras references.
+        public var runsReferences = true
+        /// Planted structures of the atomic table.
+        public var atomicStructures = 256
+        public init() {}
+    }
+
+    /// The two tables and the sites line.
+    public struct Outcome: Sendable {
+        public let ryczko: BenchmarkTable
+        public let atomic: BenchmarkTable
+        public let sites: String
+    }
+
+    public let configuration: Configuration
+    public let references: ReferenceScripts
+    public let log: BenchmarkLog
+
+    public init(_ configuration: Configuration, references: ReferenceScripts, log: @escaping BenchmarkLog = printFlushed) {
+        self.configuration = configuration
+        self.references = references
+        self.log = log
+    }
+
+    /// Runs the three parts on `world` (one process), printing as it goes.
+    public func run(world: Communicator) throws -> Outcome {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        setBLASThreads(cores)
+        log("Training benchmark: one process, \(cores) threads for OpenBLAS (kernels: \(blasCoreName())) and for "
+            + "\(convolutionLibraryDescription()); Keras/TensorFlow with its defaults on the same cores.")
+        log("(With dnnl convolutions, OpenBLAS runs ryczko's small dense layers on one thread, as `sitelens train` does.)")
+        if blasCoreName() == "Prescott" {
+            log("warning: OpenBLAS uses its generic kernels here; set OPENBLAS_CORETYPE (the Launch scripts do) for several times the speed.")
+        }
+        log("(TensorFlow does not read OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE; they are unset for the Keras commands only.)")
+        let peak = measuredSGEMMPeak()
+        log(String(format: "Machine sgemm peak: %.1f GFLOP/s (best of three 2048³ cblas_sgemm, this run).", peak))
+        return Outcome(ryczko: try ryczkoTable(world: world, peak: peak), atomic: try atomicTable(world: world, peak: peak),
+                      sites: try sitesLine(world: world))
+    }
+
+    /// Per grid and backend: the trainer's samples/s and GFLOP/s, the network's own forward +
+    /// backward of one batch at once, and Keras's samples/s on the same model.
+    private func ryczkoTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
+        log("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
+        var table = BenchmarkTable(columns: ["grid", "backend", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s", "Keras samples/s", "ratio"],
+                                   width: 19)
+        log(table.header)
+        for grid in configuration.grids {
+            let steps = configuration.stepsPerGrid[grid] ?? 2
+            let keras = configuration.runsReferences ? kerasRate(grid: grid, steps: steps) : nil
+            for backend in configuration.backends {
+                var plan = timingPlan(.ryczko, epochs: 2)
+                plan.convolutionBackend = backend
+                setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .ryczko, backend: backend)
+                // The seed's 5 Å box and σ at this grid size, one channel.
+                plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
+                let trained = try trainEnsemble(world: world, plan: plan, structures: LennardJonesClusters.generate(count: 32 * steps, seed: 5))
+                let rate = trained.metrics.last?.samplesPerSecond ?? 0
+                let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
+                let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
+                let alone = try network.stepRate(items: 32, repeats: 2)
+                var kerasText = "-", ratio = "-"
+                switch keras {
+                case .some(.success(let value)): kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
+                case .some(.failure(let why)): kerasText = "not run: \(why.reason.prefix(60))"
+                case .none: break
+                }
+                log(table.append(["\(grid)", backend.rawValue, String(format: "%.2f", rate), String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak),
+                                  String(format: "%.2f", alone), kerasText, ratio]))
+            }
+        }
+        return table
+    }
+
+    /// The atomic model (per-atom patches) on a planted site table: the seed's way (im2col, one
+    /// structure at a time) against the batched steps on each backend.
+    private func atomicTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-bench-atomic-\(getpid()).csv")
+        try (try PlantedTruth()).siteTable(count: configuration.atomicStructures, seed: 9).write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let structures = try StructureSource(path: file.path).load().structures
+        log("\natomic (17×17 patches, one per atom), \(structures.count) planted structures, batch 32, Adam:")
+        var table = BenchmarkTable(columns: ["backend", "steps", "samples/s", "GFLOP/s (% peak)", "against the first"], width: 19)
+        log(table.header)
+        var first: Double?
+        for (backend, reproducible) in [(ConvolutionBackend.im2col, true), (.im2col, false), (.dnnl, true), (.dnnl, false)] {
+            var plan = timingPlan(.atomic, epochs: 2)
+            plan.convolutionBackend = backend
+            plan.reproducible = reproducible
+            setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: backend)
+            let trained = try trainEnsemble(world: world, plan: plan, structures: structures)
+            let rate = trained.metrics.last?.samplesPerSecond ?? 0
+            let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
+            // Items per structure vary; multiply-adds per structure = per item × mean items.
+            let items = Double(structures.map { $0.realAtoms.count }.reduce(0, +)) / Double(max(structures.count, 1))
+            let gflops = rate * items * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
+            first = first ?? rate
+            log(table.append([backend.rawValue, reproducible ? "one by one" : "batched", String(format: "%.1f", rate),
+                              String(format: "%.2f (%.1f %%)", gflops, 100 * gflops / peak), String(format: "%.2f×", rate / (first ?? rate))]))
+        }
+        return table
+    }
+
+    private func kerasRate(grid: Int, steps: Int) -> Result<Double, ReferenceUnavailable> {
+        references.run("keras_reference.py", ["ryczko", "\(grid)", "32", "\(steps)"], removing: ReferenceScripts.openBLASVariables).flatMap { line in
+            ReferenceScripts.number(line, "samples_per_second").map { .success($0) } ?? .failure(ReferenceUnavailable("no samples_per_second in its output"))
+        }
+    }
+}
