@@ -7,6 +7,7 @@ import Structures
 /// distances (rotation-invariant; a dense network, linear by default).
 struct AtomicRecipe: ModelRecipe {
     var kind: ModelKind { .atomic }
+    var summary: String { "per-atom patches, exact contributions" }
     var decomposition: DecompositionMethod { .swapsAndAtomSplit }
     var convolves: Bool { true }
 

@@ -14,6 +14,8 @@ import Structures
 /// by a method that exists already touches nothing there.
 protocol ModelRecipe: Sendable {
     var kind: ModelKind { get }
+    /// A few words on the kind, for `--model`'s help.
+    var summary: String { get }
     var decomposition: DecompositionMethod { get }
     /// Whether training spends its time in convolutions, so oneDNN gets the threads (`setThreads`).
     var convolves: Bool { get }
@@ -67,6 +69,9 @@ extension ModelKind {
         }
         return recipe
     }
+
+    /// A few words on the kind, for `--model`'s help.
+    public var summary: String { recipe.summary }
 
     /// How this kind's members are explained.
     public var decompositionMethod: DecompositionMethod { recipe.decomposition }

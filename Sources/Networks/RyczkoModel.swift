@@ -5,6 +5,7 @@ import Structures
 /// energy. Not additive, so explained by swaps.
 struct RyczkoRecipe: ModelRecipe {
     var kind: ModelKind { .ryczko }
+    var summary: String { "seed B's image CNN" }
     var decomposition: DecompositionMethod { .swaps }
     var convolves: Bool { true }
 

@@ -5,6 +5,7 @@ import Structures
 /// c(s, e) is read off the network.
 struct SitesRecipe: ModelRecipe {
     var kind: ModelKind { .sites }
+    var summary: String { "seed A's site network" }
     var decomposition: DecompositionMethod { .readOff }
     var convolves: Bool { false }
 
