@@ -49,7 +49,8 @@ let package = Package(
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
-        .target(name: "Reports", dependencies: ["Decomposition", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
+        // It also sequences a training run to its end (`trainAndReport`); it calls no collective itself.
+        .target(name: "Reports", dependencies: ["Decomposition", "Training", "Networks", "Structures", "Basics", .product(name: "CSV", package: "CSV.swift")]),
         // Benchmarks: each `sitelens bench` benchmark's configuration, run and table. It launches
         // `sitelens` under mpirun, and its overlap and frame-index runs call the MPI collectives
         // they measure: besides Training, the one other MPI user (the command target calls none).

@@ -87,7 +87,7 @@ public enum SiteDecomposer {
             }
             perMember.append(table)
         }
-        return summarise(kind: .sites, exactness: "exact",
+        return summarise(kind: members[0].description.architecture.kind, exactness: "exact",
                          method: "c(s,e) = network output for [descriptors(e) + one-hot(s)], in eV, plus mean/S",
                          sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
     }

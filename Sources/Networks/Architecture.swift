@@ -97,49 +97,6 @@ public struct Architecture: Codable, Sendable, Equatable {
             }
         }
     }
-
-    /// Seed A: features → Dense(hidden, tanh, no bias) → Dense(1, no bias).
-    public static func sites(features: Int, hidden: Int) -> Architecture {
-        Architecture(kind: .sites, itemHeight: 1, itemWidth: 1, itemChannels: features,
-                     layers: [.dense(units: hidden, activation: .tanh, bias: false),
-                              .dense(units: 1, activation: .identity, bias: false)])
-    }
-
-    /// Seed B for a G×G×C image: Conv 64 (3×3, /2), six blocks [Conv 16 (4×4), Conv 16 (4×4),
-    /// Conv 64 (3×3, /2)], all ReLU, then Flatten, Dense 1024 ReLU, Dense 1.
-    public static func ryczko(grid: Int, channels: Int, blocks: Int, dense: Int) -> Architecture {
-        var layers: [LayerSpec] = [.conv(filters: 64, kernel: 3, stride: 2, activation: .relu, bias: true)]
-        for _ in 0..<blocks {
-            layers += [.conv(filters: 16, kernel: 4, stride: 1, activation: .relu, bias: true),
-                       .conv(filters: 16, kernel: 4, stride: 1, activation: .relu, bias: true),
-                       .conv(filters: 64, kernel: 3, stride: 2, activation: .relu, bias: true)]
-        }
-        layers += [.flatten, .dense(units: dense, activation: .relu, bias: true), .dense(units: 1, activation: .identity, bias: true)]
-        return Architecture(kind: .ryczko, itemHeight: grid, itemWidth: grid, itemChannels: channels, layers: layers)
-    }
-
-    /// The per-atom network: Conv(filters, 3×3) ReLU, Conv(filters, 3×3, /2) ReLU, Flatten,
-    /// Dense(hidden, tanh), Dense(1).
-    public static func atomic(patch: Int, channels: Int, filters: Int, hidden: Int) -> Architecture {
-        Architecture(kind: .atomic, itemHeight: patch, itemWidth: patch, itemChannels: channels,
-                     layers: [.conv(filters: filters, kernel: 3, stride: 1, activation: .relu, bias: true),
-                              .conv(filters: filters, kernel: 3, stride: 2, activation: .relu, bias: true),
-                              .flatten,
-                              .dense(units: hidden, activation: .tanh, bias: true),
-                              .dense(units: 1, activation: .identity, bias: true)])
-    }
-}
-
-extension Architecture {
-    /// The per-atom network on radial patches (1 × bins × channels): Flatten, Dense(hidden,
-    /// tanh), Dense(1). With hidden 0 just Flatten, Dense(1): a linear map of the radial
-    /// histogram, i.e. a pair potential on a Gaussian basis.
-    public static func radialAtomic(bins: Int, channels: Int, hidden: Int) -> Architecture {
-        var layers: [LayerSpec] = [.flatten]
-        if hidden > 0 { layers.append(.dense(units: hidden, activation: .tanh, bias: true)) }
-        layers.append(.dense(units: 1, activation: .identity, bias: true))
-        return Architecture(kind: .atomic, itemHeight: 1, itemWidth: bins, itemChannels: channels, layers: layers)
-    }
 }
 
 /// What an architecture (from options or a model file) may make a network allocate, checked

@@ -2,7 +2,9 @@ import Basics
 import Images
 import Structures
 
-/// How a structure becomes a network's input items, recorded with every saved model.
+/// How a structure becomes a network's input items, recorded with every saved model. The cases
+/// are the model file's format; each one's code (item shape, checks, encoder) is in its kind's
+/// file, found through `ModelRecipe.scheme(for:)`.
 public enum InputEncoding: Codable, Sendable, Equatable {
     /// One item per site, in `siteNames` order: standardised element descriptors ⊕ one-hot(site).
     case sites(siteNames: [String], descriptors: ElementDescriptors, featureMean: [Double], featureScale: [Double])
@@ -15,57 +17,11 @@ public enum InputEncoding: Codable, Sendable, Equatable {
     case radialPatches(RasterSettings, bins: Int, spacing: Double)
 
     /// Values per item.
-    public var itemShape: (height: Int, width: Int, channels: Int) {
-        switch self {
-        case .sites(let names, let descriptors, _, _):
-            let (channels, overflow) = descriptors.names.count.addingReportingOverflow(names.count)
-            return (1, 1, overflow ? Int.max : channels)
-        case .image(let settings): return (settings.gridSize, settings.gridSize, settings.channelCount)
-        case .patches(let settings, let size, _): return (size, size, settings.channelCount)
-        case .radialPatches(let settings, let bins, _): return (1, bins, settings.baseChannelCount)
-        }
-    }
+    public var itemShape: (height: Int, width: Int, channels: Int) { owner.scheme.itemShape }
 
     /// Checks the encoding's own values (a model file's, say): standardisation of the right
     /// length, finite and positive; site names present and distinct; rasteriser settings valid.
-    public func check() throws {
-        switch self {
-        case .sites(let siteNames, let descriptors, let mean, let scale):
-            let width = descriptors.names.count
-            guard !siteNames.isEmpty, Set(siteNames).count == siteNames.count, !siteNames.contains("") else {
-                throw NetworkError("siteNames must be present, non-empty and distinct, got \(siteNames)")
-            }
-            guard width >= 1, mean.count == width, scale.count == width else {
-                throw NetworkError("featureMean (\(mean.count)) and featureScale (\(scale.count)) need one value per descriptor (\(width))")
-            }
-            guard mean.allSatisfy(\.isFinite), scale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw NetworkError("featureMean must be finite and featureScale finite and positive")
-            }
-            for (element, vector) in descriptors.values where vector.count != width || !vector.allSatisfy(\.isFinite) {
-                throw NetworkError("descriptors of \(element) need \(width) finite values, got \(vector)")
-            }
-        case .image(let settings):
-            try settings.validate()
-        case .patches(let settings, let size, let spacing):
-            try Rasteriser(settings: settings).checkPatches(size: size, spacing: spacing)
-        case .radialPatches(let settings, let bins, let spacing):
-            try RadialRasteriser.check(settings: settings, bins: bins, spacing: spacing)
-        }
-    }
-
-    /// The sites encoding with descriptor standardisation fitted to `elements`.
-    public static func sites(siteNames: [String], descriptors: ElementDescriptors, elements: [String]) throws -> InputEncoding {
-        let vectors = try elements.map { try descriptors.vector($0) }
-        let width = descriptors.names.count
-        var mean = [Double](repeating: 0, count: width), scale = [Double](repeating: 1, count: width)
-        for k in 0..<width {
-            let column = vectors.map { $0[k] }
-            mean[k] = column.reduce(0, +) / Double(column.count)
-            let variance = column.map { ($0 - mean[k]) * ($0 - mean[k]) }.reduce(0, +) / Double(column.count)
-            scale[k] = variance > 1e-12 ? variance.squareRoot() : 1
-        }
-        return .sites(siteNames: siteNames, descriptors: descriptors, featureMean: mean, featureScale: scale)
-    }
+    public func check() throws { try owner.scheme.check() }
 }
 
 /// A structure's items: the values (item after item), and each item's label and atom index.
@@ -97,93 +53,40 @@ public func sumsPerStructure<T: BinaryFloatingPoint>(_ outputs: [T], itemCounts:
     return sums
 }
 
-/// Turns structures into items by an `InputEncoding`.
+/// Turns structures into items by an `InputEncoding`, with the code of its kind's file.
 public struct SampleEncoder: Sendable {
     public let encoding: InputEncoding
-    let rasteriser: Rasteriser?
-    let radialRasteriser: RadialRasteriser?
+    let scheme: any EncodingScheme
+    let itemEncoder: any ItemEncoder
 
     public init(_ encoding: InputEncoding) throws {
         try encoding.check()
         self.encoding = encoding
-        switch encoding {
-        case .sites:
-            (rasteriser, radialRasteriser) = (nil, nil)
-        case .image(let settings), .patches(let settings, _, _):
-            (rasteriser, radialRasteriser) = (try Rasteriser(settings: settings), nil)
-        case .radialPatches(let settings, let bins, let spacing):
-            rasteriser = nil
-            radialRasteriser = try RadialRasteriser(settings: settings, bins: bins, spacing: spacing)
-        }
+        scheme = encoding.owner.scheme
+        itemEncoder = try scheme.makeEncoder()
     }
 
     /// An element the model never saw would be encoded as garbage (no descriptors) or left out
     /// of every channel: refuse it, naming what the model knows.
     func checkKnown(_ structure: Structure) throws {
-        let known: Set<String>
-        switch encoding {
-        case .sites(_, let descriptors, _, _): known = Set(descriptors.values.keys)
-        case .patches(let settings, _, _), .radialPatches(let settings, _, _):
-            guard case .species(let list) = settings.channels else { return }
-            known = Set(list)
-        case .image: return  // a species subset is a documented choice for whole images
-        }
+        guard let known = scheme.knownElements else { return }
         for symbol in Set(structure.symbols) where !Structure.isDummy(symbol) && !known.contains(symbol) {
             throw NetworkError("element \(symbol) was not in the model's training data (it knows \(PeriodicTable.inTableOrder(known).joined(separator: ", ")))")
         }
     }
 
+    /// The elements the model can encode (those it was trained on); nil when any will do.
+    public var knownElements: Set<String>? { scheme.knownElements }
+
     /// The feature vector of element `element` at site index `site` (sites encoding only).
     public func siteFeatures(element: String, site: Int) throws -> [Float] {
-        guard case .sites(let names, let descriptors, let mean, let scale) = encoding else {
-            throw NetworkError("site features exist only for the sites model")
-        }
-        let raw = try descriptors.vector(element)
-        guard raw.count == mean.count, raw.count == scale.count, names.indices.contains(site) else {
-            throw NetworkError("element \(element) at site \(site): descriptors and standardisation disagree in length")
-        }
-        var features = raw.enumerated().map { Float(($0.element - mean[$0.offset]) / scale[$0.offset]) }
-        features += (0..<names.count).map { $0 == site ? 1 : 0 }
-        return features
+        guard let sites = scheme as? SiteFeatures else { throw NetworkError("site features exist only for the sites model") }
+        return try sites.features(element: element, site: site)
     }
 
     public func encode(_ structure: Structure) throws -> EncodedStructure {
         try checkKnown(structure)
-        switch encoding {
-        case .sites(let names, _, _, _):
-            guard let labels = structure.siteLabels else {
-                throw NetworkError("the sites model needs site labels (a site table, or an extxyz 'site' column)")
-            }
-            var values: [Float] = []
-            var elements: [String?] = []
-            for (index, name) in names.enumerated() {
-                guard let atom = labels.firstIndex(of: name), structure.symbols.indices.contains(atom) else {
-                    throw NetworkError("structure has no atom at site '\(name)'")
-                }
-                values += try siteFeatures(element: structure.symbols[atom], site: index)
-                elements.append(structure.symbols[atom])
-            }
-            return EncodedStructure(values: values, labels: names, elements: elements)
-        case .image:
-            guard let rasteriser else { throw NetworkError("no rasteriser for an image encoding") }
-            let image = try rasteriser.image(of: structure)
-            return EncodedStructure(values: channelsLast(image), labels: ["structure"], elements: [nil])
-        case .patches(_, let size, let spacing):
-            guard let rasteriser else { throw NetworkError("no rasteriser for a patches encoding") }
-            let (atoms, patches) = try rasteriser.patches(of: structure, patchSize: size, spacing: spacing)
-            return perAtom(structure, atoms: atoms, patches: patches)
-        case .radialPatches:
-            guard let radialRasteriser else { throw NetworkError("no radial rasteriser for a radial patches encoding") }
-            let (atoms, patches) = try radialRasteriser.patches(of: structure)
-            return perAtom(structure, atoms: atoms, patches: patches)
-        }
-    }
-
-    /// One item per atom patch, labelled and typed by its atom.
-    private func perAtom(_ structure: Structure, atoms: [Int], patches: [RasterImage]) -> EncodedStructure {
-        let labels = structure.groupingLabels
-        return EncodedStructure(values: patches.flatMap(channelsLast), labels: atoms.map { labels[$0] },
-                                elements: atoms.map { structure.symbols[$0] })
+        return try itemEncoder.encode(structure)
     }
 }
 

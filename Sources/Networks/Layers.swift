@@ -210,7 +210,7 @@ public func setBLASThreads(_ count: Int) {
 /// on two cores: 93 against 50 samples/s, Docs/Benchmarks.md).
 public func setThreads(_ count: Int, model: ModelKind, backend: ConvolutionBackend) {
     setBLASThreads(count)
-    if model != .sites && backend == .dnnl { openblas_set_num_threads(1) }
+    if model.recipe.convolves && backend == .dnnl { openblas_set_num_threads(1) }
 }
 
 /// oneDNN's version and threading runtime, for benchmark output.

@@ -17,13 +17,11 @@ public struct TargetNormalisation: Codable, Sendable, Equatable {
     }
 
     /// Fitted to energies for a model with `encoding`. A per-structure mean suits items whose
-    /// count is fixed (sites, one whole image); radial atom patches leave it out (mean 0) and
-    /// let the per-atom bias carry the energy per atom: the mean would otherwise be spread as
-    /// mean/N over N atoms, which no atom's patch can know (on the Lennard-Jones clusters it held
-    /// a linear model on radial patches at 0.58 eV training MAE; without it, 0.009 eV test MAE).
+    /// count is fixed (sites, one whole image); an encoding may leave it out (mean 0,
+    /// `EncodingScheme.centresEnergies`: radial atom patches, `AtomicModel.swift`).
     public init(fitting energies: [Double], for encoding: InputEncoding) {
         self.init(fitting: energies)
-        if case .radialPatches = encoding { mean = 0 }
+        if !encoding.owner.scheme.centresEnergies { mean = 0 }
     }
 }
 
@@ -185,12 +183,7 @@ extension ModelDescription {
     /// encoding, item shape, sizes (`ModelBudget`), normalisation, encoding values.
     func check(file: String) throws {
         let kind = architecture.kind
-        let kindOfEncoding: ModelKind
-        switch encoding {
-        case .sites: kindOfEncoding = .sites
-        case .image: kindOfEncoding = .ryczko
-        case .patches, .radialPatches: kindOfEncoding = .atomic
-        }
+        let kindOfEncoding = encoding.kind
         guard kind == kindOfEncoding else {
             throw InputError(file: file, field: "architecture.kind", "'\(kind.rawValue)' but the encoding is that of a \(kindOfEncoding.rawValue) model")
         }

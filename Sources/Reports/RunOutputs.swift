@@ -14,9 +14,11 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 
 /// The decomposition, parity plot and predictions of an ensemble, as `train` and `decompose`
 /// both write them, with the test-set errors (printed, and in test-metrics.json when there is
-/// a test set). `contributions[m][i]`: member m's item contributions for structure i.
+/// a test set). `contributions[m][i]`: member m's item contributions for structure i. A
+/// decomposition with a per-atom split also writes each atom's contribution (contributions.xyz).
+@discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
-                            to folder: RunFolder) throws {
+                            to folder: RunFolder) throws -> Decomposition {
     let kind = members[0].description.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
     if let test = TestMetrics(predictions, roles: roles) {
@@ -24,18 +26,11 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
         print(test.summary)
     }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
-    let elements = structures.elements
-    let decomposition: Decomposition
-    switch kind {
-    case .sites:
-        decomposition = try SiteDecomposer.sites(members, elements: elements)
-    case .atomic:
+    let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions)
+    if let perAtom = decomposition.perAtom {
         // Per-atom contributions are tabulated and written for every structure, read one at a time.
-        decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
-        try writeContributionsXYZ(structures: structures, contributions: contributions, references: decomposition.perAtom?.references,
+        try writeContributionsXYZ(structures: structures, contributions: contributions, references: perAtom.references,
                                   to: folder.file(.contributionsXYZ))
-    case .ryczko:
-        decomposition = try SiteDecomposer.ryczko(members, structures: structures)
     }
     try RunReport.write(decomposition, to: folder)
     for note in decomposition.notes { print("note: \(note)") }
@@ -44,6 +39,7 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
               + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
     }
+    return decomposition
 }
 
 /// Every structure with each atom's ensemble-mean contribution and its spread as per-atom

@@ -36,11 +36,10 @@ struct Decompose: ParsableCommand {
                 let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
                 try writeRunOutputs(members: members, structures: structures, contributions: contributions, roles: roles, to: folder)
             } else {
-                guard kind == .sites else { throw ValidationError("the \(kind.rawValue) model needs the structures to decompose (the input argument)") }
-                guard mpi.world.rank == 0 else { return }
-                guard case .sites(_, let descriptors, _, _) = members[0].description.encoding else { return }
-                let elements = PeriodicTable.inTableOrder(descriptors.values.keys)
-                let decomposition = try SiteDecomposer.sites(members, elements: elements)
+                guard kind.decompositionMethod == .readOff else {
+                    throw ValidationError("the \(kind.rawValue) model needs the structures to decompose (the input argument)")
+                }
+                guard mpi.world.rank == 0, let decomposition = try SiteDecomposer.decomposeWithoutStructures(members) else { return }
                 try folder.createForOutputs()
                 try RunReport.write(decomposition, to: folder)
                 print("wrote decomposition.csv, decomposition.json, site-influence.csv/.svg, element-site.svg to \(folder.path)")

@@ -13,7 +13,7 @@ public final class TrainingRun {
     /// Where the run ends up once `finish()` has run (the folder the user named).
     public let destination: RunFolder
     public let model: (Architecture, InputEncoding)
-    private let world: Communicator
+    let world: Communicator
     private var lock: RunLock?
     private var replacementLocks: (target: RunLock, replacement: RunLock)?
     private var record: RunRecord?

@@ -1,0 +1,28 @@
+import Basics
+import Structures
+import Training
+
+/// A training run from its first epoch to its last file, in its one order: train the ensemble
+/// and evaluate every structure with it (every rank), then on world rank 0 write the learning
+/// curve and the run's outputs (`writeRunOutputs`), finish the run folder (`TrainingRun.finish`:
+/// the record marked complete, a replacement moved in) and name what it holds. It lives here,
+/// not in `Training`, because the outputs are this module's and it sits downstream of `Training`.
+public func trainAndReport(_ run: TrainingRun, structures: StructureStore) throws {
+    let trained = try run.train(structures: structures)
+    guard let contributions = try run.evaluate(trained, structures: structures) else { return }
+    let folder = run.plan.runFolder
+    try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
+                                     to: folder)
+    let decomposition = try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
+                                            roles: run.roles(count: structures.count), to: folder)
+    try run.finish()
+    let names = finishedRunContents(of: run.destination, withContributions: decomposition.perAtom != nil)
+    print("outputs in \(run.destination.path): \(names.joined(separator: ", "))")
+}
+
+/// What a finished run holds for its reader, named from `RunFolder`: the members' folder, then
+/// every `Output` but the record, in their order; contributions.xyz only when written.
+func finishedRunContents(of folder: RunFolder, withContributions: Bool) -> [String] {
+    let outputs = RunFolder.Output.allCases.filter { $0 != .record && ($0 != .contributionsXYZ || withContributions) }
+    return [folder.modelFolder.lastPathComponent + "/"] + outputs.map(\.rawValue)
+}

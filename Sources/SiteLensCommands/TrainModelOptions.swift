@@ -1,0 +1,80 @@
+import ArgumentParser
+import Basics
+import Foundation
+import Images
+import Networks
+import Structures
+import Training
+
+// Each model kind's `train` options, a group per kind that fills its part of `ModelOptions`
+// (see TrainOptions.swift). A new kind with options of its own adds its group here.
+
+private let modelDefaults = ModelOptions()
+
+/// The `sites` model's options.
+struct SitesModelOptions: ParsableArguments {
+    @Option(help: "sites: hidden width.")
+    var hidden = modelDefaults.hidden
+
+    @Option(help: "sites: element descriptors, comma-separated (\(ElementDescriptors.available.joined(separator: ", "))).")
+    var descriptorNames = ElementDescriptors.seedNames.joined(separator: ",")
+
+    @Option(help: "sites: a CSV of descriptor values ('symbol,NAME,...') that replaces the looked-up ones.")
+    var descriptorFile: String?
+
+    /// The files besides the data that a run with these options reads.
+    var inputs: [URL] { descriptorFile.map { [URL(fileURLWithPath: $0)] } ?? [] }
+
+    /// Descriptors are looked up (or read) only for the `sites` model, the one that uses them.
+    func apply(to options: inout ModelOptions, kind: ModelKind, elements: [String]) throws {
+        options.hidden = hidden
+        guard kind == .sites else { return }
+        if let descriptorFile {
+            options.descriptors = try ElementDescriptors.read(path: descriptorFile)
+        } else {
+            // The table's errors name the descriptor or element; the user's handle is the option.
+            do {
+                options.descriptors = try ElementDescriptors.lookUp(descriptorNames.split(separator: ",").map(String.init), for: elements)
+            } catch let error as InputError {
+                throw ValidationError("--descriptor-names '\(descriptorNames)': '\(error.field ?? "")': \(error.problem)")
+            }
+        }
+    }
+}
+
+/// The `atomic` model's options: its patch and network (shared with `bench accuracy`) and the
+/// range atoms interact over.
+struct AtomicModelOptions: ParsableArguments {
+    @OptionGroup var network: AtomicOptions
+
+    @Option(help: "atomic: Å over which atoms interact, for the patch-reach warning (default: 2 × the median nearest-neighbour distance).")
+    var interactionRange: Double?
+
+    func check() throws {
+        if let interactionRange, !(interactionRange > 0 && interactionRange <= RasterBudget.length) {
+            throw ValidationError("--interaction-range must be in (0, \(RasterBudget.length)] Å, got \(interactionRange)")
+        }
+    }
+
+    func apply(to options: inout ModelOptions) { network.apply(to: &options) }
+
+    /// The range atoms interact over: --interaction-range, or estimated from the data.
+    func interactionRange(of structures: StructureStore) throws -> (range: Double, how: String)? {
+        if let interactionRange { return (interactionRange, "--interaction-range") }
+        guard let range = try InteractionRange.estimate(structures) else { return nil }
+        return (range, String(format: "%.3g × the median nearest-neighbour distance; --interaction-range sets it", InteractionRange.nearestNeighbourFactor))
+    }
+}
+
+/// The `ryczko` model's options.
+struct RyczkoModelOptions: ParsableArguments {
+    @Option(help: "ryczko: number of [Conv16, Conv16, Conv64/2] blocks (seed: 6).")
+    var blocks = modelDefaults.ryczkoBlocks
+
+    @Option(help: "ryczko: width of the dense layer (seed: 1024).")
+    var dense = modelDefaults.ryczkoDense
+
+    func apply(to options: inout ModelOptions) {
+        (options.ryczkoBlocks, options.ryczkoDense) = (blocks, dense)
+    }
+}

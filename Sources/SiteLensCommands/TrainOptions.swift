@@ -1,0 +1,146 @@
+import ArgumentParser
+import Basics
+import Foundation
+import Networks
+import Structures
+import Training
+
+// `train`'s options, in groups that each fill their part of the plan: a new option is declared
+// and copied in one place, beside the others of its kind. Defaults come from the types that use
+// them (one owner each). The groups have no title, so `train --help` lists them as before.
+
+extension ModelKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension ImageCache: ExpressibleByArgument {}
+
+/// A size in bytes written as a number with an optional K, M, G or T suffix (powers of 1024).
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+
+    init?(argument: String) {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var text = argument.uppercased()
+        var scale = 1
+        if let last = text.last, let unit = units[last] { scale = unit; text.removeLast() }
+        guard let value = Double(text), value.isFinite, value > 0, value * Double(scale) < Double(Int.max / 2) else { return nil }
+        bytes = Int(value * Double(scale))
+    }
+}
+extension ConvolutionBackend: ExpressibleByArgument {}
+extension GradientReduction: ExpressibleByArgument {}
+
+private let planDefaults = TrainingPlan()
+
+/// What to train, for how long, and where the run lives.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Model: \(ModelKind.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ")).")
+    var model: ModelKind = planDefaults.kind
+
+    @Option(help: "Epochs.")
+    var epochs = planDefaults.epochs
+
+    @Option(help: "Global batch size (samples per optimiser step, over all ranks of a group).")
+    var batchSize = planDefaults.batchSize
+
+    @Option(help: "Learning rate.")
+    var learningRate = planDefaults.learningRate
+
+    @Option(help: "Optimiser: adam (Keras defaults) or sgd.")
+    var optimizer: OptimizerKind = planDefaults.optimizer
+
+    @Option(help: "Seed of every random choice (weights, split, order); members derive theirs from it.")
+    var seed = planDefaults.seed
+
+    @Option(help: "Share of the structures each member holds out for validation.")
+    var validationFraction = planDefaults.validationFraction
+
+    @Option(help: "Share of the structures held out from every member: the ensemble's test set.")
+    var testFraction = planDefaults.testFraction
+
+    @Option(help: "Ensemble members.")
+    var ensemble = planDefaults.ensemble
+
+    @Option(help: "Folder for models, metrics, tables and plots; must be new or empty (default: the --resume folder, else sitelens-run).")
+    var runDir: String?
+
+    @Flag(help: "Replace the SiteLens run in --run-dir once the new run has finished (a failed run leaves the old one whole); refuses a folder holding anything else.")
+    var overwrite = false
+
+    @Option(help: "Write a checkpoint every N epochs (0: never).")
+    var checkpointEvery = planDefaults.checkpointEvery
+
+    @Option(help: "Compare parameter checksums across ranks every N steps.")
+    var checksumEvery = planDefaults.checksumEvery
+
+    @Option(help: "Print a progress line every N epochs.")
+    var printEvery = planDefaults.printEvery
+
+    @Option(help: "Continue the run in this folder from its checkpoints; data, seed, model, optimiser and ensemble must match.")
+    var resume: String?
+
+    @Option(help: .hidden)
+    var haltAfterEpoch: Int?
+
+    func check() throws {
+        guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...TrainingPlan.ensembleLimit).contains(ensemble) else {
+            throw ValidationError("--ensemble must be in 1...\(TrainingPlan.ensembleLimit), got \(ensemble)")
+        }
+        guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
+        guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
+        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+    }
+
+    func apply(to plan: inout TrainingPlan) {
+        (plan.kind, plan.epochs, plan.batchSize, plan.learningRate, plan.optimizer) = (model, epochs, batchSize, learningRate, optimizer)
+        (plan.seed, plan.validationFraction, plan.testFraction, plan.ensemble) = (seed, validationFraction, testFraction, ensemble)
+        (plan.checkpointEvery, plan.checksumEvery, plan.printEvery) = (checkpointEvery, checksumEvery, printEvery)
+        plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")
+        plan.resumeFrom = resume.map { RunFolder(path: $0) }
+        plan.haltAfterEpoch = haltAfterEpoch
+    }
+}
+
+/// Whether encoded samples are kept in memory.
+struct CacheOptions: ParsableArguments {
+    @Option(help: "Keep each rank's rasterised shard in memory (always), rasterise each step's samples on the fly (never), or decide by --memory-budget (auto).")
+    var imageCache: ImageCache = planDefaults.imageCache
+
+    @Option(help: "Memory a rank may spend on cached samples, e.g. 2G or 500M (default: half the node's memory over the ranks on it).")
+    var memoryBudget: ByteCount?
+
+    func apply(to plan: inout TrainingPlan) {
+        (plan.imageCache, plan.memoryBudget) = (imageCache, memoryBudget?.bytes)
+    }
+}
+
+/// How each rank computes: threads, convolution library, reproducibility, gradient all-reduce.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "BLAS and oneDNN threads per rank (default: 1 under mpirun with several ranks, else all cores).")
+    var blasThreads: Int?
+
+    @Option(help: "Convolutions by dnnl (oneDNN) or im2col (OpenBLAS GEMMs, the reference).")
+    var convBackend: ConvolutionBackend = planDefaults.convolutionBackend
+
+    @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
+    var reproducible = false
+
+    /// Hidden: `bench scaling` compares the modes; `auto` (the default) picks one per group.
+    @Option(help: .hidden)
+    var allReduce = planDefaults.gradientReduction
+
+    func check() throws {
+        if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
+    }
+
+    func apply(to plan: inout TrainingPlan) {
+        (plan.convolutionBackend, plan.reproducible, plan.gradientReduction) = (convBackend, reproducible, allReduce)
+    }
+
+    /// Threads for `model` on a world of `ranks`: --blas-threads, else 1 under mpirun with several ranks, else all cores.
+    func setThreads(ranks: Int, model: ModelKind) {
+        Networks.setThreads(blasThreads ?? (ranks > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount), model: model, backend: convBackend)
+    }
+}
