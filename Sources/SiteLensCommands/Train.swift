@@ -30,11 +30,11 @@ extension ConvolutionBackend: ExpressibleByArgument {}
 extension GradientReduction: ExpressibleByArgument {}
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
-struct Train: ParsableCommand {
+package struct Train: ParsableCommand {
     /// Defaults come from the types that use them: one owner each.
     private static let planDefaults = TrainingPlan(), modelDefaults = ModelOptions()
 
-    static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         abstract: "Train an ensemble under mpirun (or in one process) and decompose it site by site.",
         discussion: """
         Each rank rasterises and holds only its shard; gradients are all-reduced every step. With \
@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
         the members, metrics.jsonl, the decomposition tables and the plots into --run-dir.
         """)
 
-    @OptionGroup var data: DataOptions
+    @OptionGroup package var data: DataOptions
 
     @Option(help: "Model: sites (seed A's site network), ryczko (seed B's image CNN), atomic (per-atom patches, exact contributions).")
     var model: ModelKind = Train.planDefaults.kind
@@ -154,7 +154,9 @@ struct Train: ParsableCommand {
     @Option(help: .hidden)
     var allReduce = Train.planDefaults.gradientReduction
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -170,7 +172,7 @@ struct Train: ParsableCommand {
     }
 
     /// The plan for these structures, and notes for the start of the run (what `auto` chose).
-    func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
+    package func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
         plan.kind = model
         plan.epochs = epochs
@@ -238,7 +240,7 @@ struct Train: ParsableCommand {
             interactionRange: range, how: String(format: "%.3g × the median nearest-neighbour distance; --interaction-range sets it", InteractionRange.nearestNeighbourFactor))
     }
 
-    func run() throws {
+    package func run() throws {
         try withMPI { mpi in
             let world = mpi.world
             setThreads(blasThreads ?? (world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount), model: model, backend: convBackend)

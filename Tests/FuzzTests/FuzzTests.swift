@@ -2,11 +2,14 @@ import Foundation
 import Testing
 import TestSupport
 
+/// The harness's executable, built beside `sitelens`.
+func fuzzBinary() -> String { buildProductsDirectory().appendingPathComponent("sitelens-fuzz").path }
+
 struct FuzzTests {
     /// 5 000 seeded hostile cases (extxyz, site tables, model files, option values) through
-    /// `sitelens fuzz`: a supervised worker child per batch, 10 s and 1 GiB per case.
+    /// `sitelens-fuzz`: a supervised worker child per batch, 10 s and 1 GiB per case.
     @Test func fiveThousandHostileCasesGiveNoCrashHangOrMemoryOverBudget() throws {
-        let outcome = try runProcess(sitelensBinary(), ["fuzz", "--cases", "5000", "--seed", "1", "--timeout", "10", "--memory-mb", "1024", "--verbose"],
+        let outcome = try runProcess(fuzzBinary(), ["--cases", "5000", "--seed", "1", "--timeout", "10", "--memory-mb", "1024", "--verbose"],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 900)
         let summary = outcome.stdout.split(separator: "\n").last { $0.hasPrefix("fuzz: ") }.map(String.init) ?? ""
         print(summary)
@@ -24,13 +27,17 @@ struct FuzzTests {
     }
 
     /// The harness can fail: a worker that traps is a crash (and the next worker carries on),
-    /// and cases above the memory budget are counted as such.
+    /// and cases above the memory budget are counted as such. Started from another folder with
+    /// an `argv[0]` that names no file, so its workers must come from the executable's own path.
     @Test func crashesAndMemoryOverBudgetAreCaught() throws {
-        let crashed = try runProcess(sitelensBinary(), ["fuzz", "--cases", "6", "--trap-at", "2"], timeout: 300)
+        let elsewhere = try temporaryFolder("sitelens-fuzz-cwd")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let crashed = try runProcess("bash", ["-c", "exec -a no-such-file \"$0\" \"$@\"", fuzzBinary(), "--cases", "6", "--trap-at", "2"],
+                                     directory: elsewhere, timeout: 300)
         #expect(crashed.status != 0)
         #expect(crashed.stdout.contains("case 2: crash"), "\(crashed.stdout)")
         #expect(crashed.stdout.contains("fuzz: cases=6 ") && crashed.stdout.contains("crash=1 "), "\(crashed.stdout)")
-        let greedy = try runProcess(sitelensBinary(), ["fuzz", "--cases", "4", "--memory-mb", "16"], timeout: 300)
+        let greedy = try runProcess(fuzzBinary(), ["--cases", "4", "--memory-mb", "16"], timeout: 300)
         #expect(greedy.status != 0)
         #expect(greedy.stdout.contains("over-budget=4"), "\(greedy.stdout)")
     }

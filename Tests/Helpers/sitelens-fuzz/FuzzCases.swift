@@ -3,9 +3,10 @@ import Basics
 import Foundation
 import Images
 import Networks
+import SiteLensCommands
 import Structures
 
-/// One seeded hostile case of `sitelens fuzz`: a mutated input file (or model, or option
+/// One seeded hostile case of `sitelens-fuzz`: a mutated input file (or model, or option
 /// values) and the path through SiteLens that a command would take with it.
 struct FuzzCase {
     enum Kind: String, CaseIterable { case extxyz, sites, model, options }
