@@ -13,6 +13,9 @@ enum FuzzVerdict: String, CaseIterable {
     case accepted
     /// Accepted, but an output is non-finite or all zero.
     case garbage
+    /// Damaged input accepted as if whole: a checkpoint read back with other content than was
+    /// written, or a run file or checkpoint header accepted with a value no run writes.
+    case silentAccept = "silent-accept"
     case crash, hang
     case overBudget = "over-budget"
 }
@@ -24,8 +27,17 @@ struct FuzzTally {
 
     var failures: Int { [FuzzVerdict.crash, .hang, .overBudget].reduce(0) { $0 + (counts[$1] ?? 0) } }
 
-    static func parseBegin(_ line: String) -> Int? {
-        line.hasPrefix("begin ") ? Int(line.dropFirst(6)) : nil
+    /// The case and kind of a `begin INDEX KIND` line.
+    static func parseBegin(_ line: String) -> (index: Int, kind: String)? {
+        let parts = line.split(separator: " ")
+        guard parts.count == 3, parts[0] == "begin", let index = Int(parts[1]) else { return nil }
+        return (index, String(parts[2]))
+    }
+
+    /// The mutation of a `mutation INDEX LABEL` line (what a case did to its input).
+    static func parseMutation(_ line: String) -> String? {
+        let parts = line.split(separator: " ", maxSplits: 2)
+        return parts.count == 3 && parts[0] == "mutation" ? String(parts[2]) : nil
     }
 
     /// Records an `end` line; true when it was one.

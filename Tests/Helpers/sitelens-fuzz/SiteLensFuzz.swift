@@ -84,11 +84,11 @@ struct SiteLensFuzz: ParsableCommand {
     /// Runs cases `first`..<`cases` in this process, one `begin`/`end` line pair per case.
     func runWorker(in folder: URL) throws {
         for index in first..<cases {
-            print("begin \(index)")
+            let fuzzCase = FuzzCase(seed: seed, index: index, folder: folder)
+            print("begin \(index) \(fuzzCase.kind.rawValue)")
             fflush(nil)
             resetPeakMemory()
             let started = Date()
-            let fuzzCase = FuzzCase(seed: seed, index: index, folder: folder)
             if index == trapAt { fatalError("trap asked for at case \(index)") }
             let outcome = fuzzCase.run()
             let peak = peakMemoryKiB()
@@ -123,33 +123,41 @@ struct SiteLensFuzz: ParsableCommand {
         process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
         var reader = LineReader(fd: output.fileHandleForReading.fileDescriptor)
-        var current: Int? = nil
+        var current: (index: Int, kind: String)? = nil
+        var mutation = ""
         // The case after the last one the worker finished: where a failure between cases lands.
         var next = from
+        // A case the worker did not finish, counted under its kind and labelled with what it fed in.
+        func unfinished(_ verdict: FuzzVerdict, detail: String) -> Int {
+            let index = current?.index ?? next
+            if let kind = current?.kind { tally.kinds[kind, default: 0] += 1 }
+            let label = "[\(current?.kind ?? "between cases")\(mutation.isEmpty ? "" : " {\(mutation)}")] "
+            tally.add(verdict, index: index, detail: label + detail, verbose: true)
+            return index + 1
+        }
         while true {
             let line = reader.next(timeout: current == nil ? timeout + 30 : timeout)
             switch line {
             case .line(let text):
-                if let index = FuzzTally.parseBegin(text) { current = index; continue }
+                if let begun = FuzzTally.parseBegin(text) { (current, mutation) = (begun, ""); continue }
+                if let told = FuzzTally.parseMutation(text) { mutation = told; continue }
                 if tally.record(text, verbose: verbose), let finished = current {
-                    next = finished + 1
+                    next = finished.index + 1
                     current = nil
                 }
             case .timedOut:
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
-                let index = current ?? next
-                tally.add(.hang, index: index, detail: "no answer within \(timeout) s", verbose: true)
-                return index + 1
+                return unfinished(.hang, detail: "no answer within \(timeout) s")
             case .closed:
                 process.waitUntilExit()
                 if current == nil && next >= cases && process.terminationStatus == 0 { return cases }
-                let index = current ?? next
                 let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
                 let verdict: FuzzVerdict = stderr.contains("allocate") ? .overBudget : .crash
-                tally.add(verdict, index: index, detail: "worker ended with status \(process.terminationStatus) "
-                          + "(\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(stderr.suffix(400))", verbose: true)
-                return index + 1
+                // The runtime's own words first (where it trapped), then the end of the backtrace.
+                let trap = stderr.split(separator: "\n").first { $0.contains("Fatal error") }.map { "\($0) … " } ?? ""
+                return unfinished(verdict, detail: "worker ended with status \(process.terminationStatus) "
+                                  + "(\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(trap)\(stderr.suffix(400))")
             }
         }
     }
