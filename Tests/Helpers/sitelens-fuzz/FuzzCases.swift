@@ -15,6 +15,7 @@ struct FuzzCase {
     }
 
     let kind: Kind
+    let seed: UInt64
     let index: Int
     let folder: URL
     var generator: SeededGenerator
@@ -25,6 +26,7 @@ struct FuzzCase {
     var mutation = ""
 
     init(seed: UInt64, index: Int, folder: URL) {
+        self.seed = seed
         self.index = index
         self.folder = folder.appendingPathComponent("case-\(index)")
         generator = SeededGenerator(seed: seed, stream: UInt64(index))

@@ -6,19 +6,40 @@ import Training
 
 /// Cases whose input is a run folder or a checkpoint rather than a data file (issue 24, item 6).
 extension FuzzCase {
-    /// A small finished run as `train` leaves it: its data file, its members in `model/` and a
-    /// complete `run.json` that names them.
-    mutating func finishedRun() throws -> (run: RunFolder, dataFile: URL, structures: [Structure], record: RunRecord) {
+    /// A copy, in this case's folder, of one of two small finished runs (ensembles of 1 and 2) as
+    /// `train` leaves them: members in `model/` and a complete `run.json` naming them, and the
+    /// data file. Each is built once per work folder from the seed alone (writing a run costs a
+    /// few fsyncs, copying it none), so case k stays the same whichever worker runs it.
+    mutating func copyOfFinishedRun() throws -> (run: RunFolder, dataFile: URL, structures: [Structure]) {
+        let ensemble = 1 + generator.nextIndex(below: 2)
+        let base = folder.deletingLastPathComponent().appendingPathComponent("finished-run-\(ensemble)")
+        let dataFile = base.appendingPathComponent("input.csv")
+        if !FileManager.default.fileExists(atPath: base.appendingPathComponent("built").path) {
+            try? FileManager.default.removeItem(at: base)  // left half-built by a worker that died
+            var builder = self
+            builder.generator = SeededGenerator(seed: seed, stream: UInt64.max - UInt64(ensemble))
+            try builder.buildFinishedRun(in: base, ensemble: ensemble)
+        }
         let run = RunFolder(folder.appendingPathComponent("run"))
+        try FileManager.default.copyItem(at: base.appendingPathComponent("run"), to: run.url)
+        let table = try String(contentsOf: dataFile, encoding: .utf8)
+        return (run, dataFile, try SiteTemplate.fcc111Top().structures(from: SiteTable.parse(table, file: dataFile.path)))
+    }
+
+    /// Writes `base/input.csv` and the run `base/run` trained on it, then the marker `base/built`.
+    mutating func buildFinishedRun(in base: URL, ensemble: Int) throws {
+        let run = RunFolder(base.appendingPathComponent("run"))
+        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
         let table = baseSiteTable()
-        let dataFile = URL(fileURLWithPath: try write(Array(table.utf8), "input.csv"))
+        let dataFile = base.appendingPathComponent("input.csv")
+        try Data(table.utf8).write(to: dataFile)
         let structures = try SiteTemplate.fcc111Top().structures(from: SiteTable.parse(table, file: dataFile.path))
         var options = ModelOptions()
         options.hidden = 3
         var plan = TrainingPlan()
-        (plan.ensemble, plan.seed, plan.epochs) = (1 + generator.nextIndex(below: 2), generator.next(), 3)
+        (plan.ensemble, plan.seed, plan.epochs) = (ensemble, generator.next(), 3)
         var models: [EnergyModel] = []
-        for member in 0..<plan.ensemble {
+        for member in 0..<ensemble {
             let model = try randomModel(.sites, structures: structures, options: options)
             try model.save(to: run.modelFolder, name: RunFolder.memberName(member))
             models.append(model)
@@ -27,7 +48,7 @@ extension FuzzCase {
                                dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
         record.complete = true
         try record.write(to: run)
-        return (run, dataFile, structures, record)
+        try Data().write(to: base.appendingPathComponent("built"))
     }
 
     static let recordKeys = ["version", "ensemble", "ensemble", "validationFraction", "testFraction", "batchSize", "epochs",
@@ -39,7 +60,7 @@ extension FuzzCase {
     /// token of its model description replaced, or the file cut; then loaded as `predict` and
     /// `decompose` load it. Accepting a record no run writes is a silent accept.
     mutating func runRecordCase() throws {
-        let (run, dataFile, structures, _) = try finishedRun()
+        let (run, dataFile, structures) = try copyOfFinishedRun()
         path = run.path
         let url = run.file(.record)
         let text = try String(contentsOf: url, encoding: .utf8)
