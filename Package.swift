@@ -65,6 +65,12 @@ let package = Package(
         .executableTarget(name: "sitelens", dependencies: ["SiteLensCommands"]),
         // Started by the multi-rank tests under real mpirun.
         .executableTarget(name: "mpi-test-helper", dependencies: ["MPI"], path: "Tests/Helpers/mpi-test-helper"),
+        // The hostile-input harness that tests and CI run (`swift run sitelens-fuzz`): a tool, not a user's command.
+        .executableTarget(
+            name: "sitelens-fuzz",
+            dependencies: ["SiteLensCommands", "Training", "Networks", "Images", "Structures", "Basics",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Helpers/sitelens-fuzz"),
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
         .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport", "mpi-test-helper"]),
         .testTarget(name: "StructuresTests", dependencies: ["Structures", "Basics", "TestSupport"]),
@@ -74,7 +80,7 @@ let package = Package(
         .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
-        // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens fuzz` run.
-        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens"]),
+        // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens-fuzz` run.
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens", "sitelens-fuzz"]),
     ]
 )

@@ -5,7 +5,7 @@ import Networks
 import Structures
 
 /// Where the structures come from; shared by every command that reads data.
-struct DataOptions: ParsableArguments {
+package struct DataOptions: ParsableArguments {
     @Argument(help: "Input file: extxyz (.xyz/.extxyz) or a site table (.csv).")
     var input: String?
 
@@ -36,7 +36,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "extxyz site labels: column (the 'site' column), adsorbate-shells (binding, shell1, subsurface around the adsorbate), species.")
     var siteRule: SiteRule = .column
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         guard nnDistance.isFinite, (0.5...10).contains(nnDistance) else {
             throw ValidationError("--nn-distance must be in 0.5...10 Å, got \(nnDistance)")
         }
@@ -46,7 +48,7 @@ struct DataOptions: ParsableArguments {
     }
 
     /// How to read the input file; an error when none was given.
-    func source(requireEnergy: Bool = false) throws -> StructureSource {
+    package func source(requireEnergy: Bool = false) throws -> StructureSource {
         guard let input else { throw ValidationError("give the input file (extxyz or site table)") }
         var siteOptions = SiteTable.Options(targetColumn: target, skipInvalid: skipInvalid)
         if let sites { siteOptions.siteColumns = sites.split(separator: ",").map(String.init) }

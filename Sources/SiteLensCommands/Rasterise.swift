@@ -5,8 +5,8 @@ import Images
 import Structures
 
 /// `sitelens rasterise`: structures to Gaussian images in a NumPy file.
-struct Rasterise: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct Rasterise: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         abstract: "Rasterise structures into Gaussian images (float32 .npy, shape [N, C, H, W]).")
 
     @OptionGroup var data: DataOptions
@@ -18,12 +18,14 @@ struct Rasterise: ParsableCommand {
     @Option(help: "Also write a PNG preview of the first images.")
     var preview: String?
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         try requireExistingFolder(for: out, option: "--out")
         if let preview { try requireExistingFolder(for: preview, option: "--preview") }
     }
 
-    func run() throws {
+    package func run() throws {
         let loaded = try data.source().load()
         if let note = loaded.table?.skippedSummary { print(note) }
         let choices = try ImageChoices(raster, structures: LoadedStructures(loaded.structures), patches: nil)

@@ -19,5 +19,5 @@ public struct SiteLens: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",
-        subcommands: [Train.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self, Fuzz.self])
+        subcommands: [Train.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self])
 }

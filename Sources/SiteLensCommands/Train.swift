@@ -7,8 +7,8 @@ import Structures
 import Training
 
 /// `sitelens train`: data-parallel training of an ensemble, then the site decomposition.
-struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct Train: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         abstract: "Train an ensemble under mpirun (or in one process) and decompose it site by site.",
         discussion: """
         Each rank rasterises and holds only its shard; gradients are all-reduced every step. With \
@@ -17,7 +17,7 @@ struct Train: ParsableCommand {
         """)
 
     // The groups in the order `train --help` lists their options (TrainOptions.swift).
-    @OptionGroup var data: DataOptions
+    @OptionGroup package var data: DataOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var sites: SitesModelOptions
     @OptionGroup var atomic: AtomicModelOptions
@@ -27,7 +27,9 @@ struct Train: ParsableCommand {
     @OptionGroup var initOptions: InitOptions
     @OptionGroup var compute: ComputeOptions
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         try runOptions.check()
         try atomic.check()
@@ -35,7 +37,7 @@ struct Train: ParsableCommand {
     }
 
     /// The plan for these structures, and notes for the start of the run (what `auto` chose).
-    func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
+    package func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
         runOptions.apply(to: &plan)
         cache.apply(to: &plan)
@@ -58,7 +60,7 @@ struct Train: ParsableCommand {
         return (plan, notes)
     }
 
-    func run() throws {
+    package func run() throws {
         try withMPI { mpi in
             let world = mpi.world
             compute.setThreads(ranks: world.size, model: runOptions.model)

@@ -23,6 +23,12 @@ public struct Checkpoint: Equatable {
     public var parameters: [Float]
     public var optimizer: Optimizer
 
+    /// `package`, not the implicit internal one, for the fuzz harness (`sitelens-fuzz`), which
+    /// writes checkpoints in order to damage them.
+    package init(header: Header, parameters: [Float], optimizer: Optimizer) {
+        (self.header, self.parameters, self.optimizer) = (header, parameters, optimizer)
+    }
+
     static let magic = Array("SLCKPT01".utf8)
 
     public func write(to url: URL) throws {

@@ -48,9 +48,6 @@ SUBCOMMANDS:
                           named reference, run side by side.
   mpi-info                Print the rank count, processor names, Open MPI
                           version and thread level.
-  fuzz                    Run seeded hostile inputs against SiteLens and count
-                          clean rejections, crashes, hangs and memory over
-                          budget.
 
   See 'sitelens help <subcommand>' for detailed help.
 """#

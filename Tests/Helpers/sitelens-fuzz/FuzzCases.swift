@@ -3,27 +3,36 @@ import Basics
 import Foundation
 import Images
 import Networks
+import SiteLensCommands
 import Structures
 
-/// One seeded hostile case of `sitelens fuzz`: a mutated input file (or model, or option
-/// values) and the path through SiteLens that a command would take with it.
+/// One seeded hostile case of `sitelens-fuzz`: a mutated input file (or model, option values,
+/// run record or checkpoint) and the path through SiteLens that a command would take with it.
 struct FuzzCase {
-    enum Kind: String, CaseIterable { case extxyz, sites, model, options }
+    enum Kind: String, CaseIterable {
+        case extxyz, sites, model, options
+        case runRecord = "run-record", checkpoint
+    }
 
     let kind: Kind
+    let seed: UInt64
     let index: Int
     let folder: URL
     var generator: SeededGenerator
     /// The file (or model folder) the case feeds in; a clean rejection names it.
     var path = ""
+    /// What was done to the input, where a kind names it (e.g. `ensemble=-3`): told to the
+    /// supervisor before the input is read, so a crash or hang is reported with it.
+    var mutation = ""
 
     init(seed: UInt64, index: Int, folder: URL) {
+        self.seed = seed
         self.index = index
         self.folder = folder.appendingPathComponent("case-\(index)")
         generator = SeededGenerator(seed: seed, stream: UInt64(index))
         // Option cases cost most (argument parsing, ~0.1 s in a debug build), so they are one
-        // case in eight; files make up the rest.
-        kind = [Kind.extxyz, .extxyz, .extxyz, .sites, .sites, .model, .model, .options][index % 8]
+        // case in ten; files, run records and checkpoints make up the rest.
+        kind = [Kind.extxyz, .extxyz, .extxyz, .sites, .sites, .model, .model, .options, .runRecord, .checkpoint][index % 10]
     }
 
     /// Verdict and message (the error's text, or a note on what was accepted).
@@ -36,14 +45,26 @@ struct FuzzCase {
             case .sites: try copy.sitesCase()
             case .model: try copy.modelCase()
             case .options: try copy.optionsCase()
+            case .runRecord: try copy.runRecordCase()
+            case .checkpoint: try copy.checkpointCase()
             }
-            return (.accepted, "accepted")
+            return (.accepted, copy.labelled("accepted"))
         } catch let garbage as FuzzGarbage {
-            return (.garbage, garbage.message)
+            return (.garbage, copy.labelled(garbage.message))
+        } catch let silent as FuzzSilentAccept {
+            return (.silentAccept, copy.labelled(silent.message))
         } catch {
             let message = "\(error)"
-            return (FuzzCase.namesItsSource(message, path: copy.path, kind: kind) ? .rejected : .unclear, message)
+            return (FuzzCase.namesItsSource(message, path: copy.path, kind: kind) ? .rejected : .unclear, copy.labelled(message))
         }
+    }
+
+    func labelled(_ message: String) -> String { mutation.isEmpty ? message : "{\(mutation)} \(message)" }
+
+    /// Tells the supervisor what this case did to its input, before the input is read.
+    func announce() {
+        print("mutation \(index) \(mutation)")
+        fflush(nil)
     }
 
     func removeFiles() { try? FileManager.default.removeItem(at: folder) }
@@ -57,7 +78,7 @@ struct FuzzCase {
             // no rows left).
             guard !path.isEmpty, let range = message.range(of: path + ":") else { return message.contains("--") }
             return message[range.upperBound...].first?.isNumber == true || message[range.upperBound...].hasPrefix(" ")
-        case .model:
+        case .model, .runRecord, .checkpoint:
             return !path.isEmpty && message.contains(path)
         case .options:
             return message.contains("--") || message.contains("raster setting '") || (!path.isEmpty && message.contains(path))
