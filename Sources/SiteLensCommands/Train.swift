@@ -227,6 +227,7 @@ struct Train: ParsableCommand {
             notes = images.notes
         }
         plan.modelOptions = options
+        plan.recordedOptions = recordedOptions()
         return (plan, notes)
     }
 
