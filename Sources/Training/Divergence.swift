@@ -16,7 +16,7 @@ extension MemberTrainer {
     /// The end of a message about a diverged member: what happens to the run.
     private var divergenceOutcome: String {
         let kept = lastCheckpointEpoch.map { "the last good checkpoint (epoch \($0)) is kept" }
-            ?? "no checkpoint was written (--checkpoint-every)"
+            ?? (plan.checkpointEvery > 0 ? "no epoch finished well, so there is no checkpoint" : "no checkpoints are written (--checkpoint-every 0)")
         return "training stops; \(kept). A smaller --learning-rate may help"
     }
 

@@ -26,6 +26,10 @@ public final class TrainingRun {
                 overwrite: Bool, inputs: [URL] = []) throws {
         self.world = world
         destination = plan.runFolder
+        // Checked before the folder is claimed, so run.json never records fractions it refuses on read.
+        if let (option, problem) = TrainingPlan.fractionProblem(validation: plan.validationFraction, test: plan.testFraction) {
+            throw TrainingError("\(option) \(problem)")
+        }
         var plan = plan
         if overwrite { plan.runFolder = destination.replacement }
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
