@@ -99,6 +99,10 @@ public struct Checkpoint: Equatable {
             optimizer.v = try reader.readFloats(n, "adam.v")
             arrays += [("adam.m", optimizer.m), ("adam.v", optimizer.v)]
         }
+        if let bad = ModelDescription.firstUnacceptableWeight(parameters) {
+            throw InputError(file: file, field: "parameters", "value \(bad) is \(parameters[bad]); weights are finite and at most "
+                             + "\(ModelDescription.largestWeight) in size (what model files accept)")
+        }
         for (field, values) in arrays {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw InputError(file: file, field: field, "value \(bad) is \(values[bad]); a checkpoint holds finite values only")
