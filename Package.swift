@@ -45,7 +45,7 @@ let package = Package(
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
         // Training: data-parallel training of ensemble members; with Benchmarks, the only MPI user.
-        .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
+        .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics", "CZlib"]),
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.

@@ -11,6 +11,10 @@ public struct ByteWriter: Sendable {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
+    public mutating func append(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    }
+
     public mutating func append(_ value: UInt16) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
@@ -66,6 +70,10 @@ public struct ByteReader: Sendable {
 
     public mutating func readUInt64(_ field: String) throws -> UInt64 {
         try take(8, field).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }
+
+    public mutating func readUInt32(_ field: String) throws -> UInt32 {
+        try take(4, field).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     public mutating func readUInt16(_ field: String) throws -> UInt16 {

@@ -25,6 +25,21 @@ public struct TargetNormalisation: Codable, Sendable, Equatable {
     }
 }
 
+extension TargetNormalisation {
+    /// Mean and scale within what model files accept (`ModelDescription.largestNormalisation`),
+    /// the scale positive: `training` and `predict` apply the same rule. `error` makes the
+    /// error from the field and the problem.
+    public func check(_ error: (_ field: String, _ problem: String) -> Error) throws {
+        let largest = ModelDescription.largestNormalisation
+        for (field, value) in [("normalisation.mean", mean), ("normalisation.scale", scale)] {
+            guard value.isFinite, abs(value) <= largest else {
+                throw error(field, "\(value); must be finite and at most \(largest) in size")
+            }
+        }
+        guard scale > 0 else { throw error("normalisation.scale", "\(scale); must be positive") }
+    }
+}
+
 /// How a member was trained, recorded beside its weights.
 public struct TrainingRecord: Codable, Sendable, Equatable {
     public var seed: UInt64
@@ -148,7 +163,7 @@ public final class EnergyModel {
             guard tensor.shape == entry.shape, tensor.values.count == entry.count else {
                 throw InputError(file: weightsURL.path, field: entry.name, "shape \(tensor.shape) but the architecture needs \(entry.shape)")
             }
-            if let bad = tensor.values.firstIndex(where: { !$0.isFinite || abs($0) > ModelDescription.largestWeight }) {
+            if let bad = ModelDescription.firstUnacceptableWeight(tensor.values) {
                 throw InputError(file: weightsURL.path, field: entry.name,
                                  "value \(bad) is \(tensor.values[bad]); weights must be finite and at most \(ModelDescription.largestWeight) in size")
             }
@@ -159,10 +174,17 @@ public final class EnergyModel {
 }
 
 extension ModelDescription {
-    /// Largest |weight| and |normalisation| accepted from a file: far beyond anything training
-    /// gives, small enough that predictions stay finite.
+    /// Largest |weight| accepted from a file: far beyond anything training gives, small enough
+    /// that predictions stay finite. Training stops a member whose weights pass it (diverged).
     public static let largestWeight: Float = 1e6
-    public static let largestNormalisation = 1e6
+    /// Largest |normalisation mean| and scale, eV: all-electron total energies (−3e6 eV for a
+    /// few hundred heavy atoms) are valid targets, so the bound only keeps sums finite.
+    public static let largestNormalisation = 1e12
+
+    /// The index of the first weight that is not finite or is larger than `largestWeight`.
+    public static func firstUnacceptableWeight(_ values: [Float]) -> Int? {
+        values.firstIndex { !$0.isFinite || abs($0) > largestWeight }
+    }
 
     /// Reads and checks a model description file.
     static func read(_ path: String) throws -> ModelDescription {
@@ -171,9 +193,15 @@ extension ModelDescription {
         }
         let description: ModelDescription
         do { description = try sitelensJSONDecoder().decode(ModelDescription.self, from: json) }
-        catch { throw InputError(file: path, "not a SiteLens model description: \(error)") }
-        guard description.format == "sitelens-model", description.version == 1 else {
-            throw InputError(file: path, field: "format", "expected sitelens-model version 1")
+        catch {
+            let (field, problem) = decodingProblem(error)
+            throw InputError(file: path, field: field, "not a SiteLens model description: \(problem)")
+        }
+        guard description.format == "sitelens-model" else {
+            throw InputError(file: path, field: "format", "'\(description.format)'; expected sitelens-model")
+        }
+        guard description.version == 1 else {
+            throw InputError(file: path, field: "version", "\(description.version); this SiteLens reads version 1")
         }
         try description.check(file: path)
         return description
@@ -196,14 +224,7 @@ extension ModelDescription {
                              "the architecture takes \(architecture.itemHeight)×\(architecture.itemWidth)×\(architecture.itemChannels) items "
                              + "but the encoding gives \(shape.height)×\(shape.width)×\(shape.channels) (a site, descriptor or channel added or dropped?)")
         }
-        for (field, value) in [("normalisation.mean", normalisation.mean), ("normalisation.scale", normalisation.scale)] {
-            guard value.isFinite, abs(value) <= Self.largestNormalisation else {
-                throw InputError(file: file, field: field, "\(value); must be finite and at most \(Self.largestNormalisation) in size")
-            }
-        }
-        guard normalisation.scale > 0 else {
-            throw InputError(file: file, field: "normalisation.scale", "\(normalisation.scale); must be positive")
-        }
+        try normalisation.check { field, problem in InputError(file: file, field: field, problem) }
         do { try encoding.check() } catch let error as NetworkError {
             throw InputError(file: file, field: "encoding", error.message)
         } catch let error as RasterError {

@@ -57,6 +57,7 @@ package struct Train: ParsableCommand {
             notes = images.notes
         }
         plan.modelOptions = options
+        plan.recordedOptions = recordedOptions()
         return (plan, notes)
     }
 

@@ -22,6 +22,11 @@ struct SitesModelOptions: ParsableArguments {
     @Option(help: "sites: a CSV of descriptor values ('symbol,NAME,...') that replaces the looked-up ones.")
     var descriptorFile: String?
 
+    /// What run.json records of these options, for the kind they belong to.
+    var recorded: (kind: ModelKind, options: [String: String]) {
+        (.sites, ["--hidden": "\(hidden)", "--descriptor-names": descriptorFile == nil ? descriptorNames : "(from --descriptor-file)"])
+    }
+
     /// The files besides the data that a run with these options reads.
     var inputs: [URL] { descriptorFile.map { [URL(fileURLWithPath: $0)] } ?? [] }
 
@@ -58,6 +63,13 @@ struct AtomicModelOptions: ParsableArguments {
 
     func apply(to options: inout ModelOptions) { network.apply(to: &options) }
 
+    /// What run.json records of these options, for the kind they belong to.
+    var recorded: (kind: ModelKind, options: [String: String]) {
+        (.atomic, ["--patch-shape": network.patchShape.rawValue, "--patch-size": "\(network.patchSize)",
+                   "--patch-spacing": "\(network.patchSpacing)", "--patch-sigma": "\(network.patchSigma)", "--filters": "\(network.filters)",
+                   "--atomic-hidden": "\(network.atomicHidden)", "--radial-hidden": "\(network.radialHidden)"])
+    }
+
     /// The range atoms interact over: --interaction-range, or estimated from the data.
     func interactionRange(of structures: StructureStore) throws -> (range: Double, how: String)? {
         if let interactionRange { return (interactionRange, "--interaction-range") }
@@ -77,4 +89,7 @@ struct RyczkoModelOptions: ParsableArguments {
     func apply(to options: inout ModelOptions) {
         (options.ryczkoBlocks, options.ryczkoDense) = (blocks, dense)
     }
+
+    /// What run.json records of these options, for the kind they belong to.
+    var recorded: (kind: ModelKind, options: [String: String]) { (.ryczko, ["--blocks": "\(blocks)", "--dense": "\(dense)"]) }
 }

@@ -1,15 +1,19 @@
 import Basics
+import CZlib
 import Foundation
 import Networks
 
-/// A member's training state at the end of an epoch: parameters, optimiser state, where it was.
+/// A member's training state at the end of an epoch: parameters, optimiser state, where it was,
+/// and the run it belongs to.
 ///
-/// File: the magic "SLCKPT01", an 8-byte little-endian length, a JSON header, then the
-/// parameters and Adam's m and v as little-endian float32. Epoch orders are derived from
-/// (seed, epoch), so the generator state is the seed and the epoch.
+/// File: "SLCKPT" and the format version as two digits ("02"), an 8-byte little-endian length,
+/// a JSON header, the parameters and Adam's m and v as little-endian float32, and last the
+/// CRC-32 (zlib's) of every byte before it as a little-endian UInt32. CRC-32 catches every
+/// flipped bit and every burst of up to 32, which is what a damaged disk or copy does; it is
+/// not a defence against forgery, which `verify` narrows by checking the header's claims.
+/// Epoch orders are derived from (seed, epoch), so the generator state is the seed and the epoch.
 public struct Checkpoint: Equatable {
     public struct Header: Codable, Equatable {
-        public var version = 1
         public var member: Int
         public var epoch: Int
         public var step: Int
@@ -18,6 +22,15 @@ public struct Checkpoint: Equatable {
         public var parameterCount: Int
         public var optimizer: OptimizerKind
         public var learningRate: Float
+        /// The run that wrote the checkpoint: its data hash, seed and every option that shapes
+        /// training, compared with the resuming run's (`RunRecord.mismatches`).
+        public var run: RunRecord
+
+        package init(member: Int, epoch: Int, step: Int, memberSeed: UInt64, groupSize: Int, parameterCount: Int,
+                     optimizer: OptimizerKind, learningRate: Float, run: RunRecord) {
+            (self.member, self.epoch, self.step, self.memberSeed, self.groupSize) = (member, epoch, step, memberSeed, groupSize)
+            (self.parameterCount, self.optimizer, self.learningRate, self.run) = (parameterCount, optimizer, learningRate, run)
+        }
     }
     public var header: Header
     public var parameters: [Float]
@@ -29,44 +42,135 @@ public struct Checkpoint: Equatable {
         (self.header, self.parameters, self.optimizer) = (header, parameters, optimizer)
     }
 
-    static let magic = Array("SLCKPT01".utf8)
+    static let magic = Array("SLCKPT".utf8)
+    /// The format this SiteLens writes and reads (version 1 had no checksum and no run).
+    public static let formatVersion = 2
+    static var versionDigits: [UInt8] { Array(String(format: "%02d", formatVersion).utf8) }
 
     public func write(to url: URL) throws {
         var writer = ByteWriter()
-        writer.append(bytes: Checkpoint.magic)
-        writer.appendLengthPrefixed(try JSONEncoder().encode(header))
+        writer.append(bytes: Checkpoint.magic + Checkpoint.versionDigits)
+        writer.appendLengthPrefixed(try sitelensJSONEncoder().encode(header))
         for buffer in [parameters, optimizer.m, optimizer.v] { writer.append(floats: buffer) }
+        writer.append(crc32(writer.bytes[...]))
         try writeAtomically(writer.data, to: url)
     }
 
+    /// Reads a checkpoint whose magic, version and checksum are right and whose values are
+    /// finite; what it claims about its run is checked by `verify`.
     public static func read(from url: URL) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw InputError(file: url.path, "cannot read the checkpoint")
         }
+        let bytes = [UInt8](data)
         do {
-            var reader = ByteReader(data)
+            var reader = ByteReader(bytes)
             guard try reader.readBytes(magic.count, "magic") == magic else {
                 throw InputError(file: url.path, field: "magic", "not a SiteLens checkpoint")
             }
+            let version = try reader.readBytes(2, "version")
+            guard version == versionDigits else {
+                throw InputError(file: url.path, field: "version", "format '\(String(decoding: version, as: UTF8.self))'; this SiteLens reads "
+                                 + "checkpoints of format \(String(decoding: versionDigits, as: UTF8.self)) (start the run again without --resume)")
+            }
+            guard bytes.count >= reader.offset + 4 else { throw ByteFormatError(field: "checksum", "the file ends before its checksum") }
+            var tail = ByteReader(bytes[(bytes.count - 4)...])
+            let stored = try tail.readUInt32("checksum")
+            let computed = crc32(bytes[..<(bytes.count - 4)])
+            guard stored == computed else {
+                throw InputError(file: url.path, field: "checksum", String(format: "CRC-32 %08x but the contents give %08x: the file is damaged", stored, computed))
+            }
             let header: Header
-            do { header = try JSONDecoder().decode(Header.self, from: Data(try reader.readLengthPrefixed("header"))) }
+            do { header = try sitelensJSONDecoder().decode(Header.self, from: Data(try reader.readLengthPrefixed("header"))) }
             catch let error as ByteFormatError { throw error }
-            catch { throw InputError(file: url.path, field: "header", "unreadable: \(error)") }
-            let n = header.parameterCount
-            let buffers = header.optimizer == .adam ? 3 : 1
-            guard n >= 0, n <= reader.remaining / 4, reader.remaining == 4 * n * buffers else {
-                throw InputError(file: url.path, "\(reader.remaining) bytes follow the header; \(buffers) buffers of \(n) float32 values need \(4 * max(n, 0) * buffers)")
+            catch {
+                let (field, problem) = decodingProblem(error)
+                throw InputError(file: url.path, field: "header" + (field.map { ".\($0)" } ?? ""), problem)
             }
-            let parameters = try reader.readFloats(n, "parameters")
-            var optimizer = Optimizer(kind: header.optimizer, learningRate: header.learningRate, parameterCount: n)
-            optimizer.step = header.step
-            if header.optimizer == .adam {
-                optimizer.m = try reader.readFloats(n, "adam.m")
-                optimizer.v = try reader.readFloats(n, "adam.v")
-            }
-            return Checkpoint(header: header, parameters: parameters, optimizer: optimizer)
+            return try payload(header, &reader, file: url.path)
         } catch let error as ByteFormatError {
             throw InputError(file: url.path, field: error.field, error.problem)
         }
     }
+
+    /// The arrays after the header: as many as the header says, every value finite.
+    private static func payload(_ header: Header, _ reader: inout ByteReader, file: String) throws -> Checkpoint {
+        let n = header.parameterCount
+        let buffers = header.optimizer == .adam ? 3 : 1
+        let payloadBytes = reader.remaining - 4
+        guard n >= 0, n <= payloadBytes / (4 * buffers), payloadBytes == 4 * n * buffers else {
+            throw InputError(file: file, field: "parameterCount",
+                             "\(payloadBytes) bytes follow the header; \(buffers) buffers of \(n) float32 values need \(4 * max(n, 0) * buffers)")
+        }
+        let parameters = try reader.readFloats(n, "parameters")
+        var optimizer = Optimizer(kind: header.optimizer, learningRate: header.learningRate, parameterCount: n)
+        optimizer.step = header.step
+        var arrays = [("parameters", parameters)]
+        if header.optimizer == .adam {
+            optimizer.m = try reader.readFloats(n, "adam.m")
+            optimizer.v = try reader.readFloats(n, "adam.v")
+            arrays += [("adam.m", optimizer.m), ("adam.v", optimizer.v)]
+        }
+        if let bad = ModelDescription.firstUnacceptableWeight(parameters) {
+            throw InputError(file: file, field: "parameters", "value \(bad) is \(parameters[bad]); weights are finite and at most "
+                             + "\(ModelDescription.largestWeight) in size (what model files accept)")
+        }
+        for (field, values) in arrays {
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw InputError(file: file, field: field, "value \(bad) is \(values[bad]); a checkpoint holds finite values only")
+            }
+        }
+        if let bad = optimizer.v.firstIndex(where: { $0 < 0 }) {
+            throw InputError(file: file, field: "adam.v", "value \(bad) is \(optimizer.v[bad]); squared-gradient averages are never negative")
+        }
+        return Checkpoint(header: header, parameters: parameters, optimizer: optimizer)
+    }
+
+    /// Checks that this checkpoint, read from `file`, is member `member`'s of `run`, can go on
+    /// to `epochs`, and claims no more than it can have done: an epoch in 1...epochs of the run
+    /// that wrote it, at most `batchesPerEpoch` steps an epoch, the network's parameter count.
+    /// Each failure names the field.
+    package func verify(file: String, member: Int, run: RunRecord, epochs: Int, parameterCount: Int, batchesPerEpoch: Int) throws {
+        func refuse(_ field: String, _ problem: String) -> InputError { InputError(file: file, field: "header.\(field)", problem) }
+        let mismatches = run.mismatches(resuming: header.run)
+        guard mismatches.isEmpty else {
+            throw InputError(file: file, "the checkpoint belongs to another run:\n  " + mismatches.joined(separator: "\n  "))
+        }
+        guard header.member == member else { throw refuse("member", "\(header.member); this is member \(member)'s checkpoint file") }
+        guard header.parameterCount == parameterCount else {
+            throw refuse("parameterCount", "\(header.parameterCount); the model has \(parameterCount) parameters")
+        }
+        guard header.epoch >= 1, header.epoch <= header.run.epochs else {
+            throw refuse("epoch", "\(header.epoch); a checkpoint of a run of \(header.run.epochs) epochs is at an epoch in 1...\(header.run.epochs)")
+        }
+        guard header.epoch <= epochs else {
+            throw refuse("epoch", "\(header.epoch), past --epochs \(epochs): the run cannot continue to fewer epochs than it trained")
+        }
+        let (mostSteps, overflow) = header.epoch.multipliedReportingOverflow(by: batchesPerEpoch)
+        guard !overflow, header.step >= 0, header.step <= mostSteps else {
+            throw refuse("step", "\(header.step); \(header.epoch) epochs of \(batchesPerEpoch) batches take at most \(mostSteps) steps")
+        }
+        guard header.memberSeed == run.splitPlan.memberSeed(member) else {
+            throw refuse("memberSeed", "\(header.memberSeed) is not member \(member)'s seed under --seed \(run.seed)")
+        }
+        guard header.optimizer == run.optimizer else { throw refuse("optimizer", "\(header.optimizer.rawValue); the run uses \(run.optimizer.rawValue)") }
+        guard header.learningRate.isFinite, header.learningRate > 0 else { throw refuse("learningRate", "\(header.learningRate); must be positive") }
+        guard header.groupSize >= 1 else { throw refuse("groupSize", "\(header.groupSize); a group has at least one rank") }
+    }
+}
+
+/// zlib's CRC-32 of `bytes`.
+func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+    var crc = CZlib.crc32(0, nil, 0)
+    let array = Array(bytes)
+    array.withUnsafeBufferPointer { buffer in
+        // zlib takes lengths as UInt32: feed large buffers in parts.
+        var offset = 0
+        while offset < buffer.count {
+            let length = min(buffer.count - offset, 1 << 30)
+            crc = CZlib.crc32(crc, buffer.baseAddress! + offset, uInt(length))
+            offset += length
+        }
+    }
+    return UInt32(truncatingIfNeeded: crc)
 }

@@ -44,6 +44,9 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: [
 public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: StructureStore,
                           model: (Architecture, InputEncoding)? = nil, logsMetrics: Bool = false) throws -> TrainedEnsemble {
     guard plan.ensemble >= 1 else { throw TrainingError("--ensemble must be at least 1") }
+    if let (option, problem) = TrainingPlan.fractionProblem(validation: plan.validationFraction, test: plan.testFraction) {
+        throw TrainingError("\(option) \(problem)")
+    }
     guard structures.count >= 2 else { throw TrainingError("need at least 2 structures to train, have \(structures.count)") }
     let layout = GroupLayout(worldSize: world.size, ensemble: plan.ensemble)
     let color = layout.group(ofWorldRank: world.rank)

@@ -35,6 +35,11 @@ final class MemberTrainer {
     let prints: Bool
     /// The member's metrics log, appended epoch by epoch (the group's root only).
     private var log: MemberMetricsLog?
+    /// The mean squared normalised target: the loss of predicting zero, against which a
+    /// diverging loss is measured (`Divergence`).
+    let targetBaseline: Double
+    /// The epoch of the last checkpoint written or resumed from (nil: none).
+    var lastCheckpointEpoch: Int?
 
     var parameters: [Float] { state.parameters }
 
@@ -55,34 +60,40 @@ final class MemberTrainer {
         }
         modelDescription = ModelDescription(architecture: architecture, encoding: encoding,
                                             normalisation: TargetNormalisation(fitting: energies, for: encoding))
+        // What `predict` accepts, checked before training rather than after.
+        try modelDescription.normalisation.check { field, problem in
+            TrainingError("member \(member): the training energies give \(field) \(problem) (eV)")
+        }
+        let normalisation = modelDescription.normalisation
+        targetBaseline = energies.reduce(0) { $0 + pow(($1 - normalisation.mean) / normalisation.scale, 2) } / Double(max(energies.count, 1))
         let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
         gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group), group: group)
+        var resumed: ResumePoint?
         state = try MemberState.agreed(in: group) { [plan] in
-            guard let resume = plan.resumeFrom else {
+            guard plan.resumeFrom != nil else {
                 return MemberState(parameters: network.initialParameters(seed: plan.memberSeed(member)),
                                    optimizer: Optimizer(kind: plan.optimizer, learningRate: Float(plan.learningRate),
                                                         parameterCount: network.parameterCount),
                                    epoch: 0, step: 0)
             }
-            let checkpoint = try Checkpoint.read(from: resume.checkpoint(member: member))
-            guard checkpoint.header.parameterCount == network.parameterCount, checkpoint.header.member == member else {
-                throw TrainingError("checkpoint of member \(member) does not match this model")
-            }
-            var optimizer = checkpoint.optimizer
-            // The command line's learning rate applies from here on (same value: same run).
+            guard let run = plan.run else { throw TrainingError("member \(member): a resumed plan needs its run record") }
+            let point = try ResumePoint.load(member: member, plan: plan, run: run, parameterCount: network.parameterCount,
+                                             structureCount: structures.count, note: { print("note: \($0)") })
+            resumed = point
+            var optimizer = point.checkpoint.optimizer
+            // The command line's learning rate applies from here on (a change is recorded in run.json).
             optimizer.learningRate = Float(plan.learningRate)
-            return MemberState(parameters: checkpoint.parameters, optimizer: optimizer,
-                               epoch: checkpoint.header.epoch, step: checkpoint.header.step)
+            return MemberState(parameters: point.checkpoint.parameters, optimizer: optimizer,
+                               epoch: point.checkpoint.header.epoch, step: point.checkpoint.header.step)
         }
+        lastCheckpointEpoch = plan.resumeFrom == nil ? nil : state.epoch
         samples = try makeSampleSource(structures: structures, indices: shard.mine(train) + shard.mine(validation),
                                        encoder: try SampleEncoder(encoding), choice: plan.imageCache, budget: memoryBudget,
                                        describe: { if prints && member == 0 { print($0) } })
         if group.isRoot {
             // The epochs before the checkpoint, so the run's history covers every epoch once.
-            if let resume = plan.resumeFrom {
-                history = try MetricsLog.history(of: member, in: resume, through: state.epoch, note: { print("note: \($0)") })
-            }
+            history = resumed?.history ?? []
             if logsMetrics { log = try MemberMetricsLog(folder: plan.runFolder, member: member, history: history) }
         }
     }
@@ -93,12 +104,14 @@ final class MemberTrainer {
         guard firstEpoch <= plan.epochs else { return }
         for epoch in firstEpoch...plan.epochs {
             let metrics = try trainEpoch(epoch)
+            try checkParameters(epoch: epoch)
             state.epoch = epoch
             history.append(metrics)
             try log?.append(metrics)
             if prints && (epoch % max(plan.printEvery, 1) == 0 || epoch == plan.epochs) { report(metrics) }
-            if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs) && group.isRoot {
-                try checkpoint().write(to: plan.runFolder.checkpoint(member: member))
+            if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs) {
+                if group.isRoot { try checkpoint().write(to: plan.runFolder.checkpoint(member: member)) }
+                lastCheckpointEpoch = epoch
             }
             if let halt = plan.haltAfterEpoch, epoch >= halt { break }
             if let limit = plan.maximumSteps, state.step >= limit { break }
@@ -106,11 +119,12 @@ final class MemberTrainer {
         try verifyChecksum(label: "the end of training")
     }
 
-    func checkpoint() -> Checkpoint {
-        Checkpoint(header: .init(member: member, epoch: state.epoch, step: state.step, memberSeed: plan.memberSeed(member),
-                                 groupSize: group.size, parameterCount: state.parameters.count,
-                                 optimizer: state.optimizer.kind, learningRate: state.optimizer.learningRate),
-                   parameters: state.parameters, optimizer: state.optimizer)
+    func checkpoint() throws -> Checkpoint {
+        guard let run = plan.run else { throw TrainingError("member \(member): checkpoints need the run's record (train through TrainingRun)") }
+        return Checkpoint(header: .init(member: member, epoch: state.epoch, step: state.step, memberSeed: plan.memberSeed(member),
+                                        groupSize: group.size, parameterCount: state.parameters.count,
+                                        optimizer: state.optimizer.kind, learningRate: state.optimizer.learningRate, run: run),
+                          parameters: state.parameters, optimizer: state.optimizer)
     }
 
     /// Structure `index`'s target energy in standard units (every training structure has one:
@@ -141,9 +155,7 @@ final class MemberTrainer {
         let seconds = (ContinuousClock.now - started).seconds
         let scale = modelDescription.normalisation.scale
         let trainMSE = trainTotals[0] / Double(train.count) * scale * scale
-        guard trainMSE.isFinite, validationTotals[0].isFinite else {
-            throw TrainingError("member \(member): the loss became NaN or Inf in epoch \(epoch) (step \(state.step)); the last good checkpoint is kept")
-        }
+        try checkLoss(normalisedMSE: trainTotals[0] / Double(train.count), validationSum: validationTotals[0], epoch: epoch)
         let validationCount = Double(validation.count)
         return EpochMetrics(
             member: member, epoch: epoch, trainMSE: trainMSE, trainMAE: trainTotals[1] / Double(train.count) * scale,

@@ -50,7 +50,27 @@ public struct TrainingPlan: Sendable {
     /// overlapped with backward, or one blocking all-reduce after it (hidden option `--all-reduce`).
     public var gradientReduction = GradientReduction.auto
 
+    /// Options that shape training beyond the fields above (the data's target column or
+    /// energy key, the model's options), by command-line name; recorded in `run.json` and
+    /// compared on resume.
+    public var recordedOptions: [String: String] = [:]
+    /// The run's record, which every checkpoint carries (set by `TrainingRun`; without it a
+    /// plan writes no checkpoints and resumes from none).
+    public var run: RunRecord?
+
     public init() {}
+
+    /// What is wrong with these validation and test fractions, and the option to blame: each
+    /// must be in [0, 1), and together below 1 so that structures are left to train on.
+    public static func fractionProblem(validation: Double, test: Double) -> (option: String, problem: String)? {
+        for (option, value) in [("--validation-fraction", validation), ("--test-fraction", test)] where !(value >= 0 && value < 1) {
+            return (option, "\(value); must be in [0, 1)")
+        }
+        guard validation + test < 1 else {
+            return ("--test-fraction", "\(test) with --validation-fraction \(validation) leaves nothing to train on (they must sum below 1)")
+        }
+        return nil
+    }
 
     /// The seed of one ensemble member: its weights, sample order and split all follow from it.
     public func memberSeed(_ member: Int) -> UInt64 {

@@ -26,34 +26,64 @@ public final class TrainingRun {
                 overwrite: Bool, inputs: [URL] = []) throws {
         self.world = world
         destination = plan.runFolder
+        // Checked before the folder is claimed, so run.json never records fractions it refuses on read.
+        if let (option, problem) = TrainingPlan.fractionProblem(validation: plan.validationFraction, test: plan.testFraction) {
+            throw TrainingError("\(option) \(problem)")
+        }
         var plan = plan
         if overwrite { plan.runFolder = destination.replacement }
-        self.plan = plan
         try plan.checkSplit(count: structures.count)
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
-        guard world.rank == 0 else { return }
-        let folder = plan.runFolder
-        if overwrite {
-            let locks = try destination.claimForReplacement(inputs: [dataFile] + inputs) { earlier in
-                do { _ = try RunRecord.read(from: earlier) }
-                catch { throw RunFolderError("--overwrite refuses \(earlier.path): it is not a SiteLens run (\(error))") }
+        var record: RunRecord?
+        if world.rank == 0 {
+            let folder = plan.runFolder
+            if overwrite {
+                let locks = try destination.claimForReplacement(inputs: [dataFile] + inputs) { earlier in
+                    do { _ = try RunRecord.read(from: earlier) }
+                    catch { throw RunFolderError("--overwrite refuses \(earlier.path): it is not a SiteLens run (\(error))") }
+                }
+                replacementLocks = locks
+                lock = locks.replacement
+            } else {
+                lock = try folder.claim(plan.resumeFrom == folder ? .resume : .fresh)
             }
-            replacementLocks = locks
-            lock = locks.replacement
-        } else {
-            lock = try folder.claim(plan.resumeFrom == folder ? .resume : .fresh)
-        }
-        var record = RunRecord(plan: plan, architecture: model.0, encoding: model.1,
-                               dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
-        if let resume = plan.resumeFrom {
-            let mismatches = record.mismatches(resuming: try RunRecord.read(from: resume))
-            guard mismatches.isEmpty else {
-                throw TrainingError("--resume \(resume.path) continues another run:\n  " + mismatches.joined(separator: "\n  "))
+            var made = RunRecord(plan: plan, architecture: model.0, encoding: model.1,
+                                 dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
+            if let resume = plan.resumeFrom {
+                try Self.checkResume(&made, from: resume, plan: plan, architecture: model.0, structureCount: structures.count)
             }
+            // Only now, with every check passed, does the run change: a refused resume leaves a
+            // finished run finished.
+            made.complete = false
+            try made.write(to: folder)
+            record = made
         }
-        record.complete = false
-        try record.write(to: folder)
+        plan.run = try world.broadcast(record, root: 0)
+        self.plan = plan
         self.record = record
+    }
+
+    /// A resume continues the run in `resume`: the same settings (`RunRecord.mismatches`) and
+    /// every member's checkpoint sound (`ResumePoint`), checked before anything is written. A
+    /// changed learning rate is allowed, recorded in `record` and said.
+    private static func checkResume(_ record: inout RunRecord, from resume: RunFolder, plan: TrainingPlan,
+                                    architecture: Architecture, structureCount: Int) throws {
+        let earlier = try RunRecord.read(from: resume)
+        let mismatches = record.mismatches(resuming: earlier)
+        guard mismatches.isEmpty else {
+            throw TrainingError("--resume \(resume.path) continues another run:\n  " + mismatches.joined(separator: "\n  "))
+        }
+        let parameterCount = try Network(architecture).parameterCount
+        let reached = try (0..<plan.ensemble).map { member in
+            try ResumePoint.load(member: member, plan: plan, run: record, parameterCount: parameterCount,
+                                 structureCount: structureCount, note: { _ in }).checkpoint.header.epoch
+        }
+        record.earlierLearningRates = earlier.earlierLearningRates
+        if earlier.learningRate != record.learningRate {
+            record.earlierLearningRates.append(.init(learningRate: earlier.learningRate, throughEpoch: reached))
+            print("note: --learning-rate \(record.learningRate) from here on; the run trained with \(earlier.learningRate) "
+                  + "through epoch \(reached.map(String.init).joined(separator: ", ")) (recorded in run.json as earlierLearningRates)")
+        }
     }
 
     /// Trains the ensemble (each member's metrics logged as its epochs finish); rank 0 saves the

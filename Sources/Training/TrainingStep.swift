@@ -49,7 +49,9 @@ extension MemberTrainer {
         let reduceStart = ContinuousClock.now
         try gradients.reduce()
         losses.reduceSeconds = (ContinuousClock.now - reduceStart).seconds
-        state.update(with: gradients.reducedGradient())
+        let gradient = gradients.reducedGradient()
+        try checkGradient(gradient, epoch: state.epoch + 1)
+        state.update(with: gradient)
         if plan.checksumEvery > 0 && state.step % plan.checksumEvery == 0 { try verifyChecksum(label: "step \(state.step)") }
         return losses
     }

@@ -6,22 +6,6 @@ import TestSupport
 func fuzzBinary() -> String { buildProductsDirectory().appendingPathComponent("sitelens-fuzz").path }
 
 struct FuzzTests {
-    /// Crash classes known today, each a `run.json` value that `loadTrainedEnsemble` and
-    /// `dataRoles` use unchecked (issue 24; the `integrity` branch validates run.json):
-    /// `ensemble` (-3 traps in `0..<ensemble`, TrainingRun.swift; 2⁶³−1 allocates without bound)
-    /// and the split fractions (a negative or huge one traps in the split). Only these may crash,
-    /// and only inside `withKnownIssue`, which fails once they no longer do: then delete this
-    /// list and the `withKnownIssue`, so the run demands 0.
-    static let knownCrashingRecordKeys: Set<String> = ["ensemble", "validationFraction", "testFraction"]
-
-    /// The `run.json` key a run-record case changed, from its label, e.g. `{repeat:ensemble=-3}`.
-    static func recordKey(ofCrash line: Substring) -> String? {
-        guard line.contains("[run-record {"), let open = line.firstIndex(of: "{") else { return nil }
-        var label = line[line.index(after: open)...].prefix { $0 != "}" }
-        if label.hasPrefix("repeat:") { label = label.dropFirst("repeat:".count) }
-        return label.split(separator: "=").first.map(String.init)
-    }
-
     /// 5 000 seeded hostile cases (extxyz, site tables, model files, option values, run records,
     /// checkpoints) through `sitelens-fuzz`: a supervised worker child per batch, 10 s and 1 GiB
     /// per case.
@@ -37,15 +21,11 @@ struct FuzzTests {
         }
         #expect(counts["cases"] == 5000, "no summary: \(outcome.stdout.suffix(2000)) \(outcome.stderr.suffix(2000))")
         let crashes = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("case ") && $0.contains(": crash: ") }
-        let unknownCrashes = crashes.filter { Self.recordKey(ofCrash: $0).map { !Self.knownCrashingRecordKeys.contains($0) } ?? true }
         #expect(crashes.count == counts["crash"], "every crash is reported on its own line: \(summary)")
-        #expect(unknownCrashes.isEmpty, "\(unknownCrashes.joined(separator: "\n"))")
+        #expect(crashes.isEmpty, "\(crashes.joined(separator: "\n"))")
         #expect(counts["hang"] == 0 && counts["over-budget"] == 0, "\(outcome.stdout.suffix(4000))")
         #expect(counts["garbage"] == 0, "\(outcome.stdout.suffix(4000))")
-        withKnownIssue("issue 24: run.json is not validated and checkpoints carry no checksum (branch integrity)") {
-            #expect(crashes.count == 0, "\(crashes.joined(separator: "\n"))")
-            #expect(counts["silent-accept"] == 0, "damaged run folders and checkpoints accepted: \(summary)")
-        }
+        #expect(counts["silent-accept"] == 0, "damaged run folders and checkpoints accepted: \(outcome.stdout.suffix(4000))")
         let verdicts = ["rejected", "unclear", "accepted", "garbage", "silent-accept", "crash", "hang", "over-budget"]
         #expect(verdicts.reduce(0) { $0 + (counts[$1] ?? 0) } == 5000, "every case has one verdict: \(summary)")
         #expect(counts["run-record"] == 500 && counts["checkpoint"] == 500, "run folders and checkpoints are inputs too: \(summary)")

@@ -59,7 +59,7 @@ struct TrainingPartsTests {
         var parameters: [Float] = [1, -2, .ulpOfOne, -0.0, 3e-38]
         optimizer.update(&parameters, gradients: [0.5, -1, 2, 0, 1])
         let checkpoint = Checkpoint(header: .init(member: 2, epoch: 7, step: 1, memberSeed: 99, groupSize: 3, parameterCount: 5,
-                                                  optimizer: kind, learningRate: 0.01),
+                                                  optimizer: kind, learningRate: 0.01, run: sampleRunRecord()),
                                     parameters: parameters, optimizer: optimizer)
         let url = try temporaryFolder("sitelens-ckpt").appendingPathComponent("member-2.ckpt")
         try checkpoint.write(to: url)

@@ -117,7 +117,7 @@ extension FuzzCase {
 
     /// A value of an accepted record that no run writes, or nil.
     static func impossibleValue(in record: RunRecord) -> String? {
-        if record.version != 1 { return "version \(record.version)" }
+        if record.version != RunRecord.currentVersion { return "version \(record.version)" }
         if record.ensemble < 1 { return "ensemble \(record.ensemble)" }
         if record.batchSize < 1 { return "batchSize \(record.batchSize)" }
         if record.epochs < 0 { return "epochs \(record.epochs)" }
@@ -138,20 +138,20 @@ extension FuzzCase {
     /// reads back as different content, or a header no run writes that resume accepts, is a
     /// silent accept.
     mutating func checkpointCase() throws {
+        let (original, record, batches) = try writtenCheckpoint()
         let run = RunFolder(folder.appendingPathComponent("run"))
-        let (original, epochs) = try writtenCheckpoint(in: run)
         let url = run.checkpoint(member: original.header.member)
         path = url.path
         var bytes = Array(try Data(contentsOf: url))
         let buffers = original.optimizer.kind == .adam ? 3 : 1
-        let payloadStart = bytes.count - 4 * original.parameters.count * buffers
+        let payloadStart = bytes.count - 4 - 4 * original.parameters.count * buffers  // the CRC-32 comes last
         switch generator.nextIndex(below: 6) {
         case 0:
             let at = payloadStart + generator.nextIndex(below: bytes.count - payloadStart)
             mutation = "payload-bit"
             bytes[at] ^= UInt8(1) << UInt8(generator.nextIndex(below: 8))
         case 1:
-            let at = payloadStart + 4 * generator.nextIndex(below: (bytes.count - payloadStart) / 4)
+            let at = payloadStart + 4 * generator.nextIndex(below: (bytes.count - 4 - payloadStart) / 4)
             mutation = "payload-nan"
             withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { bytes.replaceSubrange(at..<(at + 4), with: $0) }
         case 2:
@@ -162,6 +162,7 @@ extension FuzzCase {
             mutation = "cut"
             bytes.removeSubrange(generator.nextIndex(below: bytes.count)...)
         default:
+            // Rewritten whole, checksum and all: only resume's checks of the header stand in the way.
             var changed = original
             mutation = changeHeaderField(&changed.header)
             try changed.write(to: url)
@@ -170,43 +171,36 @@ extension FuzzCase {
         try Data(bytes).write(to: url)
         announce()
         let read = try Checkpoint.read(from: url)
-        // Resume's own check after reading (MemberTrainer): the member and the model's size.
-        guard read.header.parameterCount == original.header.parameterCount, read.header.member == original.header.member else {
-            throw FuzzResumeRefusal(message: "checkpoint of member \(original.header.member) does not match this model")
-        }
-        if mutation.hasPrefix("header:") {
-            let header = read.header
-            if header.version != 1 || header.epoch < 0 || header.epoch > epochs || header.step < 0 || header.groupSize < 1
-                || !header.learningRate.isFinite || header.learningRate <= 0 {
-                throw FuzzSilentAccept(message: "\(url.path) accepted with \(mutation.dropFirst(7)) (the run has \(epochs) epochs)")
-            }
-        } else if read != original {
-            throw FuzzSilentAccept(message: "\(url.path) damaged (\(mutation)) but read back without a word, with different content")
+        // As resume checks it (ResumePoint), against the run it continues.
+        try read.verify(file: url.path, member: original.header.member, run: record, epochs: record.epochs,
+                        parameterCount: original.parameters.count, batchesPerEpoch: batches)
+        if mutation.hasPrefix("header:") || read != original {
+            throw FuzzSilentAccept(message: "\(url.path) damaged (\(mutation)) but accepted for resume without a word")
         }
     }
 
-    /// A checkpoint of a small member after some epochs of a run of `epochs`, written into `run`
-    /// by `Checkpoint.write` and read back.
-    mutating func writtenCheckpoint(in run: RunFolder) throws -> (Checkpoint, epochs: Int) {
+    /// A checkpoint of a member of a small finished run, after some of its epochs, written into
+    /// this case's run folder by `Checkpoint.write`; the run's record; its batches per epoch.
+    mutating func writtenCheckpoint() throws -> (Checkpoint, run: RunRecord, batchesPerEpoch: Int) {
+        let (run, _, _) = try copyOfFinishedRun()
+        let record = try RunRecord.read(from: run)
         let count = 8 + generator.nextIndex(below: 120)
-        let (epochs, epoch) = (6, 1 + generator.nextIndex(below: 6))
-        let adam = generator.nextIndex(below: 4) != 0
-        let header = """
-            {"version":1,"member":\(generator.nextIndex(below: 2)),"epoch":\(epoch),"step":\(epoch * 3),"memberSeed":\(generator.next()),\
-            "groupSize":1,"parameterCount":\(count),"optimizer":"\(adam ? "adam" : "sgd")","learningRate":0.001}
-            """
-        var optimizer = Optimizer(kind: adam ? .adam : .sgd, learningRate: 1e-3, parameterCount: count)
-        optimizer.step = epoch * 3
-        if adam {
+        let epoch = 1 + generator.nextIndex(below: record.epochs)
+        let member = generator.nextIndex(below: record.ensemble)
+        let batches = 3
+        var optimizer = Optimizer(kind: record.optimizer, learningRate: 1e-3, parameterCount: count)
+        optimizer.step = epoch * batches
+        if record.optimizer == .adam {
             optimizer.m = (0..<count).map { _ in Float(generator.uniform(-0.01, 0.01)) }
             optimizer.v = (0..<count).map { _ in Float(generator.uniform(0, 1e-4)) }
         }
-        let checkpoint = Checkpoint(header: try JSONDecoder().decode(Checkpoint.Header.self, from: Data(header.utf8)),
-                                    parameters: (0..<count).map { _ in Float(generator.uniform(-0.3, 0.3)) }, optimizer: optimizer)
+        let header = Checkpoint.Header(member: member, epoch: epoch, step: epoch * batches, memberSeed: record.splitPlan.memberSeed(member),
+                                       groupSize: 1, parameterCount: count, optimizer: record.optimizer, learningRate: 1e-3, run: record)
+        let checkpoint = Checkpoint(header: header, parameters: (0..<count).map { _ in Float(generator.uniform(-0.3, 0.3)) }, optimizer: optimizer)
+        let url = run.checkpoint(member: member)
         try FileManager.default.createDirectory(at: run.checkpointFolder, withIntermediateDirectories: true)
-        let url = run.checkpoint(member: checkpoint.header.member)
         try checkpoint.write(to: url)
-        return (try Checkpoint.read(from: url), epochs)
+        return (try Checkpoint.read(from: url), record, batches)
     }
 
     /// Sets one header field to a value a damaged or foreign checkpoint might carry; the label.
@@ -215,20 +209,20 @@ extension FuzzCase {
         switch pick {
         case 0: header.epoch = -2
         case 1: header.epoch = 999
-        case 2: header.epoch = [0, header.epoch - 1, 6][generator.nextIndex(below: 3)]
+        case 2: header.epoch = [0, header.run.epochs + 1][generator.nextIndex(below: 2)]
         case 3: header.parameterCount += [-1, 1, 1 << 40][generator.nextIndex(below: 3)]
-        case 4: header.step = -1
-        case 5: header.version = 2
-        case 6: header.member = 1 - header.member
-        case 7: header.learningRate = [-1, 0, 1e30][generator.nextIndex(below: 3)]  // JSON has no NaN to write
+        case 4: header.step = [-1, Int.max][generator.nextIndex(below: 2)]
+        case 5: header.run.seed &+= 1
+        case 6: header.member += 1
+        case 7: header.learningRate = [-1, 0, .infinity][generator.nextIndex(below: 3)]
         default: header.groupSize = [0, -1][generator.nextIndex(below: 2)]
         }
-        let field = ["epoch", "epoch", "epoch", "parameterCount", "step", "version", "member", "learningRate", "groupSize"][pick]
+        let field = ["epoch", "epoch", "epoch", "parameterCount", "step", "run.seed", "member", "learningRate", "groupSize"][pick]
         let value: String = switch field {
         case "epoch": "\(header.epoch)"
         case "parameterCount": "\(header.parameterCount)"
         case "step": "\(header.step)"
-        case "version": "\(header.version)"
+        case "run.seed": "\(header.run.seed)"
         case "member": "\(header.member)"
         case "learningRate": "\(header.learningRate)"
         default: "\(header.groupSize)"
