@@ -246,14 +246,16 @@ public struct RunFolder: Sendable, Equatable {
     }
 }
 
-/// The lock a run holds on its folder while it writes: a file naming host and process, created
-/// exclusively, removed on release. A second run fails at once naming the first; a lock left
-/// by a process that no longer runs on this host is taken over.
+/// The lock a run holds on its folder while it writes: a file naming host, process and the
+/// process's start time, created exclusively, removed on release. A second run fails at once
+/// naming the first; a lock left by a process that no longer runs on this host is taken over.
+/// The start time tells a live holder from a new process that got its PID again (a job's PID
+/// namespace made anew, as on namespace nodes, hands out the same small PIDs).
 public final class RunLock: @unchecked Sendable {
     private let file: URL?
     /// True only once the file is created: a lock that was refused must not remove the holder's.
     private var held = false
-    private let owner = "\(hostName()) \(getpid())\n"
+    private let owner = "\(hostName()) \(getpid()) \(RunLock.startTime(of: getpid()).map(String.init) ?? "?")\n"
 
     /// A lock on nothing (a folder that did not exist yet): releasing it does nothing.
     static func none() -> RunLock { RunLock() }
@@ -274,9 +276,8 @@ public final class RunLock: @unchecked Sendable {
             }
             let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
             let parts = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            // A lock naming this very process is stale too: it was just refused to us, so we do
-            // not hold it (a PID namespace made anew per job, as on namespace nodes, reuses PIDs).
-            if parts.count == 2, parts[0] == hostName(), let pid = Int32(parts[1]), pid == getpid() || Self.processIsGone(pid) {
+            if (2...3).contains(parts.count), parts[0] == hostName(), let pid = Int32(parts[1]),
+               Self.processIsGone(pid, startedAt: parts.count == 3 ? UInt64(parts[2]) : nil) {
                 try? FileManager.default.removeItem(at: file)  // stale: its process is gone
                 continue
             }
@@ -286,14 +287,29 @@ public final class RunLock: @unchecked Sendable {
         throw RunFolderError("cannot take the lock \(file.path)")
     }
 
-    /// True when no process `pid` runs on this host: none exists, or only its zombie does (a
-    /// killed run whose parent has not yet collected it holds nothing).
-    static func processIsGone(_ pid: Int32) -> Bool {
+    /// True when the process `pid` that started at `startedAt` (clock ticks after boot; nil:
+    /// any) no longer runs on this host: none exists, only its zombie does (a killed run whose
+    /// parent has not yet collected it holds nothing), or another process has its PID now.
+    static func processIsGone(_ pid: Int32, startedAt: UInt64? = nil) -> Bool {
         if kill(pid, 0) != 0 { return errno == ESRCH }
-        // /proc/PID/stat: "PID (name) STATE ..."; the name may hold spaces, the state follows its last ')'.
+        guard let fields = statFields(of: pid) else { return false }
+        if fields.first == "Z" { return true }
+        if let startedAt, let now = startTime(of: pid) { return now != startedAt }
+        return false
+    }
+
+    /// A process's start time, clock ticks after boot (field 22 of /proc/PID/stat).
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let fields = statFields(of: pid), fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// The fields of /proc/PID/stat after the name, from the state (field 3) on. The name,
+    /// "(...)", may hold spaces; the state follows its last ')'.
+    private static func statFields(of pid: Int32) -> [Substring]? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 
     /// Removes the lock file, when it is still this process's (also done when the value goes away).

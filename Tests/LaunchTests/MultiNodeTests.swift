@@ -128,7 +128,12 @@ struct MultiNodeTests {
         let output = try String(contentsOf: log, encoding: .utf8)
         #expect(job.terminationStatus != 0)
         #expect(output.contains("node2"), "mpirun names the node: \(output.suffix(1500))")
-        let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "4", "--resume", run.path])
+        // Past every epoch a member logged (its checkpoint is at most that far).
+        let logged = try (0..<2).map { member in
+            try String(contentsOf: run.appendingPathComponent("checkpoints/member-\(member).metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").count
+        }
+        let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "\(logged.max()! + 2)", "--resume", run.path])
         #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
         #expect(try String(contentsOf: run.appendingPathComponent("run.json"), encoding: .utf8).contains("\"complete\" : true"))
     }

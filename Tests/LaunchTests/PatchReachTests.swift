@@ -42,7 +42,7 @@ struct PatchReachTests {
                 "\(estimated.stdout)")
 
         let bad = try train(data, folder, "bad", ["--interaction-range=-1"])
-        #expect(bad.status != 0 && bad.stderr.contains("--interaction-range must be a positive number of Å"), "\(bad.stderr)")
+        #expect(bad.status != 0 && bad.stderr.contains("--interaction-range must be in (0, "), "\(bad.stderr)")
     }
 
     /// Lennard-Jones clusters lie in one plane: no stacked atoms, so 2-D images and no note.

@@ -138,7 +138,7 @@ struct DistributedTrainingTests {
         job.waitUntilExit()
         // The killed ranks may outlive mpirun for a moment; the resume below must not race them.
         let rankIDs = ranks.compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        while !rankIDs.allSatisfy(RunLock.processIsGone) && Date().timeIntervalSince(start) < 180 { usleep(50_000) }
+        while !rankIDs.allSatisfy({ RunLock.processIsGone($0) }) && Date().timeIntervalSince(start) < 180 { usleep(50_000) }
         #expect(logs.allSatisfy { lines($0) >= 3 }, "each member's epochs are logged as they finish")
         #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("metrics.jsonl").path), "the job did not reach its end")
         // The kill may also cut a line short; make sure one is.

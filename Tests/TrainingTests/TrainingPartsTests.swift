@@ -147,6 +147,20 @@ struct RunFolderTests {
         try folder.claim(.fresh).release()
     }
 
+    /// A lock naming a live process of this host is stale when that process started at another
+    /// time (its PID was handed out again, as a new PID namespace per job does); with the
+    /// holder's own start time it is in use.
+    @Test func aLockWhosePIDWasReusedIsTakenOver() throws {
+        let folder = RunFolder(try temporaryFolder("sitelens-reused").appendingPathComponent("run"))
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: false)
+        let started = try #require(RunLock.startTime(of: getpid()))
+        try "\(hostName()) \(getpid()) \(started)\n".write(to: folder.lockFile, atomically: true, encoding: .utf8)
+        #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("in use by another run") }
+        try "\(hostName()) \(getpid()) \(started + 1)\n".write(to: folder.lockFile, atomically: true, encoding: .utf8)
+        try folder.claim(.fresh).release()
+        #expect(!FileManager.default.fileExists(atPath: folder.lockFile.path))
+    }
+
     @Test func missingParentsAreNotCreated() throws {
         let folder = RunFolder(try temporaryFolder("sitelens-parent").appendingPathComponent("no/such/run"))
         #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("does not exist") }
