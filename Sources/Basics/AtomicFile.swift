@@ -14,7 +14,7 @@ public func writeAtomically(to url: URL, _ body: (_ append: (Data) throws -> Voi
     let folder = url.deletingLastPathComponent()
     do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
     catch { throw FileWriteError(path: url.path, reason: systemReason(error)) }
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent)\(temporaryMarker)\(getpid())-\(UUID().uuidString.prefix(8))")
     do {
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw FileWriteError(path: url.path, reason: String(cString: strerror(errno)))
@@ -36,6 +36,11 @@ public func writeAtomically(to url: URL, _ body: (_ append: (Data) throws -> Voi
         throw FileWriteError(path: url.path, reason: reason)
     }
 }
+
+private let temporaryMarker = ".tmp-"
+
+/// Whether `name` is the temporary file of a `writeAtomically` (left behind only by a crash).
+public func isAtomicWriteTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(temporaryMarker) }
 
 /// A file that could not be written, and why.
 public struct FileWriteError: Error, CustomStringConvertible, Sendable {

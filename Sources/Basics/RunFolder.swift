@@ -39,19 +39,34 @@ public struct RunFolder: Sendable, Equatable {
 
     public var modelFolder: URL { url.appendingPathComponent("model") }
     public var checkpointFolder: URL { url.appendingPathComponent("checkpoints") }
-    /// A member's base name in `model/`: `member-K` (+ `.safetensors`, `.json`).
-    public static func memberName(_ member: Int) -> String { "member-\(member)" }
+    /// A member's base name in `model/`: `member-K` (+ `weightsSuffix`, `descriptionSuffix`).
+    public static func memberName(_ member: Int) -> String { "\(memberPrefix)\(member)" }
+    private static let memberPrefix = "member-"
+    /// A saved model's two files: its weights (safetensors) and its description (JSON).
+    public static let weightsSuffix = ".safetensors", descriptionSuffix = ".json"
+    private static let checkpointSuffix = ".ckpt", memberLogSuffix = ".metrics.jsonl"
+
     public func checkpoint(member: Int) -> URL {
-        checkpointFolder.appendingPathComponent("\(RunFolder.memberName(member)).ckpt")
+        checkpointFolder.appendingPathComponent(RunFolder.memberName(member) + RunFolder.checkpointSuffix)
+    }
+
+    /// A member's own metrics log, appended as its epochs finish (`MetricsLog`).
+    public func memberLog(member: Int) -> URL {
+        checkpointFolder.appendingPathComponent(RunFolder.memberName(member) + RunFolder.memberLogSuffix)
     }
 
     /// The members saved in `model/`, in order (from their weight files).
     public func savedMembers() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: modelFolder.path)) ?? []
-        return names.compactMap { name -> Int? in
-            guard name.hasPrefix("member-"), name.hasSuffix(".safetensors") else { return nil }
-            return Int(name.dropFirst("member-".count).dropLast(".safetensors".count))
-        }.sorted()
+        return names.compactMap { Self.member(named: $0, suffixes: [Self.weightsSuffix]) }.sorted()
+    }
+
+    /// K when `name` is `member-K` followed by one of `suffixes`, K ≥ 0.
+    private static func member(named name: String, suffixes: [String]) -> Int? {
+        for suffix in suffixes where name.hasPrefix(memberPrefix) && name.hasSuffix(suffix) {
+            if let k = Int(name.dropFirst(memberPrefix.count).dropLast(suffix.count)), k >= 0 { return k }
+        }
+        return nil
     }
 
     var lockFile: URL { url.appendingPathComponent(RunFolder.lockName) }
@@ -202,13 +217,8 @@ public struct RunFolder: Sendable, Equatable {
     /// temporary files of an interrupted write.
     func foreignEntries() -> [String] {
         let fileManager = FileManager.default
-        func isMemberFile(_ name: String, suffixes: [String]) -> Bool {
-            suffixes.contains { suffix in
-                name.hasPrefix("member-") && name.hasSuffix(suffix)
-                    && Int(name.dropFirst("member-".count).dropLast(suffix.count)).map { $0 >= 0 } == true
-            }
-        }
-        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
+        func isMemberFile(_ name: String, suffixes: [String]) -> Bool { Self.member(named: name, suffixes: suffixes) != nil }
+        func isTemporary(_ name: String) -> Bool { isAtomicWriteTemporary(name) }
         func foreign(in folder: URL, label: String, allowed: (String) -> Bool) -> [String] {
             var isFolder: ObjCBool = false
             guard fileManager.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return [] }
@@ -227,8 +237,8 @@ public struct RunFolder: Sendable, Equatable {
             _ = fileManager.fileExists(atPath: url.appendingPathComponent(name).path, isDirectory: &isSubfolder)
             return isSubfolder.boolValue || !(outputs.contains(name) || isTemporary(name))
         }
-        found += foreign(in: modelFolder, label: "model") { isMemberFile($0, suffixes: [".safetensors", ".json"]) }
-        found += foreign(in: checkpointFolder, label: "checkpoints") { isMemberFile($0, suffixes: [".ckpt", ".metrics.jsonl"]) }
+        found += foreign(in: modelFolder, label: "model") { isMemberFile($0, suffixes: [Self.weightsSuffix, Self.descriptionSuffix]) }
+        found += foreign(in: checkpointFolder, label: "checkpoints") { isMemberFile($0, suffixes: [Self.checkpointSuffix, Self.memberLogSuffix]) }
         return found
     }
 

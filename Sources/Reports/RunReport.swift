@@ -36,7 +36,11 @@ public struct EnsemblePrediction: Codable, Sendable {
 
 /// Writes the tables and plots of a run into its folder (names from `RunFolder.Output`).
 public enum RunReport {
-    /// decomposition.csv / .json, site-influence.csv / .svg and element-site.svg.
+    /// The files `write` writes.
+    public static let decompositionOutputs: [RunFolder.Output] = [.decompositionCSV, .decompositionJSON, .siteInfluenceCSV,
+                                                                   .siteInfluenceSVG, .elementSiteSVG]
+
+    /// `decompositionOutputs`: the table as CSV and JSON, site influence as CSV and SVG, the element × site plot.
     public static func write(_ d: Decomposition, to folder: RunFolder) throws {
         let tag = d.exactness == "approximate" ? " (APPROXIMATE)" : ""
         var rows: [[String]] = []

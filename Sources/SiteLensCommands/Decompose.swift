@@ -42,7 +42,7 @@ struct Decompose: ParsableCommand {
                 guard mpi.world.rank == 0, let decomposition = try SiteDecomposer.decomposeWithoutStructures(members) else { return }
                 try folder.createForOutputs()
                 try RunReport.write(decomposition, to: folder)
-                print("wrote decomposition.csv, decomposition.json, site-influence.csv/.svg, element-site.svg to \(folder.path)")
+                print("wrote \(RunReport.decompositionOutputs.map(\.rawValue).joined(separator: ", ")) to \(folder.path)")
             }
         }
     }
@@ -58,7 +58,7 @@ struct Predict: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     @Option(help: "Output CSV (its folder must exist).")
-    var out = "predictions.csv"
+    var out = RunFolder.Output.predictionsCSV.rawValue
 
     func validate() throws {
         guard data.input != nil else { throw ValidationError("give the structures to predict (the input argument)") }

@@ -22,7 +22,7 @@ public enum MetricsLog {
 
     /// A member's own log in `folder`.
     public static func memberLog(_ folder: RunFolder, member: Int) -> URL {
-        folder.checkpointFolder.appendingPathComponent("\(RunFolder.memberName(member)).metrics.jsonl")
+        folder.memberLog(member: member)
     }
 
     /// The epochs of `member` an earlier run in `folder` finished, up to `epoch` (the

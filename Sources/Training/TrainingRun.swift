@@ -82,7 +82,7 @@ public final class TrainingRun {
         if earlier.learningRate != record.learningRate {
             record.earlierLearningRates.append(.init(learningRate: earlier.learningRate, throughEpoch: reached))
             print("note: --learning-rate \(record.learningRate) from here on; the run trained with \(earlier.learningRate) "
-                  + "through epoch \(reached.map(String.init).joined(separator: ", ")) (recorded in run.json as earlierLearningRates)")
+                  + "through epoch \(reached.map(String.init).joined(separator: ", ")) (recorded in \(RunFolder.Output.record.rawValue) as earlierLearningRates)")
         }
     }
 
