@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 // SiteLens: train energy models of atomic structures under MPI, then explain them site by site.
 //
-// Targets follow the pipeline, and data flows one way:
-//   Structures → Images → Networks → Training (with Benchmarks, the only MPI user besides MPI
-//   itself) → Decomposition → Reports, all driven by the `sitelens` command.
+// Targets follow the pipeline, and data flows one way (Docs/Architecture.md draws it):
+//   Structures → Images → Networks → Training and Decomposition → Reports → Benchmarks, all
+//   driven by SiteLensCommands (one type per subcommand, parsing only), which the `sitelens`
+//   executable starts. Only MPI talks to Open MPI; only Training and Benchmarks call collectives.
 import PackageDescription
 
 let package = Package(
