@@ -84,6 +84,16 @@ sitelens_openblas_coretype() {
     esac
 }
 
+# A node whose link is cut sends no TCP reset: without keepalives mpirun waits for its daemon for
+# minutes (Open MPI's default: 300 s idle, then 9 probes 20 s apart) before it ends the job.
+# Probe after 30 s idle, 3 probes 10 s apart: a lost node ends the job within about a minute,
+# mpirun naming it. A user's own OMPI_MCA_oob_tcp_keepalive_* settings win.
+sitelens_detect_lost_nodes() {
+    export OMPI_MCA_oob_tcp_keepalive_time="${OMPI_MCA_oob_tcp_keepalive_time:-30}"
+    export OMPI_MCA_oob_tcp_keepalive_intvl="${OMPI_MCA_oob_tcp_keepalive_intvl:-10}"
+    export OMPI_MCA_oob_tcp_keepalive_probes="${OMPI_MCA_oob_tcp_keepalive_probes:-3}"
+}
+
 # mpirun refuses root unless told; set the two variables only when the user is root.
 sitelens_allow_root_mpirun() {
     if [ "$(id -u)" = 0 ]; then

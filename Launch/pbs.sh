@@ -25,7 +25,7 @@ TRAIN_ARGS="${SITELENS_TRAIN_ARGS:---ensemble 2 --epochs 200 --learning-rate 0.0
 mkdir -p "$(dirname "$RUN_DIR")"   # train creates the run folder itself and refuses one in use
 
 # OpenBLAS kernels for this CPU when the library would fall back to generic ones (see Launch/common.sh).
-if [ -f "$SUBMIT_DIR/Launch/common.sh" ]; then source "$SUBMIT_DIR/Launch/common.sh"; sitelens_openblas_coretype; fi
+if [ -f "$SUBMIT_DIR/Launch/common.sh" ]; then source "$SUBMIT_DIR/Launch/common.sh"; sitelens_openblas_coretype; sitelens_detect_lost_nodes; fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 

@@ -131,12 +131,21 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: .hidden)
     var allReduce = planDefaults.gradientReduction
 
+    @Option(help: "Seconds without a finished training step after which a rank says where it waits (a rank or node that stopped answering), and twice that after which the job ends; 0: wait forever.")
+    var stallTimeout = planDefaults.stallTimeout ?? 0
+
+    static let stallTimeoutRange = 5.0...86_400.0
+
     func check() throws {
         if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
+        guard stallTimeout == 0 || Self.stallTimeoutRange.contains(stallTimeout) else {
+            throw ValidationError("--stall-timeout must be 0 (off) or in \(Self.stallTimeoutRange) s, got \(stallTimeout)")
+        }
     }
 
     func apply(to plan: inout TrainingPlan) {
         (plan.convolutionBackend, plan.reproducible, plan.gradientReduction) = (convBackend, reproducible, allReduce)
+        plan.stallTimeout = stallTimeout == 0 ? nil : stallTimeout
     }
 
     /// Threads for `model` on a world of `ranks`: --blas-threads, else 1 under mpirun with several ranks, else all cores.

@@ -40,6 +40,8 @@ final class MemberTrainer {
     let targetBaseline: Double
     /// The epoch of the last checkpoint written or resumed from (nil: none).
     var lastCheckpointEpoch: Int?
+    /// Ends the job when steps stop finishing (`plan.stallTimeout`), while `run` trains.
+    private var watchdog: StallWatchdog?
 
     var parameters: [Float] { state.parameters }
 
@@ -102,6 +104,8 @@ final class MemberTrainer {
     func run() throws {
         let firstEpoch = state.epoch + 1
         guard firstEpoch <= plan.epochs else { return }
+        watchdog = StallWatchdog.start(timeout: plan.stallTimeout, communicator: group)
+        defer { watchdog?.stop() }
         for epoch in firstEpoch...plan.epochs {
             let metrics = try trainEpoch(epoch)
             try checkParameters(epoch: epoch)
@@ -143,6 +147,7 @@ final class MemberTrainer {
         for (k, batch) in batches.enumerated() {
             if k + 1 < batches.count { samples.prefetch(batches[k + 1].filter(shard.owns).map { train[$0] }) }
             losses += try takeStep(batch)
+            watchdog?.beat("member \(member), epoch \(epoch), step \(k + 1) of \(batches.count)")
             if firstStepSeconds == nil { firstStepSeconds = secondsSinceStart() }
             if let limit = plan.maximumSteps, state.step >= limit { break }
         }
@@ -152,6 +157,7 @@ final class MemberTrainer {
         // its wait is the all-reduce the others' backward did not hide, without the time ranks
         // spend waiting for a slower one (an upper bound, as the slowest rank changes by step).
         let leastWait = try group.allReduce(losses.reduceSeconds, op: .min)
+        watchdog?.beat("member \(member), epoch \(epoch)'s errors")
         let seconds = (ContinuousClock.now - started).seconds
         let scale = modelDescription.normalisation.scale
         let trainMSE = trainTotals[0] / Double(train.count) * scale * scale

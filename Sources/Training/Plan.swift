@@ -18,6 +18,9 @@ public struct TrainingPlan: Sendable {
     public var testFraction = 0.1
     /// Ensemble members; the world is split into min(ensemble, ranks) groups.
     public var ensemble = 1
+    /// Seconds without a finished training step after which a rank ends the job, naming where
+    /// it waited (`StallWatchdog`); nil: never. Steps of the largest models take seconds.
+    public var stallTimeout: Double? = 600
     /// The most members a run trains (each is a model file and a checkpoint in the run folder).
     public static let ensembleLimit = 1024
     /// Write a checkpoint every this many epochs (0: never).

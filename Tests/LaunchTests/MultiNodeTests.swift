@@ -23,6 +23,22 @@ struct MultiNodeTests {
                                  "-x", "OPENBLAS_NUM_THREADS=1", sitelens] + arguments, timeout: timeout)
     }
 
+    /// A job of `mpirun -np 2 [mpirunOptions] sitelens ARGUMENTS` on 2 nodes, in the background,
+    /// its output in `folder/job.log`; returns once `file` exists (or after two minutes).
+    func startJob(in folder: URL, mpirunOptions: [String] = [], _ arguments: [String], waitingFor file: URL) throws -> (Process, URL) {
+        let log = folder.appendingPathComponent("job.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: cluster)
+        job.arguments = ["--", "mpirun", "-np", "2"] + mpirunOptions + [sitelens] + arguments
+        job.standardOutput = try FileHandle(forWritingTo: log)
+        job.standardError = job.standardOutput
+        try job.run()
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: file.path) && Date().timeIntervalSince(start) < 120 && job.isRunning { usleep(100_000) }
+        return (job, log)
+    }
+
     func weights(_ run: URL, member: Int = 0) throws -> Data {
         try Data(contentsOf: run.appendingPathComponent("model/member-\(member).safetensors"))
     }
@@ -103,18 +119,9 @@ struct MultiNodeTests {
         #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
         let run = folder.appendingPathComponent("run")
         let common = [data.path, "--ensemble", "2", "--checkpoint-every", "1", "--seed", "3", "--print-every", "100000"]
-        let log = folder.appendingPathComponent("job.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: cluster)
-        job.arguments = ["--", "mpirun", "-np", "2", sitelens, "train"] + common + ["--epochs", "100000", "--run-dir", run.path]
-        job.standardOutput = try FileHandle(forWritingTo: log)
-        job.standardError = job.standardOutput
-        try job.run()
+        let (job, log) = try startJob(in: folder, ["train"] + common + ["--epochs", "100000", "--run-dir", run.path],
+                                      waitingFor: run.appendingPathComponent("checkpoints/member-1.ckpt"))
         defer { if job.isRunning { job.terminate() } }
-        let start = Date()
-        let checkpoint = run.appendingPathComponent("checkpoints/member-1.ckpt")
-        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date().timeIntervalSince(start) < 120 { usleep(100_000) }
         // The rank in node2's namespace, seen from this machine.
         let find = try runProcess("bash", ["-c", "for p in $(pgrep -x sitelens); do [ \"$(ip netns identify $p)\" = node2 ] && echo $p; done"])
         let victims = find.stdout.split(separator: "\n").compactMap { pid_t($0) }
@@ -136,5 +143,41 @@ struct MultiNodeTests {
         let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "\(logged.max()! + 2)", "--resume", run.path])
         #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
         #expect(try String(contentsOf: run.appendingPathComponent("run.json"), encoding: .utf8).contains("\"complete\" : true"))
+    }
+
+    /// A node cut off without a word (its link down: no TCP reset ever comes) ends the job
+    /// within 60 s instead of hanging in the all-reduce: the waiting rank's stall watchdog names
+    /// the step, mpirun (its daemons probed by TCP keepalive) names the node; the last checkpoint
+    /// resumes.
+    @Test func aNodeCutOffEndsTheJobNamingTheNodeAndTheStep() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let run = folder.appendingPathComponent("run")
+        let common = [data.path, "--checkpoint-every", "1", "--seed", "5", "--print-every", "100000"]
+        // Shorter probes than the Launch scripts' minute, so the test stays short; they end the
+        // job before the watchdog's abort (at twice --stall-timeout) would.
+        let probes = ["--mca", "oob_tcp_keepalive_time", "3", "--mca", "oob_tcp_keepalive_intvl", "1", "--mca", "oob_tcp_keepalive_probes", "3"]
+        let (job, log) = try startJob(in: folder, mpirunOptions: probes,
+                                      ["train"] + common + ["--epochs", "100000", "--stall-timeout", "5", "--run-dir", run.path],
+                                      waitingFor: run.appendingPathComponent("checkpoints/member-0.ckpt"))
+        defer { if job.isRunning { job.terminate() } }
+        #expect(job.isRunning, "the job ended before the cut: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let cut = try runProcess("ip", ["link", "set", "slv2", "down"])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        let started = Date()
+        while job.isRunning && Date().timeIntervalSince(started) < 90 { usleep(100_000) }
+        let seconds = Date().timeIntervalSince(started)
+        #expect(!job.isRunning && seconds < 60, "the job outlived the cut by \(seconds) s")
+        job.waitUntilExit()
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(job.terminationStatus != 0)
+        #expect(output.contains("no training step finished") && output.contains("epoch"), "the step is named: \(output.suffix(2000))")
+        #expect(output.contains("node2"), "the node is named: \(output.suffix(2000))")
+        let logged = try String(contentsOf: run.appendingPathComponent("checkpoints/member-0.metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").count
+        let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "\(logged + 2)", "--resume", run.path])
+        #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
     }
 }
