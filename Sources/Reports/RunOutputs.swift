@@ -34,7 +34,7 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     }
     try RunReport.write(decomposition, to: folder)
     for note in decomposition.notes { print("note: \(note)") }
-    print("decomposition (\(decomposition.exactness)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
+    print("decomposition (\(decomposition.exactness.rawValue)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
     for summary in decomposition.summaries {
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
               + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
