@@ -85,7 +85,7 @@ public enum SiteDecomposer {
     /// `sites` model: c(s, e) = scale·f([descriptors(e) ⊕ one-hot(s)]) + mean/S, read off each
     /// network alone (no data); contributions of a structure's sites sum to its prediction.
     public static func sites(_ members: [EnergyModel], elements: [String]) throws -> Decomposition {
-        guard case .sites(let siteNames, _, _, _) = members.first?.description.encoding else {
+        guard case .sites(let siteNames, _, _, _) = members.first?.modelDescription.encoding else {
             throw NetworkError("the sites decomposition needs sites models")
         }
         var perMember: [[SiteElement: Double]] = []
@@ -96,12 +96,12 @@ public enum SiteDecomposer {
                     let features = try model.encoder.siteFeatures(element: element, site: s)
                     let output = try model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
                     // Each of the S sites carries mean/S of the constant offset.
-                    table[SiteElement(site: site, element: element)] = output + model.description.normalisation.mean / Double(siteNames.count)
+                    table[SiteElement(site: site, element: element)] = output + model.modelDescription.normalisation.mean / Double(siteNames.count)
                 }
             }
             perMember.append(table)
         }
-        return summarise(kind: members[0].description.architecture.kind, exactness: .exact,
+        return summarise(kind: members[0].modelDescription.architecture.kind, exactness: .exact,
                          method: "c(s,e) = network output for [descriptors(e) + one-hot(s)], in eV, plus mean/S",
                          sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
     }
@@ -109,7 +109,7 @@ public enum SiteDecomposer {
     /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the
     /// centred c(s, e), then mean and spread over members. Only the swapped structures are read.
     public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects()) throws -> Decomposition {
-        let kind = members.first?.description.architecture.kind ?? .sites
+        let kind = members.first?.modelDescription.architecture.kind ?? .sites
         let chosen = settings.chosen(count: structures.count)
         let sample = try chosen.map { try structures.structure($0) }
         let labelled = sample.filter { $0.siteLabels != nil }

@@ -19,7 +19,7 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
                             to folder: RunFolder) throws -> Decomposition {
-    let kind = members[0].description.architecture.kind
+    let kind = members[0].modelDescription.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
     if let test = TestMetrics(predictions, roles: roles) {
         try writeJSON(test, to: folder.file(.testMetrics))

@@ -19,7 +19,7 @@ func randomMember(_ kind: ModelKind, structures: [Structure], seed: UInt64) thro
     options.ryczkoDense = 8
     let (architecture, encoding) = try makeModel(kind, for: structures, options: options)
     let network = try Network(architecture)
-    return try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+    return try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                          normalisation: TargetNormalisation(mean: -2, scale: 0.3)),
                            parameters: network.initialParameters(seed: seed))
 }
