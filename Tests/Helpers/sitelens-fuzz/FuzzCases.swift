@@ -366,7 +366,8 @@ extension FuzzCase {
             try command?.run()
         } else if let train = try parseTrain(options) {
             let structures = try train.data.source(requireEnergy: true).load().structures
-            let (plan, _) = try train.plan(for: LoadedStructures(structures))
+            let store = LoadedStructures(structures)
+            let (plan, _) = try train.plan(for: store, leading: LeadingStructures(store))
             try checkModel(plan.kind, structures: structures, options: plan.modelOptions)
         }
     }
