@@ -79,7 +79,7 @@ public struct TrainingSpeedBenchmark: Sendable {
                 plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
                 let trained = try trainEnsemble(world: world, plan: plan, structures: LennardJonesClusters.generate(count: 32 * steps, seed: 5))
                 let rate = trained.metrics.last?.samplesPerSecond ?? 0
-                let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
+                let network = try Network(trained.members[0].modelDescription.architecture, convolutionBackend: backend)
                 let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
                 let alone = try network.stepRate(items: 32, repeats: 2)
                 var kerasText = "-", ratio = "-"
@@ -113,7 +113,7 @@ public struct TrainingSpeedBenchmark: Sendable {
             setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: backend)
             let trained = try trainEnsemble(world: world, plan: plan, structures: structures)
             let rate = trained.metrics.last?.samplesPerSecond ?? 0
-            let network = try Network(trained.members[0].description.architecture, convolutionBackend: backend)
+            let network = try Network(trained.members[0].modelDescription.architecture, convolutionBackend: backend)
             // Items per structure vary; multiply-adds per structure = per item × mean items.
             let items = Double(structures.map { $0.realAtoms.count }.reduce(0, +)) / Double(max(structures.count, 1))
             let gflops = rate * items * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9

@@ -26,7 +26,7 @@ extension TrainingSpeedBenchmark {
         let start = Date()
         let trained = try trainEnsemble(world: world, plan: plan, structures: structures)
         let seconds = Date().timeIntervalSince(start)
-        let mae = trained.members[0].description.training?.finalValidationMAE ?? .nan
+        let mae = trained.members[0].modelDescription.training?.finalValidationMAE ?? .nan
         log("\nsites (seed A's network), \(structures.count) COOH rows, \(configuration.siteEpochs) epochs, batch 32, 15 % held out:")
         var line = String(format: "SiteLens %.2f s (test MAE %.4f eV)", seconds, mae)
         if configuration.runsReferences {

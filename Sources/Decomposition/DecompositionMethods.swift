@@ -7,7 +7,7 @@ extension SiteDecomposer {
     /// The decomposition of an ensemble by its kind's method. `contributions[m][i]` are member
     /// m's item contributions for structure i (used by the per-atom split).
     public static func decompose(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]]) throws -> Decomposition {
-        guard let kind = members.first?.description.architecture.kind else { throw DecompositionError("no members to decompose") }
+        guard let kind = members.first?.modelDescription.architecture.kind else { throw DecompositionError("no members to decompose") }
         switch kind.decompositionMethod {
         case .readOff: return try sites(members, elements: structures.elements)
         case .swaps: return try swaps(members, structures: structures)
@@ -18,7 +18,7 @@ extension SiteDecomposer {
     /// The decomposition of an ensemble whose kind needs no structures (`readOff`), over the
     /// elements the members were trained on; nil for a kind that needs them.
     public static func decomposeWithoutStructures(_ members: [EnergyModel]) throws -> Decomposition? {
-        guard let first = members.first, first.description.architecture.kind.decompositionMethod == .readOff,
+        guard let first = members.first, first.modelDescription.architecture.kind.decompositionMethod == .readOff,
               let known = first.encoder.knownElements else { return nil }
         return try sites(members, elements: PeriodicTable.inTableOrder(known))
     }

@@ -15,6 +15,12 @@ public struct Spread: Codable, Sendable, Equatable {
     }
 }
 
+/// A (site, element) pair: the key of every per-cell table a decomposition is built from.
+struct SiteElement: Hashable {
+    let site: String
+    let element: String
+}
+
 /// One (site, element) cell of a decomposition.
 public struct SiteElementEntry: Codable, Sendable, Equatable {
     public let site: String
@@ -46,11 +52,19 @@ public struct AtomicSplit: Codable, Sendable {
     public let entries: [SiteElementEntry]
 }
 
+/// How exactly a decomposition's contributions are the model's own; the raw values are what
+/// decomposition.csv, site-influence.csv and decomposition.json say.
+public enum Exactness: String, Codable, Sendable {
+    /// Read off the model (the `sites` network, the `atomic` per-atom split).
+    case exact
+    /// Effects of swapping elements on the data (any model).
+    case partialDependence = "partial dependence"
+}
+
 /// The ensemble-averaged decomposition of a model kind (Gariepy et al., ACS Catal. 2022).
 public struct Decomposition: Codable, Sendable {
     public let kind: ModelKind
-    /// "exact" (read off the `sites` network) or "partial dependence" (swaps, any model).
-    public let exactness: String
+    public let exactness: Exactness
     public let method: String
     public let sites: [String]
     public let elements: [String]
@@ -71,23 +85,23 @@ public enum SiteDecomposer {
     /// `sites` model: c(s, e) = scale·f([descriptors(e) ⊕ one-hot(s)]) + mean/S, read off each
     /// network alone (no data); contributions of a structure's sites sum to its prediction.
     public static func sites(_ members: [EnergyModel], elements: [String]) throws -> Decomposition {
-        guard case .sites(let siteNames, _, _, _) = members.first?.description.encoding else {
+        guard case .sites(let siteNames, _, _, _) = members.first?.modelDescription.encoding else {
             throw NetworkError("the sites decomposition needs sites models")
         }
-        var perMember: [[String: Double]] = []  // "site|element" → c
+        var perMember: [[SiteElement: Double]] = []
         for model in members {
-            var table: [String: Double] = [:]
+            var table: [SiteElement: Double] = [:]
             for (s, site) in siteNames.enumerated() {
                 for element in elements {
                     let features = try model.encoder.siteFeatures(element: element, site: s)
                     let output = try model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
                     // Each of the S sites carries mean/S of the constant offset.
-                    table["\(site)|\(element)"] = output + model.description.normalisation.mean / Double(siteNames.count)
+                    table[SiteElement(site: site, element: element)] = output + model.modelDescription.normalisation.mean / Double(siteNames.count)
                 }
             }
             perMember.append(table)
         }
-        return summarise(kind: members[0].description.architecture.kind, exactness: "exact",
+        return summarise(kind: members[0].modelDescription.architecture.kind, exactness: .exact,
                          method: "c(s,e) = network output for [descriptors(e) + one-hot(s)], in eV, plus mean/S",
                          sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
     }
@@ -95,12 +109,12 @@ public enum SiteDecomposer {
     /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the
     /// centred c(s, e), then mean and spread over members. Only the swapped structures are read.
     public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects()) throws -> Decomposition {
-        let kind = members.first?.description.architecture.kind ?? .sites
+        let kind = members.first?.modelDescription.architecture.kind ?? .sites
         let chosen = settings.chosen(count: structures.count)
         let sample = try chosen.map { try structures.structure($0) }
         let labelled = sample.filter { $0.siteLabels != nil }
         let (sites, elements) = SwapEffects.siteElements(labelled)
-        var perMember: [[String: Double]] = [], structureStd: [String: Double] = [:], counts: [String: Int] = [:]
+        var perMember: [[SiteElement: Double]] = [], structureStd: [SiteElement: Double] = [:], counts: [SiteElement: Int] = [:]
         for model in members {
             let table = try settings.table(model, structures: labelled, sites: Set(sites), elements: elements)
             perMember.append(table.mapValues(\.mean))
@@ -109,7 +123,7 @@ public enum SiteDecomposer {
                 counts[key] = value.count
             }
         }
-        var decomposition = summarise(kind: kind, exactness: "partial dependence",
+        var decomposition = summarise(kind: kind, exactness: .partialDependence,
                                       method: "c(s,e) = mean over \(labelled.count) structures and the atoms labelled s of E(e at that atom) − E(as is), centred over the elements seen at s",
                                       sites: sites, elements: PeriodicTable.inTableOrder(elements.values.flatMap { $0 }),
                                       perMember: perMember, absolute: nil, counts: counts, structureStd: structureStd)
@@ -162,10 +176,10 @@ public enum SiteDecomposer {
                 contributions.map { $0[i].reduce(0, +) }.reduce(0, +) / Double(max(contributions.count, 1))
             }, fittedTo: "ensemble-mean predictions")
         var siteOrder: [String] = [], elementsSeen: Set<String> = []
-        var perMember: [[String: Double]] = [], absolute: [[String: Double]] = [], counts: [String: Int] = [:]
-        // Per member: sums of ε − μ_e and |ε − μ_e| per "site|element"; each structure is read
+        var perMember: [[SiteElement: Double]] = [], absolute: [[SiteElement: Double]] = [], counts: [SiteElement: Int] = [:]
+        // Per member: sums of ε − μ_e and |ε − μ_e| per (site, element); each structure is read
         // once and serves every member.
-        var sum = [[String: Double]](repeating: [:], count: contributions.count), absSum = sum
+        var sum = [[SiteElement: Double]](repeating: [:], count: contributions.count), absSum = sum
         for i in indices {
             let structure = try structures.structure(i)
             let labels = structure.groupingLabels
@@ -174,7 +188,7 @@ public enum SiteDecomposer {
                 throw DecompositionError("structure \(i + 1): \(memberContributions[i].count) contributions for \(atoms.count) atoms")
             }
             for (item, atom) in atoms.enumerated() {
-                let key = "\(labels[atom])|\(structure.symbols[atom])"
+                let key = SiteElement(site: labels[atom], element: structure.symbols[atom])
                 if !siteOrder.contains(labels[atom]) { siteOrder.append(labels[atom]) }
                 elementsSeen.insert(structure.symbols[atom])
                 counts[key, default: 0] += 1
@@ -185,21 +199,21 @@ public enum SiteDecomposer {
                 }
             }
         }
-        let mean = { (totals: [String: Double]) in totals.reduce(into: [String: Double]()) { $0[$1.key] = $1.value / Double(counts[$1.key] ?? 1) } }
+        let mean = { (totals: [SiteElement: Double]) in totals.reduce(into: [SiteElement: Double]()) { $0[$1.key] = $1.value / Double(counts[$1.key] ?? 1) } }
         perMember = sum.map(mean)
         absolute = absSum.map(mean)
-        let table = summarise(kind: .atomic, exactness: "exact", method: "mean per-atom ε − μ_e", sites: siteOrder,
+        let table = summarise(kind: .atomic, exactness: .exact, method: "mean per-atom ε − μ_e", sites: siteOrder,
                               elements: PeriodicTable.inTableOrder(elementsSeen), perMember: perMember, absolute: absolute, counts: counts)
         return AtomicSplit(references: references, entries: table.entries)
     }
 
-    static func summarise(kind: ModelKind, exactness: String, method: String, sites: [String], elements: [String],
-                          perMember: [[String: Double]], absolute: [[String: Double]]?, counts: [String: Int]?,
-                          structureStd: [String: Double]? = nil) -> Decomposition {
+    static func summarise(kind: ModelKind, exactness: Exactness, method: String, sites: [String], elements: [String],
+                          perMember: [[SiteElement: Double]], absolute: [[SiteElement: Double]]?, counts: [SiteElement: Int]?,
+                          structureStd: [SiteElement: Double]? = nil) -> Decomposition {
         var entries: [SiteElementEntry] = []
         for site in sites {
             for element in elements {
-                let key = "\(site)|\(element)"
+                let key = SiteElement(site: site, element: element)
                 let values = perMember.compactMap { $0[key] }
                 guard !values.isEmpty else { continue }
                 entries.append(SiteElementEntry(site: site, element: element, contribution: Spread(values),
@@ -210,7 +224,7 @@ public enum SiteDecomposer {
         let summaries = sites.map { site -> SiteSummary in
             var influences: [Double] = [], spreads: [Double] = []
             for table in perMember {
-                let values = elements.compactMap { table["\(site)|\($0)"] }
+                let values = elements.compactMap { table[SiteElement(site: site, element: $0)] }
                 guard !values.isEmpty else { continue }
                 influences.append(values.map(abs).reduce(0, +) / Double(values.count))
                 spreads.append((values.max() ?? 0) - (values.min() ?? 0))

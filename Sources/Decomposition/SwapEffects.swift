@@ -36,11 +36,11 @@ public struct SwapEffects: Sendable {
         return (0..<maxStructures).map { $0 * count / maxStructures }
     }
 
-    /// One member's swap table: per "site|element", the centred mean effect, the standard
+    /// One member's swap table: per (site, element), the centred mean effect, the standard
     /// deviation of the centred per-swap effect over structures and atoms, and the swap count.
     func table(_ model: EnergyModel, structures: [Structure], sites: Set<String>,
-               elements: [String: [String]]) throws -> [String: (mean: Double, structureStd: Double, count: Int)] {
-        var sum: [String: Double] = [:], sumSquares: [String: Double] = [:], count: [String: Int] = [:]
+               elements: [String: [String]]) throws -> [SiteElement: (mean: Double, structureStd: Double, count: Int)] {
+        var sum: [SiteElement: Double] = [:], sumSquares: [SiteElement: Double] = [:], count: [SiteElement: Int] = [:]
         for structure in structures {
             guard let labels = structure.siteLabels else { continue }
             let atoms = structure.realAtoms.filter { sites.contains(labels[$0]) }
@@ -63,7 +63,7 @@ public struct SwapEffects: Sendable {
                 }
                 let centre = effects.reduce(0, +) / Double(max(list.count, 1))
                 for (element, effect) in zip(list, effects) {
-                    let key = "\(site)|\(element)"
+                    let key = SiteElement(site: site, element: element)
                     sum[key, default: 0] += effect - centre
                     sumSquares[key, default: 0] += (effect - centre) * (effect - centre)
                     count[key, default: 0] += 1

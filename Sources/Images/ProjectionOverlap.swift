@@ -6,11 +6,6 @@ import Structures
 /// apart; atom-centred patches need z-slices (`--depth`), since both atoms' patches see the same
 /// two blobs at their centre whatever the channels.
 public enum ProjectionOverlap {
-    /// Structures looked at (the first ones), so the check costs little on large data sets.
-    public static let sampledStructures = 200
-    /// Structures with more atoms than this are left out of the sample (all pairs are compared).
-    public static let largestStructure = 2_000
-
     /// Structures with a stacked pair, and the first such pair (1-based numbers for messages).
     public struct Finding: Sendable, Equatable {
         public var structures = 0
@@ -44,16 +39,15 @@ public enum ProjectionOverlap {
         }
     }
 
-    /// Looks at the first `sampledStructures` structures (up to `largestStructure` atoms each).
-    public static func survey(_ structures: StructureStore, sigma: Double) throws -> Survey {
+    /// Looks at the leading structures (those with at most `LeadingStructures.largestStructure`
+    /// atoms, dummy atoms included, as read).
+    public static func survey(_ leading: LeadingStructures, sigma: Double) throws -> Survey {
         var survey = Survey(sigma: sigma)
         guard sigma > 0, sigma.isFinite else { return survey }
-        for index in 0..<min(structures.count, sampledStructures) {
-            let structure = try structures.structure(index)
-            guard structure.count <= largestStructure else { continue }
+        for sampled in try leading.structures() where sampled.whole {
             survey.sampled += 1
-            survey.anySpecies.add(mergedPair(structure, sigma: sigma), in: index)
-            survey.sameSpecies.add(mergedPair(structure, sigma: sigma, sameSpecies: true), in: index)
+            survey.anySpecies.add(mergedPair(sampled.structure, sigma: sigma), in: sampled.index)
+            survey.sameSpecies.add(mergedPair(sampled.structure, sigma: sigma, sameSpecies: true), in: sampled.index)
         }
         return survey
     }

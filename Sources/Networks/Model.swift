@@ -83,26 +83,26 @@ public struct ModelDescription: Codable, Sendable, Equatable {
 
 /// A trained network ready to predict: description, network and its flat parameter buffer.
 public final class EnergyModel {
-    public let description: ModelDescription
+    public let modelDescription: ModelDescription
     public let network: Network
     public var parameters: [Float]
     public let encoder: SampleEncoder
 
-    public init(description: ModelDescription, parameters: [Float]) throws {
-        self.description = description
-        try description.architecture.checkSize()
-        self.network = try Network(description.architecture)
+    public init(modelDescription: ModelDescription, parameters: [Float]) throws {
+        self.modelDescription = modelDescription
+        try modelDescription.architecture.checkSize()
+        self.network = try Network(modelDescription.architecture)
         guard parameters.count == network.parameterCount else {
             throw NetworkError("the architecture has \(network.parameterCount) parameters; \(parameters.count) were given")
         }
         self.parameters = parameters
-        self.encoder = try SampleEncoder(description.encoding)
+        self.encoder = try SampleEncoder(modelDescription.encoding)
     }
 
     /// Each item's contribution in eV: scale·f(item) + mean/items for additive models, so they
     /// sum to the predicted energy; the whole prediction for image models.
     public func contributions(_ encoded: EncodedStructure) throws -> [Double] {
-        let offset = description.normalisation.mean / Double(encoded.itemCount)
+        let offset = modelDescription.normalisation.mean / Double(encoded.itemCount)
         return try scaledOutputs(encoded).map { $0 + offset }
     }
 
@@ -111,7 +111,7 @@ public final class EnergyModel {
         let outputs = try encoded.values.withUnsafeBufferPointer { input in
             try parameters.withUnsafeBufferPointer { try network.forward(input.baseAddress!, items: encoded.itemCount, parameters: $0.baseAddress!) }
         }
-        return outputs.map { description.normalisation.scale * Double($0) }
+        return outputs.map { modelDescription.normalisation.scale * Double($0) }
     }
 
     /// Predicted energy in eV.
@@ -130,9 +130,9 @@ public final class EnergyModel {
 
     /// Writes `NAME.safetensors` and `NAME.json` into `folder`, each atomically.
     public func save(to folder: URL, name: String) throws {
-        try writeAtomically(SafeTensors.encode(tensors(), metadata: ["format": "sitelens", "kind": description.architecture.kind.rawValue]),
+        try writeAtomically(SafeTensors.encode(tensors(), metadata: ["format": "sitelens", "kind": modelDescription.architecture.kind.rawValue]),
                             to: folder.appendingPathComponent("\(name).safetensors"))
-        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(description), to: folder.appendingPathComponent("\(name).json"))
+        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(modelDescription), to: folder.appendingPathComponent("\(name).json"))
     }
 
     /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking the description (kind,
@@ -140,16 +140,16 @@ public final class EnergyModel {
     public static func load(from folder: URL, name: String) throws -> EnergyModel {
         let jsonURL = folder.appendingPathComponent("\(name).json")
         let weightsURL = folder.appendingPathComponent("\(name).safetensors")
-        let description = try ModelDescription.read(jsonURL.path)
+        let modelDescription = try ModelDescription.read(jsonURL.path)
         guard let data = FileManager.default.contents(atPath: weightsURL.path) else {
             throw InputError(file: weightsURL.path, "cannot read the weights")
         }
         let (tensors, metadata) = try SafeTensors.decode(data, file: weightsURL.path)
-        if let kind = metadata["kind"], kind != description.architecture.kind.rawValue {
+        if let kind = metadata["kind"], kind != modelDescription.architecture.kind.rawValue {
             throw InputError(file: weightsURL.path, field: "__metadata__.kind",
-                             "says '\(kind)' but \(jsonURL.lastPathComponent) describes a \(description.architecture.kind.rawValue) model")
+                             "says '\(kind)' but \(jsonURL.lastPathComponent) describes a \(modelDescription.architecture.kind.rawValue) model")
         }
-        let network = try Network(description.architecture)
+        let network = try Network(modelDescription.architecture)
         var parameters = [Float](repeating: 0, count: network.parameterCount)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         guard byName.count == network.layout.entries.count else {
@@ -169,7 +169,7 @@ public final class EnergyModel {
             }
             parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)
         }
-        return try EnergyModel(description: description, parameters: parameters)
+        return try EnergyModel(modelDescription: modelDescription, parameters: parameters)
     }
 }
 
@@ -191,20 +191,20 @@ extension ModelDescription {
         guard let json = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, "cannot read the model description")
         }
-        let description: ModelDescription
-        do { description = try sitelensJSONDecoder().decode(ModelDescription.self, from: json) }
+        let modelDescription: ModelDescription
+        do { modelDescription = try sitelensJSONDecoder().decode(ModelDescription.self, from: json) }
         catch {
             let (field, problem) = decodingProblem(error)
             throw InputError(file: path, field: field, "not a SiteLens model description: \(problem)")
         }
-        guard description.format == "sitelens-model" else {
-            throw InputError(file: path, field: "format", "'\(description.format)'; expected sitelens-model")
+        guard modelDescription.format == "sitelens-model" else {
+            throw InputError(file: path, field: "format", "'\(modelDescription.format)'; expected sitelens-model")
         }
-        guard description.version == 1 else {
-            throw InputError(file: path, field: "version", "\(description.version); this SiteLens reads version 1")
+        guard modelDescription.version == 1 else {
+            throw InputError(file: path, field: "version", "\(modelDescription.version); this SiteLens reads version 1")
         }
-        try description.check(file: path)
-        return description
+        try modelDescription.check(file: path)
+        return modelDescription
     }
 
     /// The parts of a description agree with each other and are within range: kind and

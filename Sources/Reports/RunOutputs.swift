@@ -19,7 +19,7 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
                             to folder: RunFolder) throws -> Decomposition {
-    let kind = members[0].description.architecture.kind
+    let kind = members[0].modelDescription.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
     if let test = TestMetrics(predictions, roles: roles) {
         try writeJSON(test, to: folder.file(.testMetrics))
@@ -34,7 +34,7 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     }
     try RunReport.write(decomposition, to: folder)
     for note in decomposition.notes { print("note: \(note)") }
-    print("decomposition (\(decomposition.exactness)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
+    print("decomposition (\(decomposition.exactness.rawValue)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
     for summary in decomposition.summaries {
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
               + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")

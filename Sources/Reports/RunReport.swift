@@ -42,21 +42,20 @@ public enum RunReport {
 
     /// `decompositionOutputs`: the table as CSV and JSON, site influence as CSV and SVG, the element × site plot.
     public static func write(_ d: Decomposition, to folder: RunFolder) throws {
-        let tag = d.exactness == "approximate" ? " (APPROXIMATE)" : ""
         var rows: [[String]] = []
         for e in d.entries {
             rows.append([e.site, e.element, tableNumber(e.contribution.mean), tableNumber(e.contribution.std), "\(e.contribution.members)",
-                         e.meanAbsolute.map { tableNumber($0.mean) } ?? "", e.count.map(String.init) ?? "", d.exactness])
+                         e.meanAbsolute.map { tableNumber($0.mean) } ?? "", e.count.map(String.init) ?? "", d.exactness.rawValue])
         }
         try writeCSV(folder.file(.decompositionCSV),
                      header: ["site", "element", "mean", "std", "members", "mean_abs", "count", "exactness"], rows: rows)
         try writeCSV(folder.file(.siteInfluenceCSV),
                      header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
-                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness] })
+                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness.rawValue] })
         try writeJSON(d, to: folder.file(.decompositionJSON))
         let members = d.summaries.first?.influence.members ?? 0
-        try writeAtomically(SVGPlot.bars(title: "Site influence, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")\(tag)",
+        try writeAtomically(SVGPlot.bars(title: "Site influence, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")",
                                          labels: d.summaries.map(\.site), values: d.summaries.map(\.elementSpread.mean),
                                          errors: d.summaries.map(\.elementSpread.std),
                                          yLabel: "element spread max−min c(s,e) (eV), ± std over members"),
@@ -68,7 +67,7 @@ public enum RunReport {
             let mean = present.reduce(0, +) / Double(max(present.count, 1))
             return row.map { $0.map { $0 - mean } }
         }
-        try writeAtomically(SVGPlot.heatmap(title: "Element contribution by site, centred per site\(tag)",
+        try writeAtomically(SVGPlot.heatmap(title: "Element contribution by site, centred per site",
                                             rows: d.sites, columns: d.elements, values: centred),
                             to: folder.file(.elementSiteSVG))
     }

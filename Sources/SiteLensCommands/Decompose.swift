@@ -26,7 +26,7 @@ struct Decompose: ParsableCommand {
         try withMPI { mpi in
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
             let folder = RunFolder(path: out ?? runFolder)
-            let kind = members[0].description.architecture.kind
+            let kind = members[0].modelDescription.architecture.kind
             if data.input != nil {
                 let source = try data.source()
                 let structures = try openStructures(source, world: mpi.world).store

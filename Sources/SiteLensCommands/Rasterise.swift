@@ -28,7 +28,8 @@ package struct Rasterise: ParsableCommand {
     package func run() throws {
         let loaded = try data.source().load()
         if let note = loaded.table?.skippedSummary { print(note) }
-        let choices = try ImageChoices(raster, structures: LoadedStructures(loaded.structures), patches: nil)
+        let structures = LoadedStructures(loaded.structures)
+        let choices = try ImageChoices(raster, structures: structures, leading: LeadingStructures(structures), patches: nil)
         choices.notes.forEach { print($0) }
         let settings = choices.settings
         let rasteriser = try Rasteriser(settings: settings)

@@ -37,7 +37,8 @@ package struct Train: ParsableCommand {
     }
 
     /// The plan for these structures, and notes for the start of the run (what `auto` chose).
-    package func plan(for structures: StructureStore) throws -> (TrainingPlan, notes: [String]) {
+    /// `leading` are the structures the start-of-run checks look at (read once for all of them).
+    package func plan(for structures: StructureStore, leading: LeadingStructures) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
         runOptions.apply(to: &plan)
         cache.apply(to: &plan)
@@ -52,7 +53,7 @@ package struct Train: ParsableCommand {
         if use == .none {
             options.raster = try raster.settings(species: structures.species)
         } else {  // whole images or patches are projected: `auto` depth and channels are decided from the data
-            let images = try ImageChoices(raster, structures: structures, patches: use.patches)
+            let images = try ImageChoices(raster, structures: structures, leading: leading, patches: use.patches)
             options.raster = images.settings
             notes = images.notes
         }
@@ -67,10 +68,15 @@ package struct Train: ParsableCommand {
             compute.setThreads(ranks: world.size, model: runOptions.model)
             let source = try data.source(requireEnergy: true)
             let (structures, table) = try openStructures(source, world: world)
-            let (plan, notes) = try plan(for: structures)
-            let run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
+            let run: TrainingRun
+            do {  // the leading structures are let go before training
+                let leading = LeadingStructures(structures)
+                let (plan, notes) = try plan(for: structures, leading: leading)
+                run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
                                       overwrite: runOptions.overwrite, inputs: sites.inputs)
-            try announce(plan, notes: notes, structures: structures, skipped: table?.skippedSummary, source: source.path, world: world)
+                try announce(plan, notes: notes, structures: structures, leading: leading, skipped: table?.skippedSummary,
+                             source: source.path, world: world)
+            }
             try trainAndReport(run, structures: structures)
         }
     }
@@ -78,12 +84,13 @@ package struct Train: ParsableCommand {
     /// What the run will do, printed by rank 0 before training: skipped rows, the start line, a
     /// patch that cannot see as far as atoms interact, what `auto` chose. Every rank resolves
     /// the gradient reduction (a collective).
-    func announce(_ plan: TrainingPlan, notes: [String], structures: StructureStore, skipped: String?, source: String, world: Communicator) throws {
+    func announce(_ plan: TrainingPlan, notes: [String], structures: StructureStore, leading: LeadingStructures, skipped: String?,
+                  source: String, world: Communicator) throws {
         let reduction = try plan.gradientReduction.resolved(for: world)
         guard world.rank == 0 else { return }
         if let skipped { print(skipped) }
         print(startLine(plan: plan, structures: structures.count, source: source, ranks: world.size, reduction: reduction))
-        let range = { try atomic.interactionRange(of: structures) }
+        let range = { try atomic.interactionRange(of: leading) }
         if let warning = try plan.modelOptions.reachWarning(for: plan.kind, interactionRange: range) { print(warning) }
         notes.forEach { print($0) }
         fflush(nil)

@@ -71,9 +71,9 @@ struct AtomicModelOptions: ParsableArguments {
     }
 
     /// The range atoms interact over: --interaction-range, or estimated from the data.
-    func interactionRange(of structures: StructureStore) throws -> (range: Double, how: String)? {
+    func interactionRange(of leading: LeadingStructures) throws -> (range: Double, how: String)? {
         if let interactionRange { return (interactionRange, "--interaction-range") }
-        guard let range = try InteractionRange.estimate(structures) else { return nil }
+        guard let range = try InteractionRange.estimate(leading) else { return nil }
         return (range, String(format: "%.3g × the median nearest-neighbour distance; --interaction-range sets it", InteractionRange.nearestNeighbourFactor))
     }
 }

@@ -58,19 +58,16 @@ public enum InteractionRange {
     /// distance reaches the fourth shell of a close-packed crystal and 2.2 σ of a Lennard-Jones
     /// pair at its minimum (where |V| has fallen to 2 % of ε).
     public static let nearestNeighbourFactor = 2.0
-    /// Structures the rule looks at (the first ones), so it costs little on large data sets.
-    public static let sampledStructures = 200
 
     /// `nearestNeighbourFactor` × the median over atoms of the distance to the nearest other atom
-    /// (direct distances, no periodic images), over the first `sampledStructures`; nil when no
-    /// sampled structure has two atoms.
-    public static func estimate(_ structures: StructureStore) throws -> Double? {
+    /// (direct distances, no periodic images), over the leading structures; nil when no sampled
+    /// structure has two atoms.
+    public static func estimate(_ leading: LeadingStructures) throws -> Double? {
         var nearest: [Double] = []
-        for index in 0..<min(structures.count, sampledStructures) {
-            let structure = try structures.structure(index)
+        for sampled in try leading.structures() {
+            let structure = sampled.structure
             let positions = zip(structure.positions, structure.symbols).filter { !Structure.isDummy($0.1) }.map(\.0)
-            // All pairs: structures too large for that are left out of the sample.
-            guard positions.count >= 2, positions.count <= 2_000 else { continue }
+            guard positions.count >= 2 else { continue }
             for i in positions.indices {
                 var best = Double.infinity
                 for j in positions.indices where j != i {

@@ -65,15 +65,15 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
                                         architecture: architecture, encoding: encoding, memoryBudget: budget,
                                         prints: world.rank == 0 && !plan.quiet, logsMetrics: logsMetrics)
         try trainer.run()
-        var description = trainer.modelDescription
-        description.training = TrainingRecord(
+        var modelDescription = trainer.modelDescription
+        modelDescription.training = TrainingRecord(
             seed: plan.memberSeed(member), member: member, epochs: plan.epochs, batchSize: plan.batchSize,
             learningRate: plan.learningRate, optimizer: plan.optimizer, validationFraction: plan.validationFraction,
             trainCount: trainer.train.count, validationCount: trainer.validation.count, ranks: group.size)
-        description.training?.finalTrainMAE = trainer.history.last?.trainMAE
-        description.training?.finalValidationMAE = trainer.history.last?.validationMAE
+        modelDescription.training?.finalTrainMAE = trainer.history.last?.trainMAE
+        modelDescription.training?.finalValidationMAE = trainer.history.last?.validationMAE
         if group.isRoot {
-            trained.append(TrainedMember(description: description, parameters: FloatBuffer(trainer.parameters)))
+            trained.append(TrainedMember(modelDescription: modelDescription, parameters: FloatBuffer(trainer.parameters)))
             history += trainer.history
         }
         firstStepSeconds = firstStepSeconds ?? trainer.firstStepSeconds
@@ -84,9 +84,9 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
     let gatheredMembers = try world.gather(trained, root: 0)
     let gatheredMetrics = try world.gather(history, root: 0)
     let ensemble = try world.broadcast(gatheredMembers.map { lists in
-        lists.flatMap { $0 }.sorted { ($0.description.training?.member ?? 0) < ($1.description.training?.member ?? 0) }
+        lists.flatMap { $0 }.sorted { ($0.modelDescription.training?.member ?? 0) < ($1.modelDescription.training?.member ?? 0) }
     }, root: 0)
-    let members = try ensemble.map { try EnergyModel(description: $0.description, parameters: $0.parameters.values) }
+    let members = try ensemble.map { try EnergyModel(modelDescription: $0.modelDescription, parameters: $0.parameters.values) }
     let metrics = (gatheredMetrics ?? []).flatMap { $0 }.sorted { ($0.member, $0.epoch) < ($1.member, $1.epoch) }
     let usage = try world.gather(ResourceUsage(rank: world.rank, peakResidentBytes: peakResidentBytes(), secondsToFirstStep: firstStepSeconds), root: 0)
     return TrainedEnsemble(members: members, metrics: metrics, resources: usage ?? [],
@@ -95,7 +95,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
 
 /// A trained member as it crosses ranks.
 struct TrainedMember: Codable {
-    var description: ModelDescription
+    var modelDescription: ModelDescription
     var parameters: FloatBuffer
 }
 

@@ -129,7 +129,7 @@ public func loadTrainedEnsemble(from folder: RunFolder) throws -> [EnergyModel] 
         throw RunFolderError("\(folder.modelFolder.path) holds members \(saved), but the run trained members 0..<\(record.ensemble)")
     }
     let members = try saved.map { try EnergyModel.load(from: folder.modelFolder, name: RunFolder.memberName($0)) }
-    for (m, member) in members.enumerated() where member.description.architecture != record.architecture || member.description.encoding != record.encoding {
+    for (m, member) in members.enumerated() where member.modelDescription.architecture != record.architecture || member.modelDescription.encoding != record.encoding {
         throw RunFolderError("\(folder.modelFolder.path)/\(RunFolder.memberName(m)) is not a member of the run recorded in \(folder.file(.record).path)")
     }
     return members

@@ -5,6 +5,7 @@ import Testing
 import Networks
 @testable import Reports
 import Structures
+import TestSupport
 
 /// Each kind's decomposition goes through the method its recipe names, and `train` lists what
 /// its run wrote from `RunFolder.Output`.
@@ -37,5 +38,23 @@ struct DecompositionMethodTests {
         #expect(plain.first == "model/" && !plain.contains(RunFolder.Output.record.rawValue))
         #expect(atomic == plain + [RunFolder.Output.contributionsXYZ.rawValue])
         #expect(Set(plain.dropFirst()) == Set(RunFolder.Output.allCases.map(\.rawValue)).subtracting(["run.json", "contributions.xyz"]))
+    }
+
+    /// The exactness column and key say what they said when exactness was a string.
+    @Test func exactnessIsWrittenInTheTablesAsItsWords() throws {
+        let structures = try templateStructures(3)
+        let members = [try randomMember(.sites, structures: structures, seed: 3)]
+        let cases: [(Decomposition, String)] = [(try SiteDecomposer.sites(members, elements: ["Fe", "Co", "Ni"]), "exact"),
+                                                (try SiteDecomposer.swaps(members, structures: structures), "partial dependence")]
+        for (decomposition, words) in cases {
+            let folder = RunFolder(try temporaryFolder("sitelens-exactness"))
+            try RunReport.write(decomposition, to: folder)
+            for table in [RunFolder.Output.decompositionCSV, .siteInfluenceCSV] {
+                let rows = try String(contentsOf: folder.file(table), encoding: .utf8).split(separator: "\n").dropFirst()
+                #expect(!rows.isEmpty && rows.allSatisfy { $0.hasSuffix(",\(words)") }, "\(table)")
+            }
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file(.decompositionJSON))) as? [String: Any]
+            #expect(json?["exactness"] as? String == words)
+        }
     }
 }

@@ -19,7 +19,7 @@ func randomMember(_ kind: ModelKind, structures: [Structure], seed: UInt64) thro
     options.ryczkoDense = 8
     let (architecture, encoding) = try makeModel(kind, for: structures, options: options)
     let network = try Network(architecture)
-    return try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+    return try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                          normalisation: TargetNormalisation(mean: -2, scale: 0.3)),
                            parameters: network.initialParameters(seed: seed))
 }
@@ -37,7 +37,7 @@ struct DecompositionTests {
         let structures = try templateStructures(6)
         let members = try (0..<3).map { try randomMember(.sites, structures: structures, seed: UInt64($0)) }
         let decomposition = try SiteDecomposer.sites(members, elements: ["Fe", "Co", "Ni"])
-        #expect(decomposition.exactness == "exact" && decomposition.sites.count == 10)
+        #expect(decomposition.exactness == .exact && decomposition.sites.count == 10)
         for (m, member) in members.enumerated() {
             let single = try SiteDecomposer.sites([member], elements: ["Fe", "Co", "Ni"])
             for structure in structures {
@@ -68,7 +68,7 @@ struct DecompositionTests {
         let members = try (0..<2).map { try randomMember(.sites, structures: structures, seed: UInt64($0 + 30)) }
         let exact = try SiteDecomposer.sites(members, elements: elements)
         let swaps = try SiteDecomposer.swaps(members, structures: structures)
-        #expect(swaps.exactness == "partial dependence" && swaps.sites.count == 10)
+        #expect(swaps.exactness == .partialDependence && swaps.sites.count == 10)
         for site in exact.sites {
             let shown = swaps.entries.filter { $0.site == site }.map(\.element)
             #expect(Set(shown) == Set(elements), "every element appears at \(site) in 40 random rows")
@@ -135,7 +135,7 @@ struct DecompositionTests {
             })
         }
         let decomposition = try SiteDecomposer.atomic(members, structures: structures, contributions: contributions)
-        #expect(decomposition.exactness == "partial dependence" && decomposition.sites.first == "T/B1")
+        #expect(decomposition.exactness == .partialDependence && decomposition.sites.first == "T/B1")
         let split = try #require(decomposition.perAtom)
         #expect(split.references.fittedTo == "targets")
         // Recompute one cell by hand: member 0, site Nsub2 (atom 8), element Fe.

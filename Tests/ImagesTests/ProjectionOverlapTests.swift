@@ -15,23 +15,23 @@ struct ProjectionOverlapTests {
     let layered = Structure(symbols: ["Cu", "Cu", "O"], positions: [SIMD3(0, 0, 0), SIMD3(0, 0, 2), SIMD3(3, 0, 0)])
 
     @Test func theSurveyCountsStackedPairsOfAnyAndOfOneSpecies() throws {
-        let survey = try ProjectionOverlap.survey(LoadedStructures([flat, adsorbed, adsorbed, layered]), sigma: 0.2)
+        let survey = try ProjectionOverlap.survey(LeadingStructures(LoadedStructures([flat, adsorbed, adsorbed, layered])), sigma: 0.2)
         #expect(survey.sampled == 4)
         #expect(survey.anySpecies.structures == 3 && survey.anySpecies.first! == (2, 2, 4))
         #expect(survey.sameSpecies.structures == 1 && survey.sameSpecies.first! == (4, 1, 2))
         // σ below the 0.1 Å offset: the adsorbate's blob stays apart from its metal atom's.
-        #expect(try ProjectionOverlap.survey(LoadedStructures([adsorbed]), sigma: 0.05).anySpecies.structures == 0)
+        #expect(try ProjectionOverlap.survey(LeadingStructures(LoadedStructures([adsorbed])), sigma: 0.05).anySpecies.structures == 0)
     }
 
     @Test func speciesChannelsPartWholeImagesOfDifferentSpeciesButNotPatches() throws {
-        let adsorbate = try ProjectionOverlap.survey(LoadedStructures([flat, adsorbed]), sigma: 0.2)
+        let adsorbate = try ProjectionOverlap.survey(LeadingStructures(LoadedStructures([flat, adsorbed])), sigma: 0.2)
         let species = RasterSettings(channels: .species(["Cu", "O"]))
         #expect(ProjectionOverlap.merged(adsorbate, settings: RasterSettings(), patches: false)?.structures == 1)
         #expect(ProjectionOverlap.merged(adsorbate, settings: species, patches: false) == nil)
         // Both atoms' patches hold the same two blobs at their centre, whatever the channels.
         #expect(ProjectionOverlap.merged(adsorbate, settings: species, patches: true)?.structures == 1)
         #expect(ProjectionOverlap.merged(adsorbate, settings: RasterSettings(depth: 5), patches: true) == nil)
-        let slab = try ProjectionOverlap.survey(LoadedStructures([layered]), sigma: 0.2)
+        let slab = try ProjectionOverlap.survey(LeadingStructures(LoadedStructures([layered])), sigma: 0.2)
         #expect(ProjectionOverlap.merged(slab, settings: species, patches: false)?.structures == 1)
 
         let warning = try #require(ProjectionOverlap.warning(adsorbate, settings: species, patches: true))

@@ -69,9 +69,9 @@ struct LinearBaselineTests {
         // A 4 × 4 square lattice of spacing 1.3 Å: every atom's nearest neighbour is 1.3 Å away.
         let positions = (0..<16).map { SIMD3(1.3 * Double($0 % 4), 1.3 * Double($0 / 4), 0) }
         let lattice = Structure(symbols: Array(repeating: "Cu", count: 16), positions: positions)
-        let range = try InteractionRange.estimate(LoadedStructures([lattice]))
+        let range = try InteractionRange.estimate(LeadingStructures(LoadedStructures([lattice])))
         #expect(range.map { abs($0 - 2.6) < 1e-12 } == true, "\(String(describing: range))")
-        #expect(try InteractionRange.estimate(LoadedStructures([Structure(symbols: ["Cu"], positions: [.zero])])) == nil)
+        #expect(try InteractionRange.estimate(LeadingStructures(LoadedStructures([Structure(symbols: ["Cu"], positions: [.zero])]))) == nil)
     }
 
     @Test func theAtomicPatchWarnsWhenItStopsShortOfTheRange() {

@@ -11,7 +11,7 @@ struct ModelFileTests {
         let encoding = try InputEncoding.sites(siteNames: ["a", "b", "c"], descriptors: descriptors, elements: ["Fe", "Co"])
         let architecture = Architecture.sites(features: encoding.itemShape.channels, hidden: 4)
         let network = try Network(architecture)
-        return try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+        return try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                              normalisation: TargetNormalisation(mean: -1.5, scale: 0.25)),
                                parameters: network.initialParameters(seed: 5))
     }
@@ -22,7 +22,7 @@ struct ModelFileTests {
         try model.save(to: folder, name: "member-0")
         let loaded = try EnergyModel.load(from: folder, name: "member-0")
         #expect(loaded.parameters == model.parameters)
-        #expect(loaded.description == model.description)
+        #expect(loaded.modelDescription == model.modelDescription)
         let structure = Structure(symbols: ["Fe", "Co", "Fe"], positions: [.zero, .zero, .zero], siteLabels: ["a", "b", "c"])
         #expect(try loaded.predict(structure) == model.predict(structure))
         // Contributions sum to the prediction.

@@ -83,14 +83,14 @@ struct RadialModelTests {
     @Test func modelFilesRoundTrip() throws {
         let (architecture, encoding) = try makeModel(.atomic, for: structures(), options: radialOptions())
         let network = try Network(architecture)
-        let model = try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+        let model = try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                                   normalisation: TargetNormalisation(fitting: [-3, -4], for: encoding)),
                                     parameters: network.initialParameters(seed: 9))
         let folder = try temporaryFolder("sitelens-radial-model")
         defer { try? FileManager.default.removeItem(at: folder) }
         try model.save(to: folder, name: "member-0")
         let loaded = try EnergyModel.load(from: folder, name: "member-0")
-        #expect(loaded.description == model.description && loaded.parameters == model.parameters)
+        #expect(loaded.modelDescription == model.modelDescription && loaded.parameters == model.parameters)
         for structure in structures() { #expect(try loaded.predict(structure) == model.predict(structure)) }
         let json = try String(contentsOf: folder.appendingPathComponent("member-0.json"), encoding: .utf8)
         #expect(json.contains("radialPatches"))

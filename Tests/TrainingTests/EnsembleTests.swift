@@ -73,7 +73,7 @@ struct EnsembleTests {
         #expect(result.stdout.contains("decomposition (partial dependence)"))
         #expect(result.stdout.contains("24 of 24 structures have no site labels"))   // clusters have no sites
         let model = try EnergyModel.load(from: run.appendingPathComponent("model"), name: "member-0")
-        #expect(model.description.architecture.kind == .ryczko)
+        #expect(model.modelDescription.architecture.kind == .ryczko)
         let table = try String(contentsOf: run.appendingPathComponent("decomposition.csv"), encoding: .utf8)
         #expect(table.hasPrefix("site,element,mean"))
     }

@@ -51,7 +51,7 @@ struct EvaluationTests {
         let (architecture, encoding) = try makeModel(.ryczko, for: Self.structures, options: options)
         let network = try Network(architecture)
         return try (0..<count).map { m in
-            try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+            try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                           normalisation: TargetNormalisation(mean: -1, scale: 2)),
                             parameters: network.initialParameters(seed: UInt64(m + 1)))
         }

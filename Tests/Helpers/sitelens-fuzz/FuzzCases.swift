@@ -154,7 +154,7 @@ struct FuzzCase {
     mutating func randomModel(_ kind: ModelKind, structures: [Structure], options: ModelOptions) throws -> EnergyModel {
         let (architecture, encoding) = try makeModel(kind, for: structures, options: options)
         let count = try Network(architecture).parameterCount
-        return try EnergyModel(description: ModelDescription(architecture: architecture, encoding: encoding,
+        return try EnergyModel(modelDescription: ModelDescription(architecture: architecture, encoding: encoding,
                                                              normalisation: TargetNormalisation(mean: -1, scale: 0.5)),
                                parameters: (0..<count).map { _ in Float(generator.uniform(-0.3, 0.3)) })
     }
@@ -366,7 +366,8 @@ extension FuzzCase {
             try command?.run()
         } else if let train = try parseTrain(options) {
             let structures = try train.data.source(requireEnergy: true).load().structures
-            let (plan, _) = try train.plan(for: LoadedStructures(structures))
+            let store = LoadedStructures(structures)
+            let (plan, _) = try train.plan(for: store, leading: LeadingStructures(store))
             try checkModel(plan.kind, structures: structures, options: plan.modelOptions)
         }
     }

@@ -44,7 +44,7 @@ extension FuzzCase {
             try model.save(to: run.modelFolder, name: RunFolder.memberName(member))
             models.append(model)
         }
-        var record = RunRecord(plan: plan, architecture: models[0].description.architecture, encoding: models[0].description.encoding,
+        var record = RunRecord(plan: plan, architecture: models[0].modelDescription.architecture, encoding: models[0].modelDescription.encoding,
                                dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
         record.complete = true
         try record.write(to: run)
