@@ -36,6 +36,11 @@ struct MultiNodeTests {
         try job.run()
         let start = Date()
         while !FileManager.default.fileExists(atPath: file.path) && Date().timeIntervalSince(start) < 120 && job.isRunning { usleep(100_000) }
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            if job.isRunning { job.terminate() }
+            job.waitUntilExit()
+            throw ClusterJobError(description: "\(file.path) did not appear: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        }
         return (job, log)
     }
 
@@ -180,4 +185,9 @@ struct MultiNodeTests {
         let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "\(logged + 2)", "--resume", run.path])
         #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
     }
+}
+
+/// A background cluster job that did not get as far as the test needs.
+struct ClusterJobError: Error, CustomStringConvertible {
+    let description: String
 }
