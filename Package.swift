@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Images", "Structures", "Basics", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "DecompositionTests", dependencies: ["Decomposition", "Networks", "Structures", "Basics", "Reports", "TestSupport", "sitelens"]),
-        .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens"]),
+        .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens", "SiteLensCommands", "Networks"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
         // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens-fuzz` run.

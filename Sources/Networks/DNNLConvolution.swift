@@ -1,5 +1,26 @@
 import CDNNLShim
 
+/// The oneDNN backend (`--conv-backend dnnl`, the default): `DNNLConvolution` kernels.
+struct DNNLEngine: ConvolutionEngine {
+    var name: String { "dnnl" }
+    var summary: String { "oneDNN" }
+    /// oneDNN makes primitives per item count; counts that vary (atoms) would otherwise bring
+    /// new ones nearly every call (`DNNLConvolution.primitives`).
+    var itemMultiple: Int { 8 }
+    /// oneDNN runs on its own OpenMP threads.
+    var hasOwnThreads: Bool { true }
+    func setThreads(_ count: Int) { DNNLConvolution.setThreads(count) }
+
+    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel {
+        try DNNLConvolution(geometry, activation: activation, parameters: parameters)
+    }
+}
+
+extension ConvolutionBackend {
+    /// oneDNN.
+    public static let dnnl = ConvolutionBackend(DNNLEngine())
+}
+
 /// Convolutions by oneDNN (through the CDNNLShim C target). Primitives are created once per
 /// batch size and reused; oneDNN picks its own (blocked) weight layout, and the shim reorders
 /// weights into it only when their values changed since the last call (once a step in training).
@@ -9,7 +30,7 @@ final class DNNLConvolution: LayerKernel {
     let activation: Activation
     /// Primitives per batch size, most recently used last. Sizes vary (the atomic model's items
     /// are atoms: a training chunk holds a step's, evaluation one structure's), so a bounded few
-    /// are kept, and the network pads item counts to `itemMultiple`: with 6 sets and unpadded
+    /// are kept, and the network pads item counts to `DNNLEngine.itemMultiple`: with 6 sets and unpadded
     /// counts, nearly every atomic training step made new ones (Benchmarks.md).
     private var primitives: [(items: Int, conv: OpaquePointer)] = []
     private let primitivesKept = 16
@@ -34,7 +55,6 @@ final class DNNLConvolution: LayerKernel {
     var inputSize: Int { geometry.inSize }
     var outputSize: Int { geometry.outSize }
     var multiplyAddsPerItem: Int { geometry.multiplyAddsPerItem }
-    var itemMultiple: Int { 8 }
 
     /// The library's version and threading runtime, e.g. "oneDNN 2.6.3 (OpenMP threads)".
     static var libraryDescription: String { String(cString: sitelens_dnnl_description()) }

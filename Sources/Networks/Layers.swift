@@ -198,19 +198,20 @@ public func blasCoreName() -> String {
     return String(cString: name)
 }
 
-/// Sets how many threads OpenBLAS and oneDNN use (one per rank under MPI).
+/// Sets how many threads OpenBLAS and every convolution backend's own pool (oneDNN's) use
+/// (one per rank under MPI).
 public func setBLASThreads(_ count: Int) {
     openblas_set_num_threads(Int32(clamping: max(1, count)))
-    DNNLConvolution.setThreads(count)
+    for engine in ConvolutionBackends.registered { engine.setThreads(count) }
 }
 
 /// Threads for training `model` with `backend`: `count` for the library doing the heavy
-/// work. When oneDNN runs a CNN's convolutions, OpenBLAS keeps one thread for the small dense
-/// layers: two thread pools busy-waiting on the same cores slow each other down (ryczko G = 64
-/// on two cores: 93 against 50 samples/s, Docs/Benchmarks.md).
+/// work. When a backend with threads of its own (oneDNN) runs a CNN's convolutions, OpenBLAS
+/// keeps one thread for the small dense layers: two thread pools busy-waiting on the same cores
+/// slow each other down (ryczko G = 64 on two cores: 93 against 50 samples/s, Docs/Benchmarks.md).
 public func setThreads(_ count: Int, model: ModelKind, backend: ConvolutionBackend) {
     setBLASThreads(count)
-    if model.recipe.convolves && backend == .dnnl { openblas_set_num_threads(1) }
+    if model.recipe.convolves && backend.engine.hasOwnThreads { openblas_set_num_threads(1) }
 }
 
 /// oneDNN's version and threading runtime, for benchmark output.

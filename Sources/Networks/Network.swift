@@ -7,7 +7,6 @@ import Basics
 public final class Network {
     public let architecture: Architecture
     public let layout: ParameterLayout
-    public let convolutionBackend: ConvolutionBackend
     let kernels: [any LayerKernel]
 
     /// Each layer's output for every item of the batch. Owned memory (not arrays) so that
@@ -18,20 +17,22 @@ public final class Network {
     private var gradientB: [Float] = []
     /// Items of the last forward pass: backward must follow a forward of the same items.
     private var forwardItems: Int?
-    /// Every layer runs on a multiple of this many items, zero items padding the rest: oneDNN
-    /// makes its primitives per item count, and item counts that vary (atoms) would otherwise
-    /// bring new ones nearly every call. A zero item's output gradient is zero, so padding adds
-    /// exact zeros to the parameter gradients. The kernels' multiples are powers of two, so the
-    /// largest is a multiple of each.
+    /// Every layer runs on a multiple of this many items, zero items padding the rest: the
+    /// convolution backend's `itemMultiple` when there are convolutions (oneDNN makes its
+    /// primitives per item count, and item counts that vary, atoms, would otherwise bring new
+    /// ones nearly every call), else 1. A zero item's output gradient is zero, so padding adds
+    /// exact zeros to the parameter gradients.
     public let itemMultiple: Int
     /// The input copied with its padding items, when the item count needs them (backward reads it).
     private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
-    public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .dnnl) throws {
+    /// `convolutionBackend` makes the kernels of the convolution layers; it changes no parameter
+    /// layout, so a model file or checkpoint runs on any backend.
+    public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .standard) throws {
         self.architecture = architecture
-        self.convolutionBackend = convolutionBackend
         var layout = ParameterLayout()
         var kernels: [any LayerKernel] = []
+        var convolves = false
         var (h, w, c) = (architecture.itemHeight, architecture.itemWidth, architecture.itemChannels)
         // Bounds keep every size (and the Int32 counts BLAS and oneDNN take) far from overflow.
         let limit = 1 << 24
@@ -60,10 +61,8 @@ public final class Network {
                 let biases = bias ? layout.range("layer\(index).conv.bias", [filters]) : nil
                 let parameters = LayerParameters(weights: weights, bias: biases, fanIn: kernel * kernel * c,
                                                  fanOut: kernel * kernel * filters)
-                switch convolutionBackend {
-                case .dnnl: kernels.append(try DNNLConvolution(g, activation: activation, parameters: parameters))
-                case .im2col: kernels.append(Im2colConvolution(g, activation: activation, parameters: parameters))
-                }
+                kernels.append(try convolutionBackend.engine.makeKernel(g, activation: activation, parameters: parameters))
+                convolves = true
                 (h, w, c) = (g.outHeight, g.outWidth, filters)
             }
         }
@@ -71,7 +70,7 @@ public final class Network {
         self.layout = layout
         self.kernels = kernels
         self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: kernels.count)
-        itemMultiple = kernels.map(\.itemMultiple).max() ?? 1
+        itemMultiple = convolves ? convolutionBackend.engine.itemMultiple : 1
     }
 
     deinit {

@@ -5,6 +5,16 @@ import Glibc
 /// How parameters move each step; both act on the whole flat buffer in one loop.
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case adam, sgd
+
+    /// The names of the state buffers this kind keeps besides the step count, each one Float
+    /// per parameter: the order in which checkpoints store them, broadcasts send them and
+    /// `Optimizer.stateBuffers` lists them, and the field names errors about them give.
+    public var stateBufferNames: [String] {
+        switch self {
+        case .adam: ["adam.m", "adam.v"]
+        case .sgd: []
+        }
+    }
 }
 
 /// Adam with Keras's defaults (lr 1e-3, β1 0.9, β2 0.999, ε 1e-7) and Keras's update:
@@ -26,6 +36,28 @@ public struct Optimizer: Codable, Sendable, Equatable {
         self.learningRate = learningRate
         self.m = kind == .adam ? [Float](repeating: 0, count: parameterCount) : []
         self.v = kind == .adam ? [Float](repeating: 0, count: parameterCount) : []
+    }
+
+    /// The state buffers in `kind.stateBufferNames` order (fresh ones are zeros, one per
+    /// parameter). Set them from such a list, each as long as the parameters.
+    public var stateBuffers: [[Float]] {
+        get {
+            switch kind {
+            case .adam: [m, v]
+            case .sgd: []
+            }
+        }
+        set {
+            precondition(newValue.count == kind.stateBufferNames.count, "\(kind) keeps \(kind.stateBufferNames.count) state buffers, not \(newValue.count)")
+            if kind == .adam { (m, v) = (newValue[0], newValue[1]) }
+        }
+    }
+
+    /// The first state value no run of this optimiser can produce, by buffer name and index,
+    /// and why (checkpoints refuse such state); nil when all can be. Finiteness is the caller's.
+    public var impossibleState: (buffer: String, index: Int, problem: String)? {
+        guard kind == .adam, let bad = v.firstIndex(where: { $0 < 0 }) else { return nil }
+        return ("adam.v", bad, "value \(bad) is \(v[bad]); squared-gradient averages are never negative")
     }
 
     /// One update of every parameter from its gradient.

@@ -98,7 +98,7 @@ struct BenchAccuracy: ParsableCommand {
     func run() throws {
         let configuration = try benchmarkConfiguration()
         try withMPI { mpi in
-            setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .dnnl)
+            setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .standard)
             _ = try AccuracyBenchmark(configuration).run(world: mpi.world)
         }
     }

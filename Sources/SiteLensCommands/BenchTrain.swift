@@ -22,8 +22,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Epochs of the sites benchmark.")
     var siteEpochs = 3000
 
-    @Option(help: "Convolution backends to time side by side, comma-separated (dnnl, im2col).")
-    var convBackends = "dnnl,im2col"
+    @Option(help: "Convolution backends to time side by side, comma-separated (\(ConvolutionBackend.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var convBackends = TrainingSpeedBenchmark.Configuration().backends.map(\.rawValue).joined(separator: ",")
 
     @Flag(help: "Skip the Keras references.")
     var noReference = false

@@ -121,7 +121,7 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "BLAS and oneDNN threads per rank (default: 1 under mpirun with several ranks, else all cores).")
     var blasThreads: Int?
 
-    @Option(help: "Convolutions by dnnl (oneDNN) or im2col (OpenBLAS GEMMs, the reference).")
+    @Option(help: "Convolutions by \(ConvolutionBackend.choicesDescription).")
     var convBackend: ConvolutionBackend = planDefaults.convolutionBackend
 
     @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")

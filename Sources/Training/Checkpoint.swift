@@ -7,7 +7,8 @@ import Networks
 /// and the run it belongs to.
 ///
 /// File: "SLCKPT" and the format version as two digits ("02"), an 8-byte little-endian length,
-/// a JSON header, the parameters and Adam's m and v as little-endian float32, and last the
+/// a JSON header, the parameters and the optimiser's state buffers (`OptimizerKind
+/// .stateBufferNames`: Adam's m and v) as little-endian float32, and last the
 /// CRC-32 (zlib's) of every byte before it as a little-endian UInt32. CRC-32 catches every
 /// flipped bit and every burst of up to 32, which is what a damaged disk or copy does; it is
 /// not a defence against forgery, which `verify` narrows by checking the header's claims.
@@ -51,7 +52,7 @@ public struct Checkpoint: Equatable {
         var writer = ByteWriter()
         writer.append(bytes: Checkpoint.magic + Checkpoint.versionDigits)
         writer.appendLengthPrefixed(try sitelensJSONEncoder().encode(header))
-        for buffer in [parameters, optimizer.m, optimizer.v] { writer.append(floats: buffer) }
+        for buffer in [parameters] + optimizer.stateBuffers { writer.append(floats: buffer) }
         writer.append(crc32(writer.bytes[...]))
         try writeAtomically(writer.data, to: url)
     }
@@ -96,7 +97,8 @@ public struct Checkpoint: Equatable {
     /// The arrays after the header: as many as the header says, every value finite.
     private static func payload(_ header: Header, _ reader: inout ByteReader, file: String) throws -> Checkpoint {
         let n = header.parameterCount
-        let buffers = header.optimizer == .adam ? 3 : 1
+        let stateNames = header.optimizer.stateBufferNames
+        let buffers = 1 + stateNames.count
         let payloadBytes = reader.remaining - 4
         guard n >= 0, n <= payloadBytes / (4 * buffers), payloadBytes == 4 * n * buffers else {
             throw InputError(file: file, field: "parameterCount",
@@ -105,23 +107,19 @@ public struct Checkpoint: Equatable {
         let parameters = try reader.readFloats(n, "parameters")
         var optimizer = Optimizer(kind: header.optimizer, learningRate: header.learningRate, parameterCount: n)
         optimizer.step = header.step
-        var arrays = [("parameters", parameters)]
-        if header.optimizer == .adam {
-            optimizer.m = try reader.readFloats(n, "adam.m")
-            optimizer.v = try reader.readFloats(n, "adam.v")
-            arrays += [("adam.m", optimizer.m), ("adam.v", optimizer.v)]
-        }
+        let state = try stateNames.map { try reader.readFloats(n, $0) }
+        optimizer.stateBuffers = state
         if let bad = ModelDescription.firstUnacceptableWeight(parameters) {
             throw InputError(file: file, field: "parameters", "value \(bad) is \(parameters[bad]); weights are finite and at most "
                              + "\(ModelDescription.largestWeight) in size (what model files accept)")
         }
-        for (field, values) in arrays {
+        for (field, values) in zip(["parameters"] + stateNames, [parameters] + state) {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw InputError(file: file, field: field, "value \(bad) is \(values[bad]); a checkpoint holds finite values only")
             }
         }
-        if let bad = optimizer.v.firstIndex(where: { $0 < 0 }) {
-            throw InputError(file: file, field: "adam.v", "value \(bad) is \(optimizer.v[bad]); squared-gradient averages are never negative")
+        if let impossible = optimizer.impossibleState {
+            throw InputError(file: file, field: impossible.buffer, impossible.problem)
         }
         return Checkpoint(header: header, parameters: parameters, optimizer: optimizer)
     }

@@ -35,10 +35,9 @@ struct MemberState {
         optimizer.step = header.step
         var parameters = mine?.parameters ?? [Float](repeating: 0, count: header.parameterCount)
         try group.broadcast(&parameters, root: 0)
-        if header.optimizer == .adam {
-            try group.broadcast(&optimizer.m, root: 0)
-            try group.broadcast(&optimizer.v, root: 0)
-        }
+        var state = optimizer.stateBuffers
+        for index in state.indices { try group.broadcast(&state[index], root: 0) }
+        optimizer.stateBuffers = state
         return MemberState(parameters: parameters, optimizer: optimizer, epoch: header.epoch, step: header.step)
     }
 }

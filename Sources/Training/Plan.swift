@@ -41,8 +41,8 @@ public struct TrainingPlan: Sendable {
     public var imageCache: ImageCache = .auto
     /// Bytes a rank may spend on cached samples (nil: half the node's memory over its ranks).
     public var memoryBudget: Int?
-    /// Which library runs the convolutions.
-    public var convolutionBackend: ConvolutionBackend = .dnnl
+    /// Which backend runs the convolutions.
+    public var convolutionBackend = ConvolutionBackend.standard
     /// One sample at a time with Double gradient sums: bit-identical for any rank count, and
     /// slower. Otherwise each rank runs all its samples of a batch through the network at once
     /// (bit-identical on the same rank count, equal to rounding across rank counts).

@@ -116,6 +116,56 @@ struct BackendAgreementTests {
         return output
     }
 
+    /// Every registered backend's kernels, as `Network` makes them, against im2col's on random
+    /// data, batch 5: the atomic model's shapes (its 3×3 layers on 17×17 patches) and a strided
+    /// one with uneven padding, so a new backend is checked by being registered. ReLU backward
+    /// reads im2col's output, as in the oneDNN test above.
+    @Test(arguments: ConvolutionBackend.allCases)
+    func everyRegisteredBackendAgreesWithIm2col(backend: ConvolutionBackend) throws {
+        let items = 5
+        let strided = ConvGeometry(inHeight: 11, inWidth: 11, inChannels: 3, kernel: 4, stride: 2, filters: 5)
+        let shapes = try modelConvolutionShapes().filter { $0.0.inHeight == 17 } + [(strided, Activation.tanh)]
+        #expect(shapes.count >= 3)
+        for (g, activation) in shapes {
+            let weightCount = g.patchLength * g.filters
+            let parameters = LayerParameters(weights: 0..<weightCount, bias: weightCount..<(weightCount + g.filters),
+                                             fanIn: g.patchLength, fanOut: g.kernel * g.kernel * g.filters)
+            var generator = SeededGenerator(seed: UInt64(g.inHeight * 1000 + g.inChannels * 10 + g.kernel))
+            let limit = (3.0 / Double(g.patchLength)).squareRoot()
+            let values = (0..<(weightCount + g.filters)).map { _ in Float(generator.uniform(-limit, limit)) }
+            let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
+            let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
+            let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
+            let reference = try runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
+                                         outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
+            let kernel = try backend.engine.makeKernel(g, activation: activation, parameters: parameters)
+            let forward = try runLayer(kernel, input: input, outputGradient: outputGradient, parameters: values, items: items,
+                                       startingGradients: start).output
+            let run = try runLayer(kernel, input: input, outputGradient: outputGradient, parameters: values, items: items,
+                                   startingGradients: start, backwardOutput: reference.output)
+            let name = "\(backend) \(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
+            #expect(kernel.inputSize == g.inSize && kernel.outputSize == g.outSize, "\(name) sizes")
+            #expect(relativeDifference(forward, reference.output) <= 1e-5, "\(name) forward")
+            // The increments, so a backend that overwrote instead of adding would fail.
+            let increment = { (r: [Float]) in zip(r, start).map { $0 - $1 } }
+            #expect(relativeDifference(increment(run.gradients), increment(reference.gradients)) <= 1e-5, "\(name) parameter gradients")
+            #expect(relativeDifference(run.inputGradient, reference.inputGradient) <= 1e-5, "\(name) input gradient")
+        }
+        // A network pads to the backend's item multiple only when it convolves.
+        #expect(try Network(.atomic(patch: 9, channels: 2, filters: 4, hidden: 8), convolutionBackend: backend).itemMultiple
+                == backend.engine.itemMultiple)
+        #expect(try Network(.sites(features: 3, hidden: 2), convolutionBackend: backend).itemMultiple == 1)
+    }
+
+    @Test func registeredBackendsHaveDistinctNamesThatReadBack() {
+        let names = ConvolutionBackends.registered.map(\.name)
+        #expect(Set(names).count == names.count, "\(names)")
+        #expect(ConvolutionBackend.allCases.map(\.rawValue) == names)
+        for name in names { #expect(ConvolutionBackend(rawValue: name)?.rawValue == name) }
+        #expect(ConvolutionBackend(rawValue: "no-such-backend") == nil)
+        #expect(names.contains(ConvolutionBackend.standard.rawValue))
+    }
+
     @Test(arguments: ConvolutionBackend.allCases)
     func wholeNetworksAgreeAcrossBatchSizes(backend: ConvolutionBackend) throws {
         // A batch of 4 gives each item the output it gets alone (primitives per batch size).

@@ -143,7 +143,7 @@ extension FuzzCase {
         let url = run.checkpoint(member: original.header.member)
         path = url.path
         var bytes = Array(try Data(contentsOf: url))
-        let buffers = original.optimizer.kind == .adam ? 3 : 1
+        let buffers = 1 + original.optimizer.kind.stateBufferNames.count
         let payloadStart = bytes.count - 4 - 4 * original.parameters.count * buffers  // the CRC-32 comes last
         switch generator.nextIndex(below: 6) {
         case 0:
