@@ -131,15 +131,15 @@ public final class EnergyModel {
     /// Writes `NAME.safetensors` and `NAME.json` into `folder`, each atomically.
     public func save(to folder: URL, name: String) throws {
         try writeAtomically(SafeTensors.encode(tensors(), metadata: ["format": "sitelens", "kind": modelDescription.architecture.kind.rawValue]),
-                            to: folder.appendingPathComponent("\(name).safetensors"))
-        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(modelDescription), to: folder.appendingPathComponent("\(name).json"))
+                            to: folder.appendingPathComponent(name + RunFolder.weightsSuffix))
+        try writeAtomically(sitelensJSONEncoder(pretty: true).encode(modelDescription), to: folder.appendingPathComponent(name + RunFolder.descriptionSuffix))
     }
 
     /// Loads `NAME.safetensors` and `NAME.json` from `folder`, checking the description (kind,
     /// sizes, encoding, normalisation) and every tensor's name, shape and values against it.
     public static func load(from folder: URL, name: String) throws -> EnergyModel {
-        let jsonURL = folder.appendingPathComponent("\(name).json")
-        let weightsURL = folder.appendingPathComponent("\(name).safetensors")
+        let jsonURL = folder.appendingPathComponent(name + RunFolder.descriptionSuffix)
+        let weightsURL = folder.appendingPathComponent(name + RunFolder.weightsSuffix)
         let modelDescription = try ModelDescription.read(jsonURL.path)
         guard let data = FileManager.default.contents(atPath: weightsURL.path) else {
             throw InputError(file: weightsURL.path, "cannot read the weights")

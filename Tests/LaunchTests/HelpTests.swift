@@ -212,6 +212,11 @@ OPTIONS:
                           default: dnnl)
   --reproducible          One sample at a time with Double gradient sums:
                           bit-identical for any rank count, slower.
+  --stall-timeout <stall-timeout>
+                          Seconds without a finished training step after which
+                          a rank says where it waits (a rank or node that
+                          stopped answering), and twice that after which the
+                          job ends; 0: wait forever. (default: 600.0)
   -h, --help              Show help information.
 """#
 }
