@@ -75,16 +75,9 @@ struct BackendAgreementTests {
         let items = 3
         for (g, activation) in try modelConvolutionShapes() {
             let weightCount = g.patchLength * g.filters
-            let parameters = LayerParameters(weights: 0..<weightCount, bias: weightCount..<(weightCount + g.filters),
-                                             fanIn: g.patchLength, fanOut: g.kernel * g.kernel * g.filters)
-            var generator = SeededGenerator(seed: UInt64(g.inHeight * 1000 + g.inChannels * 10 + g.kernel))
-            let limit = (3.0 / Double(g.patchLength)).squareRoot()
-            let values = (0..<(weightCount + g.filters)).map { _ in Float(generator.uniform(-limit, limit)) }
-            let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
-            let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
-            let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
+            let (parameters, values, input, outputGradient, start) = randomLayer(g, items: items)
             let reference = try runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
-                                     outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
+                                         outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
             let dnnl = try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, layout: layout), input: input,
                                 outputGradient: outputGradient, parameters: values, items: items, startingGradients: start,
                                 backwardOutput: reference.output)
@@ -101,6 +94,23 @@ struct BackendAgreementTests {
                     "\(name) bias gradient")
             #expect(relativeDifference(dnnl.inputGradient, reference.inputGradient) <= 1e-5, "\(name) input gradient")
         }
+    }
+
+    /// A convolution layer's parameters (weights, then a bias) with seeded random values
+    /// (Glorot-uniform weights), `items` inputs and output gradients in [−1, 1], and starting
+    /// gradients that backward must add onto.
+    func randomLayer(_ g: ConvGeometry, items: Int)
+        -> (parameters: LayerParameters, values: [Float], input: [Float], outputGradient: [Float], start: [Float]) {
+        let weightCount = g.patchLength * g.filters
+        let parameters = LayerParameters(weights: 0..<weightCount, bias: weightCount..<(weightCount + g.filters),
+                                         fanIn: g.patchLength, fanOut: g.kernel * g.kernel * g.filters)
+        var generator = SeededGenerator(seed: UInt64(g.inHeight * 1000 + g.inChannels * 10 + g.kernel))
+        let limit = (3.0 / Double(g.patchLength)).squareRoot()
+        let values = (0..<(weightCount + g.filters)).map { _ in Float(generator.uniform(-limit, limit)) }
+        let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
+        let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
+        let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
+        return (parameters, values, input, outputGradient, start)
     }
 
     /// oneDNN's forward alone (runLayer's output is overwritten for backward).
@@ -127,15 +137,7 @@ struct BackendAgreementTests {
         let shapes = try modelConvolutionShapes().filter { $0.0.inHeight == 17 } + [(strided, Activation.tanh)]
         #expect(shapes.count >= 3)
         for (g, activation) in shapes {
-            let weightCount = g.patchLength * g.filters
-            let parameters = LayerParameters(weights: 0..<weightCount, bias: weightCount..<(weightCount + g.filters),
-                                             fanIn: g.patchLength, fanOut: g.kernel * g.kernel * g.filters)
-            var generator = SeededGenerator(seed: UInt64(g.inHeight * 1000 + g.inChannels * 10 + g.kernel))
-            let limit = (3.0 / Double(g.patchLength)).squareRoot()
-            let values = (0..<(weightCount + g.filters)).map { _ in Float(generator.uniform(-limit, limit)) }
-            let input = (0..<(items * g.inSize)).map { _ in Float(generator.uniform(-1, 1)) }
-            let outputGradient = (0..<(items * g.outSize)).map { _ in Float(generator.uniform(-1, 1)) }
-            let start = (0..<values.count).map { _ in Float(generator.uniform(-1, 1)) }
+            let (parameters, values, input, outputGradient, start) = randomLayer(g, items: items)
             let reference = try runLayer(Im2colConvolution(g, activation: activation, parameters: parameters), input: input,
                                          outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
             let kernel = try backend.engine.makeKernel(g, activation: activation, parameters: parameters)

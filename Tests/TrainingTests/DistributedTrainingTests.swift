@@ -17,6 +17,16 @@ func plantedData(rows: Int, seed: UInt64 = 3) throws -> (folder: URL, csv: Strin
     return (folder, csv.path, truth)
 }
 
+/// A finished 2-epoch run of one member in `folder/run`, trained from a planted table of `rows`
+/// rows in `folder`.
+func finishedRun(rows: Int = 40) throws -> (folder: URL, csv: String, run: URL) {
+    let data = try plantedData(rows: rows)
+    let run = data.folder.appendingPathComponent("run")
+    let outcome = try runProcess(sitelens, ["train", data.csv, "--epochs", "2", "--run-dir", run.path], timeout: 300)
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    return (data.folder, data.csv, run)
+}
+
 /// `sitelens train` under mpirun; fails the test with the job's stderr if it does not succeed.
 @discardableResult
 func train(ranks: Int, _ arguments: [String], expectSuccess: Bool = true, timeout: Double = 600) throws -> ProcessOutcome {

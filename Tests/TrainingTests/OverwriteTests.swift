@@ -7,15 +7,6 @@ import TestSupport
 /// folder, the current folder and the input's folder survive every attempt, and a new run that
 /// fails leaves the old one whole.
 struct OverwriteTests {
-    /// A small finished run in `folder/run`, trained from the planted table in `folder`.
-    func finishedRun() throws -> (folder: URL, csv: String, run: URL) {
-        let data = try plantedData(rows: 40)
-        let run = data.folder.appendingPathComponent("run")
-        let outcome = try runProcess(sitelens, ["train", data.csv, "--epochs", "2", "--run-dir", run.path], timeout: 300)
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-        return (data.folder, data.csv, run)
-    }
-
     func overwrite(_ csv: String, _ runDir: String, extra: [String] = [], directory: URL? = nil) throws -> ProcessOutcome {
         try runProcess(sitelens, ["train", csv, "--epochs", "2", "--run-dir", runDir, "--overwrite"] + extra,
                        directory: directory, timeout: 300)

@@ -13,15 +13,6 @@ struct RunFileTests {
 
     func shows(swiftText message: String) -> Bool { Self.swiftDecodingText.contains { message.contains($0) } }
 
-    /// A finished 2-epoch run of one member on the planted table.
-    func finishedRun() throws -> (folder: URL, csv: String, run: URL) {
-        let data = try plantedData(rows: 30)
-        let run = data.folder.appendingPathComponent("run")
-        let outcome = try runProcess(sitelens, ["train", data.csv, "--epochs", "2", "--run-dir", run.path], timeout: 300)
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-        return (data.folder, data.csv, run)
-    }
-
     /// run.json with `key` set to the JSON text `value` (nil: removed).
     func edit(_ run: URL, _ key: String, _ value: String?) throws {
         let url = run.appendingPathComponent("run.json")
@@ -32,7 +23,7 @@ struct RunFileTests {
     }
 
     @Test func impossibleRunRecordsAreRefusedNamingTheField() throws {
-        let (folder, csv, run) = try finishedRun()
+        let (folder, csv, run) = try finishedRun(rows: 30)
         let original = try Data(contentsOf: run.appendingPathComponent("run.json"))
         let cases: [(String, String?, String)] = [
             ("ensemble", "-3", "field 'ensemble': -3"), ("ensemble", "0", "field 'ensemble'"), ("version", "1", "field 'version': 1"),
@@ -56,7 +47,7 @@ struct RunFileTests {
     }
 
     @Test func modelFileRejectionsNameTheFieldNotSwift() throws {
-        let (_, _, run) = try finishedRun()
+        let (_, _, run) = try finishedRun(rows: 30)
         let model = run.appendingPathComponent("model")
         let url = model.appendingPathComponent("member-0.json")
         let original = try Data(contentsOf: url)
