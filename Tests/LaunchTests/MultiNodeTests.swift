@@ -69,6 +69,13 @@ struct MultiNodeTests {
         let here = try mpirun(2, sitelens, ["train"] + common + ["--run-dir", local.path])
         #expect(here.status == 0, "\(here.stderr.suffix(1500))")
         #expect(try weights(spread) == weights(local), "2 nodes × 1 rank and 1 node × 2 ranks differ")
+        // The memory budget is per node: a rank alone on its node gets twice what two ranks sharing one get.
+        let budget = { (text: String) in text.components(separatedBy: "budget ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } }
+        if let alone = budget(across.stdout), let sharing = budget(here.stdout) {
+            #expect(abs(alone - 2 * sharing) <= 2, "budgets \(alone) and \(sharing) MB per rank")
+        } else {
+            Issue.record("no memory budget printed: \(across.stdout.prefix(600)) / \(here.stdout.prefix(600))")
+        }
         let automatic = try onCluster(ranks: 2, ["train", data.path, "--epochs", "1", "--run-dir", folder.appendingPathComponent("auto").path])
         #expect(automatic.status == 0, "\(automatic.stderr.suffix(1500))")
         #expect(automatic.stdout.contains("→ buckets") && automatic.stdout.contains("span nodes"), "\(automatic.stdout.prefix(600))")
