@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 import Testing
 import TestSupport
 
@@ -79,6 +80,24 @@ struct MultiNodeTests {
         let automatic = try onCluster(ranks: 2, ["train", data.path, "--epochs", "1", "--run-dir", folder.appendingPathComponent("auto").path])
         #expect(automatic.status == 0, "\(automatic.stderr.suffix(1500))")
         #expect(automatic.stdout.contains("→ buckets") && automatic.stdout.contains("span nodes"), "\(automatic.stdout.prefix(600))")
+    }
+
+    /// Two nodes × two ranks (shared memory within a node, TCP between) agree with one rank
+    /// within the tolerance the one-node tests use across rank counts.
+    @Test func twoNodesOfTwoRanksAgreeWithOneRank() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let common = [data.path, "--epochs", "3", "--batch-size", "16", "--seed", "8"]
+        let four = folder.appendingPathComponent("four"), one = folder.appendingPathComponent("one")
+        let across = try onCluster(slots: 2, ranks: 4, ["train"] + common + ["--run-dir", four.path])
+        #expect(across.status == 0, "\(across.stderr.suffix(1500))")
+        let alone = try runProcess(sitelens, ["train"] + common + ["--run-dir", one.path], environment: ["OPENBLAS_NUM_THREADS": "1"])
+        #expect(alone.status == 0, "\(alone.stderr.suffix(1500))")
+        let tensors = { (run: URL) in try EnergyModel.load(from: run.appendingPathComponent("model"), name: "member-0").tensors().map(\.values) }
+        let difference = largestRelativeDifference(try tensors(four), try tensors(one))
+        #expect(difference <= 1e-5, "2 nodes × 2 ranks against 1 rank: \(difference)")
     }
 
     /// An ensemble whose members train on different nodes is gathered to rank 0 and written

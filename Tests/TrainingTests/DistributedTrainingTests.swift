@@ -43,21 +43,9 @@ func memberTensors(_ runDirectory: URL, member: Int = 0) throws -> [SafeTensors.
     try EnergyModel.load(from: runDirectory.appendingPathComponent("model"), name: "member-\(member)").tensors()
 }
 
-/// The largest relative difference between two runs' parameters, tensor by tensor:
-/// |a − b| / max(|a|, |b|, 0.01·m), m the tensor's largest magnitude. Values a hundred times
-/// smaller than their tensor's scale are compared at that floor, since a rounding step of the
-/// large values (one ulp of m) would otherwise read as a large relative change of the tiny ones.
+/// `largestRelativeDifference` (TestSupport) of two runs' tensors.
 func largestRelativeDifference(_ a: [SafeTensors.Tensor], _ b: [SafeTensors.Tensor]) -> Double {
-    var largest = 0.0
-    for (x, y) in zip(a, b) {
-        let scale = Double(x.values.map { abs($0) }.max() ?? 0)
-        for (p, q) in zip(x.values, y.values) {
-            let (u, v) = (Double(p), Double(q))
-            let floor: Double = max(abs(u), abs(v), 1e-2 * scale, 1e-30)
-            largest = max(largest, abs(u - v) / floor)
-        }
-    }
-    return largest
+    largestRelativeDifference(a.map(\.values), b.map(\.values))
 }
 
 @Suite(.serialized)

@@ -41,3 +41,20 @@ public func temporaryFolder(_ name: String = "sitelens-test") throws -> URL {
 public func isApproximatelyEqual(_ a: Double, _ b: Double, relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 0) -> Bool {
     abs(a - b) <= max(absoluteTolerance, relativeTolerance * max(abs(a), abs(b)))
 }
+
+/// The largest relative difference between two runs' parameters, tensor by tensor:
+/// |a − b| / max(|a|, |b|, 0.01·m), m the tensor's largest magnitude. Values a hundred times
+/// smaller than their tensor's scale are compared at that floor, since a rounding step of the
+/// large values (one ulp of m) would otherwise read as a large relative change of the tiny ones.
+public func largestRelativeDifference(_ a: [[Float]], _ b: [[Float]]) -> Double {
+    var largest = 0.0
+    for (x, y) in zip(a, b) {
+        let scale = Double(x.map { abs($0) }.max() ?? 0)
+        for (p, q) in zip(x, y) {
+            let (u, v) = (Double(p), Double(q))
+            let floor: Double = max(abs(u), abs(v), 1e-2 * scale, 1e-30)
+            largest = max(largest, abs(u - v) / floor)
+        }
+    }
+    return largest
+}
