@@ -94,6 +94,20 @@ sitelens_detect_lost_nodes() {
     export OMPI_MCA_oob_tcp_keepalive_probes="${OMPI_MCA_oob_tcp_keepalive_probes:-3}"
 }
 
+# A batch job's extra train arguments: a checkpoint every 10 epochs unless SITELENS_TRAIN_ARGS
+# says otherwise, and `--resume` when the job's run folder already holds its run (a requeued job
+# keeps its job ID, so its folder: it continues its own run). Prints "complete" instead when
+# that run has finished.
+sitelens_batch_train_args() {
+    local run_dir="$1" train_args="$2" args=""
+    case " $train_args " in *" --checkpoint-every"*) ;; *) args="--checkpoint-every 10" ;; esac
+    if [ -f "$run_dir/run.json" ]; then
+        if grep -q '"complete" *: *true' "$run_dir/run.json"; then echo complete; return 0; fi
+        args="$args --resume $run_dir"
+    fi
+    echo "$args"
+}
+
 # mpirun refuses root unless told; set the two variables only when the user is root.
 sitelens_allow_root_mpirun() {
     if [ "$(id -u)" = 0 ]; then

@@ -69,4 +69,30 @@ struct LaunchScriptTests {
             #expect(FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent(name).path), "no \(name)")
         }
     }
+
+    /// A job that PBS (or Slurm) requeues keeps its job ID, so its run folder: the script
+    /// checkpoints by default and the second start continues the first's run (here halted after
+    /// epoch 10, its first checkpoint, as a killed job would be), then a third start finds it complete.
+    @Test func aRequeuedJobContinuesItsOwnRun() throws {
+        let work = try temporaryFolder("sitelens-requeue")
+        let nodes = work.appendingPathComponent("nodes")
+        try "localhost\nlocalhost\n".write(to: nodes, atomically: true, encoding: .utf8)
+        let environment = { (arguments: String) in [
+            "PBS_O_WORKDIR": work.path, "PBS_JOBID": "7.pbs-server", "PBS_NODEFILE": nodes.path, "SITELENS_ROOT": root.path,
+            "SITELENS_BIN": sitelens, "SITELENS_RUNS": work.appendingPathComponent("runs").path,
+            "SITELENS_TRAIN_ARGS": "--epochs 14 --print-every 100" + arguments] }
+        let script = root.appendingPathComponent("Launch/pbs.sh").path
+        let first = try runProcess("bash", [script], environment: environment(" --halt-after-epoch 10"), timeout: 300)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let run = work.appendingPathComponent("runs/pbs-7")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/member-0.ckpt").path), "checkpoints by default")
+        let second = try runProcess("bash", [script], environment: environment(""), timeout: 300)
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        let record = try String(contentsOf: run.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(record.contains("\"complete\" : true"), "\(record.prefix(300))")
+        let epochs = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count
+        #expect(epochs == 14, "every epoch once across the two starts: \(epochs)")
+        let third = try runProcess("bash", [script], environment: environment(""), timeout: 300)
+        #expect(third.status == 0 && third.stdout.contains("is complete; nothing to do"), "\(third.stdout)\n\(third.stderr)")
+    }
 }
