@@ -211,7 +211,26 @@ struct MultiNodeTests {
         let resumed = try onCluster(ranks: 2, ["train"] + common + ["--epochs", "\(logged + 2)", "--resume", run.path])
         #expect(resumed.status == 0, "\(resumed.stderr.suffix(1500))")
     }
+
+    /// `Launch/slurm.sbatch` on a Slurm of two nodes: one controller on the head node, a slurmd
+    /// in each node's namespace (own host name, spool and /tmp), `srun --mpi=pmix` starting one
+    /// rank on each; the members train on different nodes and rank 0 writes the run.
+    @Test(.enabled(if: Available.slurm, "slurm-wlm and munge are not installed (Launch/test installs them as root)"))
+    func theSlurmScriptRunsOnTwoNodes() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let job = try runProcess(cluster, ["--nodes", "2", "--", repositoryRoot().appendingPathComponent("Tests/Slurm/run-slurm-job.sh").path,
+                                           sitelens, folder.path], timeout: 600)
+        #expect(job.status == 0, "\(job.stdout.suffix(3000))\n\(job.stderr.suffix(1000))")
+        #expect(job.stdout.contains("2 tasks on node[1-2]"), "the job spans both nodes: \(job.stdout.prefix(1500))")
+        #expect(job.stdout.contains("2 members on 2 ranks in 2 groups") && job.stdout.contains("span nodes"), "\(job.stdout.prefix(1500))")
+        let runs = folder.appendingPathComponent("runs")
+        let run = (try FileManager.default.contentsOfDirectory(atPath: runs.path)).first { $0.hasPrefix("slurm-") && !$0.hasSuffix("-data") }
+        let record = try String(contentsOf: runs.appendingPathComponent(run ?? "none").appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(record.contains("\"complete\" : true"))
+    }
 }
+
 
 /// A background cluster job that did not get as far as the test needs.
 struct ClusterJobError: Error, CustomStringConvertible {

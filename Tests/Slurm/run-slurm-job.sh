@@ -4,6 +4,10 @@
 #
 #   Tests/Slurm/run-slurm-job.sh SITELENS_BIN WORKDIR
 #
+# Under Launch/cluster (SITELENS_CLUSTER_NODES set) it is a Slurm of that many nodes instead: the
+# controller on the head node0, one slurmd per node (each in its node's namespace, with its own
+# hostname, spool, pid and log files), and the job asks for every node with one task each.
+#
 # Prints "job-state=..." "exit-code=..." "run-dir=..." and the job's log. Exits 77 with a
 # "cannot-run:" line when Slurm cannot run here (not root, daemons missing), 0 when the job
 # completed, 1 otherwise.
@@ -16,10 +20,23 @@ for tool in slurmctld slurmd sbatch squeue scontrol sinfo munged; do
 done
 [ "$(id -u)" = 0 ] || { echo "cannot-run: the test daemons need root"; exit 77; }
 
+# One test Slurm at a time: they share munged, which the one that started it stops.
+mkdir -p /run/lock
+exec 8>/run/lock/sitelens-slurm-test.lock
+flock 8
+
 mkdir -p "$WORK/state" "$WORK/spool" "$WORK/runs"
-HOST="$(hostname -s)"
-CPUS="$(nproc)"
-sed -e "s|@HOST@|$HOST|g" -e "s|@DIR@|$WORK|g" -e "s|@CPUS@|$CPUS|g" \
+NODES="${SITELENS_CLUSTER_NODES:-}"
+if [ -n "$NODES" ]; then
+    HOST=node0 CPUS="$(nproc)"   # every node sees the machine's cores
+    NODE_LINE="NodeName=node[1-$NODES] NodeAddr=10.231.0.[11-$((10 + NODES))] CPUs=$CPUS State=UNKNOWN"
+    TASKS=(--nodes="$NODES" --ntasks-per-node=1)
+else
+    HOST="$(hostname -s)" CPUS="$(nproc)"
+    NODE_LINE="NodeName=$HOST CPUs=$CPUS State=UNKNOWN"
+    TASKS=(--ntasks=2)
+fi
+sed -e "s|@HOST@|$HOST|g" -e "s|@DIR@|$WORK|g" -e "s|@NODES@|$NODE_LINE|" \
     -e "s|@CTLD_PORT@|${SITELENS_SLURMCTLD_PORT:-16817}|" -e "s|@D_PORT@|${SITELENS_SLURMD_PORT:-16818}|" \
     "$ROOT/Tests/Slurm/slurm.conf.in" > "$WORK/slurm.conf"
 export SLURM_CONF="$WORK/slurm.conf"
@@ -61,24 +78,38 @@ if ! munge -n >/dev/null 2>&1; then
 fi
 munge -n >/dev/null 2>&1 || { echo "cannot-run: munged did not start: $(tail -3 "$WORK/munged.log")"; exit 77; }
 
-daemon "$WORK/slurmctld.out" slurmctld -D -f "$SLURM_CONF"
-daemon "$WORK/slurmd.out" slurmd -D -N "$HOST" -f "$SLURM_CONF"
+if [ -n "$NODES" ]; then
+    # Each daemon under its node's name: slurmctld and slurmd check the host name they run on.
+    daemon "$WORK/slurmctld.out" unshare --uts sh -c "hostname node0 && exec slurmctld -D -f '$SLURM_CONF'"
+    for k in $(seq 1 "$NODES"); do
+        # nsenter, not `ip netns exec`: that mounts a sysfs of its own, hiding the cgroup file
+        # system slurmd reads; the node's hosts file is bound in by hand instead, and /tmp is the
+        # node's own (PMIx keeps per-step folders there under names that are the same on every node).
+        mkdir -p "$WORK/spool/node$k"
+        daemon "$WORK/slurmd-node$k.out" nsenter --net="/run/netns/node$k" unshare --uts --mount sh -c \
+            "mount --bind /etc/netns/node$k/hosts /etc/hosts && mount -t tmpfs -o size=512m sitelens-node-tmp /tmp && hostname node$k && exec slurmd -D -N node$k -f '$SLURM_CONF'"
+    done
+else
+    daemon "$WORK/slurmctld.out" slurmctld -D -f "$SLURM_CONF"
+    mkdir -p "$WORK/spool/$HOST"
+    daemon "$WORK/slurmd.out" slurmd -D -N "$HOST" -f "$SLURM_CONF"
+fi
 state=""
-for _ in $(seq 100); do
-    state="$(sinfo -h -o %t 2>/dev/null | head -1)"
+for _ in $(seq 150); do
+    state="$(sinfo -h -o %t 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')"
     [ "$state" = idle ] && break
     sleep 0.2
 done
 if [ "$state" != idle ]; then
     echo "cannot-run: the node did not become idle (state '$state')"
-    tail -5 "$WORK/slurmctld.log" "$WORK/slurmd.log" 2>/dev/null
+    tail -5 "$WORK"/slurmctld.log "$WORK"/slurmd*.log "$WORK"/*.out 2>/dev/null
     exit 77
 fi
 
 cd "$WORK"
 JOB="$(SITELENS_BIN="$BIN" SITELENS_RUNS="$WORK/runs" \
        SITELENS_TRAIN_ARGS="--ensemble 2 --epochs 60 --learning-rate 0.01 --print-every 20" \
-       sbatch --parsable --ntasks=2 --export=ALL "$ROOT/Launch/slurm.sbatch")" || { echo "sbatch failed"; exit 1; }
+       sbatch --parsable "${TASKS[@]}" --export=ALL "$ROOT/Launch/slurm.sbatch")" || { echo "sbatch failed"; exit 1; }
 JOB="${JOB%%;*}"
 echo "job-id=$JOB"
 for _ in $(seq 600); do
