@@ -40,6 +40,8 @@ class SiteLensCalculator(Calculator):
         super().__init__(**kwargs)
         self.run = os.fspath(run)
         self.kind = load_run(self.run).kind
+        # Only models that split the energy over atoms have per-atom energies.
+        self.implemented_properties = [p for p in self.implemented_properties if p != "energies" or self.per_atom]
         found = shutil.which(sitelens)
         if found is None:
             raise CalculatorSetupError(f"cannot find the sitelens program '{sitelens}'; pass sitelens=PATH")
@@ -116,6 +118,7 @@ class SiteLensCalculator(Calculator):
             if len(frames) != count:
                 raise SiteLensError(f"{per_atom}: {len(frames)} structures for {count}")
             for result, frame in zip(results, frames):
-                result["energies"] = np.array(frame.arrays["energy"], dtype=float).reshape(-1)
-                result["energies_std"] = np.array(frame.arrays["energy_std"], dtype=float).reshape(-1)
+                # ASE reads the per-atom `energies` column into the frame's calculator.
+                result["energies"] = np.asarray(frame.get_potential_energies(), dtype=float).reshape(-1)
+                result["energies_std"] = np.asarray(frame.arrays["energies_std"], dtype=float).reshape(-1)
         return results
