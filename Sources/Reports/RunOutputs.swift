@@ -46,8 +46,12 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
 /// columns (`contribution`, `contribution_std`; the dummy marker gets 0), readable by ASE. With
 /// per-element reference energies μ_e, also `contribution_relative` = ε − μ_e (the raw ε is
 /// mostly the constant share mean/N of the energy; Method.md) and the μ_e in the frame's info.
+/// With `asPrediction` (`predict --per-atom`) the columns are ASE's per-atom `energies` (and
+/// `energies_std`), and each frame's `energy` is the ensemble mean (its spread `energy_std`, the
+/// structure's own target `target_energy`), so ASE reads the frame as one prediction.
 public func writeContributionsXYZ(structures: StructureStore, contributions: [[[Double]]], references: ReferenceEnergies?,
-                                  to url: URL) throws {
+                                  to url: URL, asPrediction: Bool = false) throws {
+    let column = asPrediction ? "energies" : "contribution"
     try writeAtomically(to: url) { append in
         for i in 0..<structures.count {
             let structure = try structures.structure(i)
@@ -61,10 +65,16 @@ public func writeContributionsXYZ(structures: StructureStore, contributions: [[[
                 relative.append([spread.mean - (references?.values[symbol] ?? 0)])
                 item += 1
             }
-            annotated.setColumn("contribution", .real(means))
-            annotated.setColumn("contribution_std", .real(stds))
+            if asPrediction {
+                let prediction = Spread(contributions.map { $0[i].reduce(0, +) })
+                if let target = structure.energy { annotated.info["target_energy"] = String(target) }
+                annotated.energy = prediction.mean
+                annotated.info["energy_std"] = String(prediction.std)
+            }
+            annotated.setColumn(column, .real(means))
+            annotated.setColumn(column + "_std", .real(stds))
             if let references {
-                annotated.setColumn("contribution_relative", .real(relative))
+                annotated.setColumn(column + "_relative", .real(relative))
                 for element in references.values.keys.sorted() {
                     annotated.info["reference_energy_\(element)"] = String(references.values[element] ?? 0)
                 }
@@ -78,4 +88,22 @@ public func writeContributionsXYZ(structures: StructureStore, contributions: [[[
 public func writeContributionsXYZ(structures: [Structure], contributions: [[[Double]]], references: ReferenceEnergies?,
                                   to url: URL) throws {
     try writeContributionsXYZ(structures: LoadedStructures(structures), contributions: contributions, references: references, to: url)
+}
+
+/// `predict --per-atom`: each structure with its atoms' predicted energies, the ensemble-mean
+/// contributions (ASE's per-atom `energies`, summing to the frame's `energy`, the ensemble
+/// mean) and their spread (`energies_std`). Only models that split their prediction over atoms
+/// have them. (A per-atom column named `energy` would be read by ASE as the frame's energy.)
+public enum PerAtomEnergies {
+    /// Refuses a model without per-atom contributions, naming the option.
+    public static func check(_ members: [EnergyModel], option: String) throws {
+        let kind = members[0].modelDescription.architecture.kind
+        guard kind.decompositionMethod == .swapsAndAtomSplit else {
+            throw NetworkError("\(option) needs a model whose prediction is a sum over atoms (atomic); this run's model is \(kind.rawValue)")
+        }
+    }
+
+    public static func write(structures: StructureStore, contributions: [[[Double]]], to url: URL) throws {
+        try writeContributionsXYZ(structures: structures, contributions: contributions, references: nil, to: url, asPrediction: true)
+    }
 }

@@ -60,14 +60,21 @@ struct Predict: ParsableCommand {
     @Option(help: "Output CSV (its folder must exist).")
     var out = RunFolder.Output.predictionsCSV.rawValue
 
+    @Option(name: .customLong("per-atom"), help: ArgumentHelp(
+        "atomic models: also write the structures to this extxyz file, each atom's predicted energy (ensemble-mean contribution) in ASE's per-atom energies column, its spread in energies_std.",
+        valueName: "file.xyz"))
+    var perAtom: String?
+
     func validate() throws {
         guard data.input != nil else { throw ValidationError("give the structures to predict (the input argument)") }
         try requireExistingFolder(for: out, option: "--out")
+        if let perAtom { try requireExistingFolder(for: perAtom, option: "--per-atom") }
     }
 
     func run() throws {
         try withMPI { mpi in
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
+            if perAtom != nil { try PerAtomEnergies.check(members, option: "--per-atom") }
             let source = try data.source()
             let structures = try openStructures(source, world: mpi.world).store
             let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
@@ -76,6 +83,7 @@ struct Predict: ParsableCommand {
             let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
             try RunReport.writePredictions(predictions, to: URL(fileURLWithPath: out))
             print("wrote \(out): \(predictions.count) structures, ensemble of \(members.count)")
+            if let perAtom { try PerAtomEnergies.write(structures: structures, contributions: contributions, to: URL(fileURLWithPath: perAtom)) }
         }
     }
 }
