@@ -22,16 +22,6 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// epochs pass without a lower validation error (Keras's ReduceLROnPlateau, cooldown 0).
     case plateau(patience: Int, factor: Double, minimum: Double)
 
-    /// The schedule's name on the command line.
-    public var name: String {
-        switch self {
-        case .constant: "constant"
-        case .step: "step"
-        case .cosine: "cosine"
-        case .plateau: "plateau"
-        }
-    }
-
     /// The rate for `epoch` (from 1) from the base rate, `reductions` plateau reductions so far.
     public func learningRate(epoch: Int, base: Double, reductions: Int = 0) -> Double {
         switch self {

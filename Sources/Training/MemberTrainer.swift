@@ -133,6 +133,9 @@ final class MemberTrainer {
             if let halt = plan.haltAfterEpoch, epoch >= halt { break }
             if let limit = plan.maximumSteps, state.step >= limit { break }
         }
+        if prints && keptEpoch != state.epoch {
+            print("member \(member) keeps the weights of epoch \(keptEpoch), its lowest validation error (--keep best)")
+        }
         try verifyChecksum(label: "the end of training")
     }
 
