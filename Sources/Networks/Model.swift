@@ -52,8 +52,11 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var trainCount: Int
     public var validationCount: Int
     public var ranks: Int
+    /// The errors of the epoch whose weights the file holds (`keptEpoch`).
     public var finalValidationMAE: Double?
     public var finalTrainMAE: Double?
+    /// The epoch whose weights the file holds: the best by validation under `--keep best`.
+    public var keptEpoch: Int?
 
     public init(seed: UInt64, member: Int, epochs: Int, batchSize: Int, learningRate: Double, optimizer: OptimizerKind,
                 validationFraction: Double, trainCount: Int, validationCount: Int, ranks: Int) {

@@ -19,6 +19,7 @@ package struct Train: ParsableCommand {
     // The groups in the order `train --help` lists their options (TrainOptions.swift).
     @OptionGroup package var data: DataOptions
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var fit: FitOptions
     @OptionGroup var sites: SitesModelOptions
     @OptionGroup var atomic: AtomicModelOptions
     @OptionGroup var ryczko: RyczkoModelOptions
@@ -32,6 +33,7 @@ package struct Train: ParsableCommand {
     package func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         try runOptions.check()
+        try fit.check(learningRate: runOptions.learningRate)
         try atomic.check()
         try compute.check()
     }
@@ -41,6 +43,7 @@ package struct Train: ParsableCommand {
     package func plan(for structures: StructureStore, leading: LeadingStructures) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
         runOptions.apply(to: &plan)
+        fit.apply(to: &plan)
         cache.apply(to: &plan)
         compute.apply(to: &plan)
         var options = ModelOptions()

@@ -4,11 +4,13 @@ import Foundation
 import Networks
 
 /// A member's training state at the end of an epoch: parameters, optimiser state, where it was,
-/// and the run it belongs to.
+/// the fit policy's progress (`FitProgress`) with the best epoch's parameters, and the run it
+/// belongs to.
 ///
-/// File: "SLCKPT" and the format version as two digits ("02"), an 8-byte little-endian length,
-/// a JSON header, the parameters and the optimiser's state buffers (`OptimizerKind
-/// .stateBufferNames`: Adam's m and v) as little-endian float32, and last the
+/// File: "SLCKPT" and the format version as two digits ("03"), an 8-byte little-endian length,
+/// a JSON header, the parameters, the optimiser's state buffers (`OptimizerKind
+/// .stateBufferNames`: Adam's m and v) and, when the header's `keepsBest` says so, the best
+/// epoch's parameters, as little-endian float32, and last the
 /// CRC-32 (zlib's) of every byte before it as a little-endian UInt32. CRC-32 catches every
 /// flipped bit and every burst of up to 32, which is what a damaged disk or copy does; it is
 /// not a defence against forgery, which `verify` narrows by checking the header's claims.
@@ -26,33 +28,43 @@ public struct Checkpoint: Equatable {
         /// The run that wrote the checkpoint: its data hash, seed and every option that shapes
         /// training, compared with the resuming run's (`RunRecord.mismatches`).
         public var run: RunRecord
+        /// Best epoch, epochs since, plateau reductions, stopped (what `--keep`, `--patience`
+        /// and `--lr-schedule` need to continue).
+        public var fit: FitProgress
+        /// Whether the best epoch's parameters follow the optimiser's state.
+        public var keepsBest: Bool
 
         package init(member: Int, epoch: Int, step: Int, memberSeed: UInt64, groupSize: Int, parameterCount: Int,
-                     optimizer: OptimizerKind, learningRate: Float, run: RunRecord) {
+                     optimizer: OptimizerKind, learningRate: Float, run: RunRecord, fit: FitProgress = FitProgress(), keepsBest: Bool = false) {
             (self.member, self.epoch, self.step, self.memberSeed, self.groupSize) = (member, epoch, step, memberSeed, groupSize)
             (self.parameterCount, self.optimizer, self.learningRate, self.run) = (parameterCount, optimizer, learningRate, run)
+            (self.fit, self.keepsBest) = (fit, keepsBest)
         }
     }
     public var header: Header
     public var parameters: [Float]
     public var optimizer: Optimizer
+    /// The best epoch's parameters, when `header.keepsBest`.
+    public var bestParameters: [Float]?
 
     /// `package`, not the implicit internal one, for the fuzz harness (`sitelens-fuzz`), which
-    /// writes checkpoints in order to damage them.
-    package init(header: Header, parameters: [Float], optimizer: Optimizer) {
-        (self.header, self.parameters, self.optimizer) = (header, parameters, optimizer)
+    /// writes checkpoints in order to damage them. The header's `keepsBest` follows `bestParameters`.
+    package init(header: Header, parameters: [Float], optimizer: Optimizer, bestParameters: [Float]? = nil) {
+        (self.header, self.parameters, self.optimizer, self.bestParameters) = (header, parameters, optimizer, bestParameters)
+        self.header.keepsBest = bestParameters != nil
     }
 
     static let magic = Array("SLCKPT".utf8)
-    /// The format this SiteLens writes and reads (version 1 had no checksum and no run).
-    public static let formatVersion = 2
+    /// The format this SiteLens writes and reads (version 1 had no checksum and no run, 2 no
+    /// fit progress and best parameters).
+    public static let formatVersion = 3
     static var versionDigits: [UInt8] { Array(String(format: "%02d", formatVersion).utf8) }
 
     public func write(to url: URL) throws {
         var writer = ByteWriter()
         writer.append(bytes: Checkpoint.magic + Checkpoint.versionDigits)
         writer.appendLengthPrefixed(try sitelensJSONEncoder().encode(header))
-        for buffer in [parameters] + optimizer.stateBuffers { writer.append(floats: buffer) }
+        for buffer in [parameters] + optimizer.stateBuffers + (bestParameters.map { [$0] } ?? []) { writer.append(floats: buffer) }
         writer.append(crc32(writer.bytes[...]))
         try writeAtomically(writer.data, to: url)
     }
@@ -98,7 +110,7 @@ public struct Checkpoint: Equatable {
     private static func payload(_ header: Header, _ reader: inout ByteReader, file: String) throws -> Checkpoint {
         let n = header.parameterCount
         let stateNames = header.optimizer.stateBufferNames
-        let buffers = 1 + stateNames.count
+        let buffers = 1 + stateNames.count + (header.keepsBest ? 1 : 0)
         let payloadBytes = reader.remaining - 4
         guard n >= 0, n <= payloadBytes / (4 * buffers), payloadBytes == 4 * n * buffers else {
             throw InputError(file: file, field: "parameterCount",
@@ -109,9 +121,12 @@ public struct Checkpoint: Equatable {
         optimizer.step = header.step
         let state = try stateNames.map { try reader.readFloats(n, $0) }
         optimizer.stateBuffers = state
-        if let bad = ModelDescription.firstUnacceptableWeight(parameters) {
-            throw InputError(file: file, field: "parameters", "value \(bad) is \(parameters[bad]); weights are finite and at most "
-                             + "\(ModelDescription.largestWeight) in size (what model files accept)")
+        let best = header.keepsBest ? try reader.readFloats(n, "bestParameters") : nil
+        for (field, weights) in [("parameters", parameters), ("bestParameters", best ?? [])] {
+            if let bad = ModelDescription.firstUnacceptableWeight(weights) {
+                throw InputError(file: file, field: field, "value \(bad) is \(weights[bad]); weights are finite and at most "
+                                 + "\(ModelDescription.largestWeight) in size (what model files accept)")
+            }
         }
         for (field, values) in zip(["parameters"] + stateNames, [parameters] + state) {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
@@ -121,7 +136,7 @@ public struct Checkpoint: Equatable {
         if let impossible = optimizer.impossibleState {
             throw InputError(file: file, field: impossible.buffer, impossible.problem)
         }
-        return Checkpoint(header: header, parameters: parameters, optimizer: optimizer)
+        return Checkpoint(header: header, parameters: parameters, optimizer: optimizer, bestParameters: best)
     }
 
     /// Checks that this checkpoint, read from `file`, is member `member`'s of `run`, can go on
@@ -154,6 +169,12 @@ public struct Checkpoint: Equatable {
         guard header.optimizer == run.optimizer else { throw refuse("optimizer", "\(header.optimizer.rawValue); the run uses \(run.optimizer.rawValue)") }
         guard header.learningRate.isFinite, header.learningRate > 0 else { throw refuse("learningRate", "\(header.learningRate); must be positive") }
         guard header.groupSize >= 1 else { throw refuse("groupSize", "\(header.groupSize); a group has at least one rank") }
+        if let (field, problem) = header.fit.problem(epoch: header.epoch) { throw refuse(field, problem) }
+        let keepsBest = run.options["--keep"] == KeptWeights.best.rawValue && header.fit.bestEpoch != nil
+        guard header.keepsBest == keepsBest else {
+            throw refuse("keepsBest", "\(header.keepsBest); a run with --keep \(run.options["--keep"] ?? "(not used)") and "
+                         + (header.fit.bestEpoch == nil ? "no best epoch yet" : "a best epoch") + (keepsBest ? " keeps" : " keeps no") + " best parameters")
+        }
     }
 }
 

@@ -70,10 +70,13 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
             seed: plan.memberSeed(member), member: member, epochs: plan.epochs, batchSize: plan.batchSize,
             learningRate: plan.learningRate, optimizer: plan.optimizer, validationFraction: plan.validationFraction,
             trainCount: trainer.train.count, validationCount: trainer.validation.count, ranks: group.size)
-        modelDescription.training?.finalTrainMAE = trainer.history.last?.trainMAE
-        modelDescription.training?.finalValidationMAE = trainer.history.last?.validationMAE
+        // The errors of the epoch whose weights are kept (`--keep`); members may stop at different epochs.
+        let kept = trainer.history.last { $0.epoch == trainer.keptEpoch }
+        modelDescription.training?.keptEpoch = trainer.keptEpoch
+        modelDescription.training?.finalTrainMAE = kept?.trainMAE
+        modelDescription.training?.finalValidationMAE = kept?.validationMAE
         if group.isRoot {
-            trained.append(TrainedMember(modelDescription: modelDescription, parameters: FloatBuffer(trainer.parameters)))
+            trained.append(TrainedMember(modelDescription: modelDescription, parameters: FloatBuffer(trainer.keptParameters)))
             history += trainer.history
         }
         firstStepSeconds = firstStepSeconds ?? trainer.firstStepSeconds

@@ -87,7 +87,15 @@ final class MemberTrainer {
             // The command line's learning rate applies from here on (a change is recorded in run.json).
             optimizer.learningRate = Float(plan.learningRate)
             return MemberState(parameters: point.checkpoint.parameters, optimizer: optimizer,
-                               epoch: point.checkpoint.header.epoch, step: point.checkpoint.header.step)
+                               epoch: point.checkpoint.header.epoch, step: point.checkpoint.header.step,
+                               fit: point.checkpoint.header.fit, bestParameters: point.checkpoint.bestParameters)
+        }
+        if plan.fitting.needsValidation && validation.isEmpty {
+            throw TrainingError("member \(member): --patience and --lr-schedule plateau watch the validation error, and this member has "
+                                + "no validation structures (raise --validation-fraction)")
+        }
+        if prints && member == 0 && plan.fitting.keep == .best && validation.isEmpty {
+            print("note: --keep best keeps the last epoch's weights: with --validation-fraction \(plan.validationFraction) no structure is held out to pick the best by")
         }
         lastCheckpointEpoch = plan.resumeFrom == nil ? nil : state.epoch
         samples = try makeSampleSource(structures: structures, indices: shard.mine(train) + shard.mine(validation),
@@ -100,25 +108,33 @@ final class MemberTrainer {
         }
     }
 
-    /// Trains until the plan's last epoch (or its halt point).
+    /// Trains until the plan's last epoch (or its halt point, or until `--patience` stops it).
     func run() throws {
         let firstEpoch = state.epoch + 1
-        guard firstEpoch <= plan.epochs else { return }
+        guard firstEpoch <= plan.epochs, !state.fit.stopped else { return }
         watchdog = StallWatchdog.start(timeout: plan.stallTimeout, communicator: group)
         defer { watchdog?.stop() }
         for epoch in firstEpoch...plan.epochs {
-            let metrics = try trainEpoch(epoch)
+            let rate = plan.fitting.schedule.learningRate(epoch: epoch, base: plan.learningRate, reductions: state.fit.reductions)
+            state.optimizer.learningRate = Float(rate)
+            var metrics = try trainEpoch(epoch)
+            metrics.learningRate = rate
             try checkParameters(epoch: epoch)
             state.epoch = epoch
             history.append(metrics)
             try log?.append(metrics)
             if prints && (epoch % max(plan.printEvery, 1) == 0 || epoch == plan.epochs) { report(metrics) }
-            if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs) {
+            let stops = applyFitPolicy(metrics)
+            if plan.checkpointEvery > 0 && (epoch % plan.checkpointEvery == 0 || epoch == plan.epochs || stops) {
                 if group.isRoot { try checkpoint().write(to: plan.runFolder.checkpoint(member: member)) }
                 lastCheckpointEpoch = epoch
             }
+            if stops { break }
             if let halt = plan.haltAfterEpoch, epoch >= halt { break }
             if let limit = plan.maximumSteps, state.step >= limit { break }
+        }
+        if prints && keptEpoch != state.epoch {
+            print("member \(member) keeps the weights of epoch \(keptEpoch), its lowest validation error (--keep best)")
         }
         try verifyChecksum(label: "the end of training")
     }
@@ -127,9 +143,33 @@ final class MemberTrainer {
         guard let run = plan.run else { throw TrainingError("member \(member): checkpoints need the run's record (train through TrainingRun)") }
         return Checkpoint(header: .init(member: member, epoch: state.epoch, step: state.step, memberSeed: plan.memberSeed(member),
                                         groupSize: group.size, parameterCount: state.parameters.count,
-                                        optimizer: state.optimizer.kind, learningRate: state.optimizer.learningRate, run: run),
-                          parameters: state.parameters, optimizer: state.optimizer)
+                                        optimizer: state.optimizer.kind, learningRate: state.optimizer.learningRate, run: run,
+                                        fit: state.fit),
+                          parameters: state.parameters, optimizer: state.optimizer, bestParameters: state.bestParameters)
     }
+
+    /// The epoch's validation error moves the fit policy on (`FitProgress.record`): a better
+    /// epoch's parameters are kept under `--keep best`. True when `--patience` ends training.
+    private func applyFitPolicy(_ metrics: EpochMetrics) -> Bool {
+        let (improved, reduced) = state.fit.record(epoch: metrics.epoch, validationMSE: metrics.validationMSE, policy: plan.fitting)
+        if improved && plan.fitting.keep == .best { state.bestParameters = state.parameters }
+        if prints && reduced {
+            let next = plan.fitting.schedule.learningRate(epoch: metrics.epoch + 1, base: plan.learningRate, reductions: state.fit.reductions)
+            print("member \(member) epoch \(metrics.epoch): no lower validation error for a while; learning rate \(next) from here on")
+        }
+        if prints && state.fit.stopped {
+            print("member \(member) stops after epoch \(metrics.epoch): no lower validation error in \(plan.fitting.patience) epochs "
+                  + "(the best was epoch \(state.fit.bestEpoch ?? 0))")
+        }
+        return state.fit.stopped
+    }
+
+    /// The weights the member's model file holds: the best epoch's under `--keep best` (when a
+    /// validation error picked one), else the last epoch's.
+    var keptParameters: [Float] { state.bestParameters ?? state.parameters }
+
+    /// The epoch whose weights `keptParameters` are.
+    var keptEpoch: Int { state.bestParameters == nil ? state.epoch : state.fit.bestEpoch ?? state.epoch }
 
     /// Structure `index`'s target energy in standard units (every training structure has one:
     /// checked when the normalisation was fitted).
@@ -152,7 +192,9 @@ final class MemberTrainer {
             if let limit = plan.maximumSteps, state.step >= limit { break }
         }
         let trainTotals = try group.allReduce([losses.sumSquared, losses.sumAbsolute], op: .sum)
-        let validationTotals = try group.allReduce(evaluate(validation), op: .sum)
+        var validationTotals = try group.allReduce(evaluate(validation), op: .sum)
+        // The root's sums on every rank, so the fit policy's decisions read the same bits everywhere (`FitPolicy`).
+        try group.broadcast(&validationTotals, root: 0)
         // The rank that waited least after its backward is the one that finished backward last:
         // its wait is the all-reduce the others' backward did not hide, without the time ranks
         // spend waiting for a slower one (an upper bound, as the slowest rank changes by step).

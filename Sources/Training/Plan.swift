@@ -52,6 +52,8 @@ public struct TrainingPlan: Sendable {
     /// How the gradients cross ranks: chosen by where each group runs (`auto`), in buckets
     /// overlapped with backward, or one blocking all-reduce after it (hidden option `--all-reduce`).
     public var gradientReduction = GradientReduction.auto
+    /// Which weights to keep, when to stop, and the learning rate's course (`FitPolicy`).
+    public var fitting = FitPolicy()
 
     /// Options that shape training beyond the fields above (the data's target column or
     /// energy key, the model's options), by command-line name; recorded in `run.json` and
@@ -105,6 +107,11 @@ public struct TrainingPlan: Sendable {
             throw TrainingError("--test-fraction \(testFraction) and --validation-fraction \(validationFraction) leave \(max(training, 0)) of "
                                 + "\(count) structures to train on; at least \(Self.minimumTrainingStructures) are needed (lower the fractions, or give more structures)")
         }
+        if fitting.needsValidation && validation == 0 {
+            let needs = fitting.patience > 0 ? "--patience \(fitting.patience)" : "--lr-schedule plateau"
+            throw TrainingError("\(needs) watches the validation error, but --validation-fraction \(validationFraction) of \(remaining) "
+                                + "structures holds none out (raise --validation-fraction, or use --patience 0 and another --lr-schedule)")
+        }
     }
 
     /// Train and validation indices of a member: the structures outside the test set, in a
@@ -152,13 +159,15 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     /// Share of the epoch spent waiting for the gradient all-reduce after backward, by the group's
     /// rank that waited least (so waiting for a slower rank is not counted).
     public var allReduceShare: Double
+    /// The learning rate of the epoch's steps (`LearningRateSchedule`); nil in logs of older runs.
+    public var learningRate: Double?
     /// Root mean squared errors, eV.
     public var trainRMSE: Double { trainMSE.squareRoot() }
     public var validationRMSE: Double? { validationMSE.map { $0.squareRoot() } }
 
     enum CodingKeys: String, CodingKey {
         case member, epoch, trainMSE, trainMAE, trainRMSE, validationMSE, validationMAE, validationRMSE
-        case seconds, samplesPerSecond, allReduceShare
+        case seconds, samplesPerSecond, allReduceShare, learningRate
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -174,6 +183,7 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
         try c.encode(seconds, forKey: .seconds)
         try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try c.encode(allReduceShare, forKey: .allReduceShare)
+        try c.encodeIfPresent(learningRate, forKey: .learningRate)
     }
 
     public init(from decoder: Decoder) throws {
@@ -183,14 +193,16 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
                   validationMSE: try c.decodeIfPresent(Double.self, forKey: .validationMSE),
                   validationMAE: try c.decodeIfPresent(Double.self, forKey: .validationMAE),
                   seconds: try c.decode(Double.self, forKey: .seconds), samplesPerSecond: try c.decode(Double.self, forKey: .samplesPerSecond),
-                  allReduceShare: try c.decode(Double.self, forKey: .allReduceShare))
+                  allReduceShare: try c.decode(Double.self, forKey: .allReduceShare),
+                  learningRate: try c.decodeIfPresent(Double.self, forKey: .learningRate))
     }
 
     init(member: Int, epoch: Int, trainMSE: Double, trainMAE: Double, validationMSE: Double?, validationMAE: Double?,
-         seconds: Double, samplesPerSecond: Double, allReduceShare: Double) {
+         seconds: Double, samplesPerSecond: Double, allReduceShare: Double, learningRate: Double? = nil) {
         self.member = member; self.epoch = epoch; self.trainMSE = trainMSE; self.trainMAE = trainMAE
         self.validationMSE = validationMSE; self.validationMAE = validationMAE; self.seconds = seconds
         self.samplesPerSecond = samplesPerSecond; self.allReduceShare = allReduceShare
+        self.learningRate = learningRate
     }
 }
 

@@ -58,7 +58,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.batchSize = plan.batchSize
         self.validationFraction = plan.validationFraction
         self.epochs = plan.epochs
-        self.options = plan.recordedOptions
+        self.options = plan.recordedOptions.merging(plan.fitting.recordedOptions) { given, _ in given }
     }
 
     /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the

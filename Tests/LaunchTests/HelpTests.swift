@@ -154,6 +154,28 @@ OPTIONS:
                           Print a progress line every N epochs. (default: 1)
   --resume <resume>       Continue the run in this folder from its checkpoints;
                           data, seed, model, optimiser and ensemble must match.
+  --keep <keep>           Weights each member's model keeps: best (the epoch of
+                          lowest validation error; the last without a
+                          validation set) or last. (values: best, last;
+                          default: best)
+  --patience <patience>   Stop a member after N epochs without a lower
+                          validation error (0: never). (default: 0)
+  --lr-schedule <lr-schedule>
+                          Learning rate by epoch: constant; step (times
+                          --lr-factor every --lr-step-epochs); cosine (from
+                          --learning-rate down to --lr-min over --epochs);
+                          plateau (times --lr-factor after --lr-patience epochs
+                          without a lower validation error). (values: constant,
+                          step, cosine, plateau; default: constant)
+  --lr-step-epochs <lr-step-epochs>
+                          step: epochs between reductions (default 10).
+  --lr-factor <lr-factor> step, plateau: factor in (0, 1) of each reduction
+                          (default 0.5).
+  --lr-min <lr-min>       step, cosine, plateau: the lowest learning rate
+                          (default 0).
+  --lr-patience <lr-patience>
+                          plateau: epochs without a lower validation error
+                          before a reduction (default 5).
   --hidden <hidden>       sites: hidden width. (default: 6)
   --descriptor-names <descriptor-names>
                           sites: element descriptors, comma-separated (Z,

@@ -16,15 +16,18 @@ func sampleRunRecord(seed: UInt64 = 1, epochs: Int = 6, options: [String: String
     return RunRecord(plan: plan, architecture: architecture, encoding: .image(.seedExample), dataFile: "a.csv", dataHash: "1", structureCount: 9)
 }
 
-/// A small Adam checkpoint of member 0 of `run` at `epoch`.
-func sampleCheckpoint(run: RunRecord, epoch: Int = 2, step: Int = 4) -> Checkpoint {
+/// A small Adam checkpoint of member 0 of `run` at `epoch`; with `bestEpoch`, the fit
+/// progress of a best epoch and its weights.
+func sampleCheckpoint(run: RunRecord, epoch: Int = 2, step: Int = 4, bestEpoch: Int? = nil) -> Checkpoint {
     var optimizer = Optimizer(kind: .adam, learningRate: 0.01, parameterCount: 4)
     var parameters: [Float] = [1, -2, 0.5, 3e-3]
     optimizer.update(&parameters, gradients: [0.5, -1, 2, 0])
     optimizer.step = step
+    var fit = FitProgress()
+    if let bestEpoch { (fit.bestEpoch, fit.bestValidationMSE, fit.epochsWithoutImprovement) = (bestEpoch, 0.25, epoch - bestEpoch) }
     return Checkpoint(header: .init(member: 0, epoch: epoch, step: step, memberSeed: run.splitPlan.memberSeed(0), groupSize: 1,
-                                    parameterCount: 4, optimizer: .adam, learningRate: 0.01, run: run),
-                      parameters: parameters, optimizer: optimizer)
+                                    parameterCount: 4, optimizer: .adam, learningRate: 0.01, run: run, fit: fit),
+                      parameters: parameters, optimizer: optimizer, bestParameters: bestEpoch.map { _ in [0.5, -1, 0.25, 2e-3] })
 }
 
 /// Checkpoints prove what they are (issue 24, item 2): a checksum over all of the file, a
@@ -32,7 +35,8 @@ func sampleCheckpoint(run: RunRecord, epoch: Int = 2, step: Int = 4) -> Checkpoi
 struct CheckpointIntegrityTests {
     @Test func everyFlippedBitAnywhereIsRefused() throws {
         let url = try temporaryFolder("sitelens-flip").appendingPathComponent("member-0.ckpt")
-        let checkpoint = sampleCheckpoint(run: sampleRunRecord())
+        // With fit progress and best weights, so every part of the format is covered.
+        let checkpoint = sampleCheckpoint(run: sampleRunRecord(), bestEpoch: 1)
         try checkpoint.write(to: url)
         let intact = try Data(contentsOf: url)
         #expect(try Checkpoint.read(from: url) == checkpoint)
