@@ -37,6 +37,8 @@ OPTIONS:
 SUBCOMMANDS:
   train                   Train an ensemble under mpirun (or in one process)
                           and decompose it site by site.
+  check                   Dry run of `train` with the same options: the data,
+                          the automatic choices, memory and work.
   decompose               Re-run the ensemble-averaged site decomposition from
                           a run's saved members.
   predict                 Predict energies with a finished run's ensemble: mean
