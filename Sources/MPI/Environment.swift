@@ -51,6 +51,12 @@ public final class MPIEnvironment: @unchecked Sendable {
 
     nonisolated(unsafe) private static var current: MPIEnvironment?
 
+    /// The variables a launcher (mpirun, srun, a batch system) sets for the processes it starts.
+    public static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_JOB_ID", "PBS_JOBID"]
+    /// The first launcher variable this process was started with, read before `MPI_Init`: Open
+    /// MPI's singleton init sets `PMIX_RANK` itself, so a later look would always see a launcher.
+    nonisolated(unsafe) public private(set) static var launcherVariable: String?
+
     private init(requested: ThreadLevel, granted: ThreadLevel, world: Communicator) {
         self.requestedThreadLevel = requested
         self.grantedThreadLevel = granted
@@ -63,6 +69,7 @@ public final class MPIEnvironment: @unchecked Sendable {
         guard !isFinalized else {
             throw MPIUsageError(call: "MPI_Init_thread", reason: "MPI was already finalised in this process")
         }
+        launcherVariable = launcherVariables.first { getenv($0) != nil }
         var provided: Int32 = 0
         try check(MPI_Init_thread(nil, nil, level.mpiValue, &provided), "MPI_Init_thread")
         let world = Communicator(predefined: cmpi_comm_world())

@@ -12,7 +12,10 @@ import Training
 struct Decompose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-run the ensemble-averaged site decomposition from a run's saved members.",
-        discussion: "The sites model needs no data. atomic and ryczko need the structures to decompose (the input argument).")
+        discussion: """
+        The sites model needs no data. atomic and ryczko decompose the given structures, or the run's data file \
+        when none is given. Data options left out (--site-rule, --energy-key, --target, --group, ...) take the run's.
+        """)
 
     @Option(name: .customLong("run"), help: "Run folder of a finished `sitelens train`.")
     var runFolder: String
@@ -27,8 +30,9 @@ struct Decompose: ParsableCommand {
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
             let folder = RunFolder(path: out ?? runFolder)
             let kind = members[0].modelDescription.architecture.kind
+            let (data, recorded) = try data.reusing(run: RunFolder(path: runFolder), needsInput: kind.decompositionMethod != .readOff)
             if data.input != nil {
-                let source = try data.source()
+                let source = try data.source(recorded: recorded)
                 let structures = try openStructures(source, world: mpi.world).store
                 let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
                 guard mpi.world.rank == 0, let contributions else { return }
@@ -50,7 +54,9 @@ struct Decompose: ParsableCommand {
 
 /// `sitelens predict`: each structure's ensemble mean and spread.
 struct Predict: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Predict energies with a finished run's ensemble: mean and spread per structure.")
+    static let configuration = CommandConfiguration(
+        abstract: "Predict energies with a finished run's ensemble: mean and spread per structure.",
+        discussion: "Data options left out (--site-rule, --energy-key, --target, --group, ...) take the run's.")
 
     @Option(name: .customLong("run"), help: "Run folder of a finished `sitelens train`.")
     var runFolder: String
@@ -75,7 +81,7 @@ struct Predict: ParsableCommand {
         try withMPI { mpi in
             let members = try loadTrainedEnsemble(from: RunFolder(path: runFolder))
             if perAtom != nil { try PerAtomEnergies.check(members, option: "--per-atom") }
-            let source = try data.source()
+            let source = try data.source(recorded: RecordedDataOptions(run: RunFolder(path: runFolder)))
             let structures = try openStructures(source, world: mpi.world).store
             let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
             guard mpi.world.rank == 0, let contributions else { return }

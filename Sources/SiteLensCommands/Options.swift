@@ -4,7 +4,9 @@ import Images
 import Networks
 import Structures
 
-/// Where the structures come from; shared by every command that reads data.
+/// Where the structures come from; shared by every command that reads data. The options a
+/// run records (`recorded`) are optional here so that `decompose` and `predict` can tell an
+/// option given from one left to the run's record (DataOptionsRecord.swift).
 package struct DataOptions: ParsableArguments {
     @Argument(help: "Input file: extxyz (.xyz/.extxyz) or a site table (.csv).")
     var input: String?
@@ -15,8 +17,8 @@ package struct DataOptions: ParsableArguments {
     @Option(help: "Keep only site-table rows with COLUMN=VALUE, e.g. Adsorbate=COOH.")
     var group: String?
 
-    @Option(help: "Site-table column holding the target energy.")
-    var target = SiteTable.Options().targetColumn
+    @Option(help: "Site-table column holding the target energy (default: \(Self.defaultTarget)).")
+    var target: String?
 
     @Option(help: "Site-table site columns, comma-separated, in template order (default: all but target and group).")
     var sites: String?
@@ -24,39 +26,45 @@ package struct DataOptions: ParsableArguments {
     @Flag(help: "Skip invalid site-table rows and report them, instead of stopping at the first.")
     var skipInvalid = false
 
-    @Option(help: "extxyz comment key holding the energy.")
-    var energyKey = ExtXYZ.Options().energyKey
+    @Option(help: "extxyz comment key holding the energy (default: \(Self.defaultEnergyKey)).")
+    var energyKey: String?
 
-    @Option(help: "Nearest-neighbour distance of the fcc(111) site template, Å.")
-    var nnDistance = SiteTemplate.seedNearestNeighbour
+    @Option(help: "Nearest-neighbour distance of the fcc(111) site template, Å (default: \(Self.defaultNNDistance)).")
+    var nnDistance: Double?
 
-    @Option(help: "Height of the adsorbate marker above the centre site, Å.")
-    var adsorbateHeight = SiteTemplate.seedAdsorbateHeight
+    @Option(help: "Height of the adsorbate marker above the centre site, Å (default: \(Self.defaultAdsorbateHeight)).")
+    var adsorbateHeight: Double?
 
-    @Option(help: "extxyz site labels: column (the 'site' column), adsorbate-shells (binding, shell1, subsurface around the adsorbate), species.")
-    var siteRule: SiteRule = .column
+    @Option(help: "extxyz site labels: column (the 'site' column), adsorbate-shells (binding, shell1, subsurface around the adsorbate), species (default: \(Self.defaultSiteRule.rawValue)).")
+    var siteRule: SiteRule?
 
     package init() {}
 
     package func validate() throws {
-        guard nnDistance.isFinite, (0.5...10).contains(nnDistance) else {
-            throw ValidationError("--nn-distance must be in 0.5...10 Å, got \(nnDistance)")
-        }
-        guard adsorbateHeight.isFinite, (0...10).contains(adsorbateHeight) else {
-            throw ValidationError("--adsorbate-height must be in 0...10 Å, got \(adsorbateHeight)")
-        }
+        if let nnDistance { try Self.checkNNDistance(nnDistance) }
+        if let adsorbateHeight { try Self.checkAdsorbateHeight(adsorbateHeight) }
     }
 
-    /// How to read the input file; an error when none was given.
-    package func source(requireEnergy: Bool = false) throws -> StructureSource {
+    static func checkNNDistance(_ value: Double) throws {
+        guard value.isFinite, (0.5...10).contains(value) else { throw ValidationError("--nn-distance must be in 0.5...10 Å, got \(value)") }
+    }
+
+    static func checkAdsorbateHeight(_ value: Double) throws {
+        guard value.isFinite, (0...10).contains(value) else { throw ValidationError("--adsorbate-height must be in 0...10 Å, got \(value)") }
+    }
+
+    /// How to read the input file; an error when none was given. Options not given take the
+    /// run's `recorded` value (`decompose` and `predict`), else their default.
+    package func source(requireEnergy: Bool = false, recorded: RecordedDataOptions? = nil) throws -> StructureSource {
         guard let input else { throw ValidationError("give the input file (extxyz or site table)") }
-        var siteOptions = SiteTable.Options(targetColumn: target, skipInvalid: skipInvalid)
-        if let sites { siteOptions.siteColumns = sites.split(separator: ",").map(String.init) }
-        if let group { try siteOptions.select(group: group) }
+        let chosen = try resolved(recorded ?? RecordedDataOptions())
+        var siteOptions = SiteTable.Options(targetColumn: chosen.target, skipInvalid: chosen.skipInvalid)
+        if let sites = chosen.sites { siteOptions.siteColumns = sites.split(separator: ",").map(String.init) }
+        if let group = chosen.group { try siteOptions.select(group: group) }
         return StructureSource(
             path: input, format: format, siteOptions: siteOptions,
-            extxyzOptions: .init(energyKey: energyKey, requireEnergy: requireEnergy, siteRule: siteRule),
-            template: .fcc111Top(nearestNeighbour: nnDistance, adsorbateHeight: adsorbateHeight))
+            extxyzOptions: .init(energyKey: chosen.energyKey, requireEnergy: requireEnergy, siteRule: chosen.siteRule),
+            template: .fcc111Top(nearestNeighbour: chosen.nnDistance, adsorbateHeight: chosen.adsorbateHeight))
     }
 }
 

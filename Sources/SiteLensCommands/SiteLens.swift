@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Training
 
 /// The `sitelens` command: one subcommand type per task. Each parses its options and calls
@@ -19,5 +20,6 @@ public struct SiteLens: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",
-        subcommands: [Train.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self])
+        version: SiteLensVersion.described,
+        subcommands: [Train.self, Check.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self])
 }

@@ -61,7 +61,7 @@ package struct Train: ParsableCommand {
             notes = images.notes
         }
         plan.modelOptions = options
-        plan.recordedOptions = recordedOptions()
+        plan.recordedOptions = try recordedOptions()
         return (plan, notes)
     }
 

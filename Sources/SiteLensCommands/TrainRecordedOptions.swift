@@ -6,20 +6,9 @@ extension Train {
     /// what it trains: the data's target and selection, and the model's options for its kind,
     /// each as its command-line name and the value given. `run.json` records them and
     /// `--resume` refuses a change, naming the option (`RunRecord.mismatches`).
-    func recordedOptions() -> [String: String] {
+    func recordedOptions() throws -> [String: String] {
         var options: [String: String] = ["--init": initOptions.initialisation.rawValue]
-        let format = StructureSource(path: data.input ?? "", format: data.format).resolvedFormat
-        if format == .sites {
-            options["--target"] = data.target
-            options["--group"] = data.group ?? "(all rows)"
-            options["--sites"] = data.sites ?? "(all but target and group)"
-            options["--skip-invalid"] = data.skipInvalid ? "given" : "not given"
-            options["--nn-distance"] = "\(data.nnDistance)"
-            options["--adsorbate-height"] = "\(data.adsorbateHeight)"
-        } else {
-            options["--energy-key"] = data.energyKey
-            options["--site-rule"] = data.siteRule.rawValue
-        }
+        options.merge(try data.recorded()) { _, data in data }
         let model = runOptions.model
         for group in [sites.recorded, atomic.recorded, ryczko.recorded] where group.kind == model {
             options.merge(group.options) { _, given in given }

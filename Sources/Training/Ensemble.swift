@@ -59,11 +59,16 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
     var history: [EpochMetrics] = []
     var firstStepSeconds: Double?
     var lastSource: SampleSource?
+    // Each group's root reports its members' epochs, so every member of an ensemble is seen.
+    let prints = group.isRoot && !plan.quiet
+    let progress = prints ? TrainingProgress(members: Array(layout.members(ofGroup: color)), epochs: plan.epochs) : nil
     for member in layout.members(ofGroup: color) {
         lastSource = nil  // the previous member's samples go before the next member's are made
         let trainer = try MemberTrainer(plan: plan, member: member, group: group, structures: structures,
                                         architecture: architecture, encoding: encoding, memoryBudget: budget,
-                                        prints: world.rank == 0 && !plan.quiet, logsMetrics: logsMetrics)
+                                        prints: prints, logsMetrics: logsMetrics)
+        trainer.progress = progress
+        defer { progress?.endLine() }
         try trainer.run()
         var modelDescription = trainer.modelDescription
         modelDescription.training = TrainingRecord(

@@ -31,8 +31,10 @@ final class MemberTrainer {
     var firstStepSeconds: Double?
     /// This rank's encoded samples (training and validation).
     let samples: SampleSource
-    /// Whether this rank prints progress (world rank 0 only).
+    /// Whether this rank prints progress (each group's root).
     let prints: Bool
+    /// Where the epochs are reported (the group's `TrainingProgress`; nil: plain lines, no ETA).
+    var progress: TrainingProgress?
     /// The member's metrics log, appended epoch by epoch (the group's root only).
     private var log: MemberMetricsLog?
     /// The mean squared normalised target: the loss of predicting zero, against which a
@@ -253,26 +255,15 @@ final class MemberTrainer {
         var line = "member \(m.member) epoch \(m.epoch)/\(plan.epochs)  train MAE \(format(m.trainMAE)) RMSE \(format(m.trainRMSE)) eV"
         if let v = m.validationMAE, let r = m.validationRMSE { line += "  val MAE \(format(v)) RMSE \(format(r)) eV" }
         line += "  \(Int(m.samplesPerSecond)) samples/s  all-reduce \(Int((m.allReduceShare * 100).rounded()))%"
-        if showsProgressBar {
-            let width = 20
-            let done = Int(Double(width) * Double(m.epoch) / Double(plan.epochs))
-            let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
-            print("\r[\(bar)] " + line, terminator: m.epoch == plan.epochs ? "\n" : "")
+        if let progress {
+            progress.epochFinished(member: m.member, epoch: m.epoch, seconds: m.seconds, line: line)
         } else {
             print(line)
+            fflush(nil)
         }
-        fflush(nil)
     }
 
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
-
-    /// A bar redrawn in place only on a terminal outside any launcher: mpirun hands ranks a
-    /// pseudo-terminal even when its own output goes to a batch log, so there plain lines are safer.
-    private var showsProgressBar: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        let launched = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_JOB_ID", "PBS_JOBID"].contains { environment[$0] != nil }
-        return isatty(1) != 0 && !launched
-    }
 }
 
 /// An order-dependent checksum of the parameter bits: equal buffers give equal sums.

@@ -34,6 +34,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The other options that shape training (the data's target, the model's options), by
     /// their command-line names (`TrainingPlan.recordedOptions`).
     public var options: [String: String]
+    /// How the latest part of the run was made (absent in records written before SiteLens kept it).
+    public var provenance: RunProvenance?
+    /// How the earlier parts were made, oldest first, when the run was resumed.
+    public var earlierParts: [RunProvenance]?
     public var complete = false
 
     /// A learning rate a resume replaced, and the epoch each member had reached with it.
@@ -152,6 +156,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
         guard learningRate.isFinite, learningRate > 0 else { throw refuse("learningRate", "\(learningRate); must be positive") }
         guard !dataFile.isEmpty else { throw refuse("dataFile", "empty; a run names the file it trained on") }
         guard !dataHash.isEmpty, dataHash.allSatisfy(\.isHexDigit) else { throw refuse("dataHash", "'\(dataHash)'; a run records its data's hash in hexadecimal") }
+        for (k, part) in ([provenance] + (earlierParts ?? []).map(Optional.some)).enumerated() {
+            if let problem = part?.problem() { throw refuse(k == 0 ? "provenance" : "earlierParts[\(k - 1)]", problem) }
+        }
         for (k, earlier) in earlierLearningRates.enumerated() {
             guard earlier.learningRate.isFinite, earlier.learningRate > 0, earlier.throughEpoch.count == ensemble,
                   earlier.throughEpoch.allSatisfy({ $0 >= 0 }) else {

@@ -80,3 +80,11 @@ func encodeSample(_ index: Int, of structures: StructureStore, with encoder: Sam
 func sourceNote(_ structure: Structure) -> String {
     structure.info["line"].map { " (line \($0))" } ?? ""
 }
+
+/// Bytes `count` encoded samples of `structures` would take under `encoding`, from the first
+/// 16 encoded (`sitelens check`'s estimate; training measures its own shard the same way).
+public func estimatedSampleBytes(_ structures: StructureStore, encoding: InputEncoding, count: Int) throws -> Int {
+    let encoder = try SampleEncoder(encoding)
+    let probed = try (0..<min(16, structures.count)).map { try encodeSample($0, of: structures, with: encoder) }
+    return estimatedBytes(probed: probed, total: count)
+}

@@ -35,6 +35,7 @@ public final class TrainingRun {
         try plan.checkSplit(count: structures.count)
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
         var record: RunRecord?
+        let provenance = try RunProvenance.gathered(world: world)
         if world.rank == 0 {
             let folder = plan.runFolder
             if overwrite {
@@ -52,6 +53,7 @@ public final class TrainingRun {
             if let resume = plan.resumeFrom {
                 try Self.checkResume(&made, from: resume, plan: plan, architecture: model.0, structureCount: structures.count)
             }
+            made.provenance = provenance
             // Only now, with every check passed, does the run change: a refused resume leaves a
             // finished run finished.
             made.complete = false
@@ -79,6 +81,7 @@ public final class TrainingRun {
                                  structureCount: structureCount, note: { _ in }).checkpoint.header.epoch
         }
         record.earlierLearningRates = earlier.earlierLearningRates
+        record.earlierParts = (earlier.earlierParts ?? []) + [earlier.provenance].compactMap { $0 }
         if earlier.learningRate != record.learningRate {
             record.earlierLearningRates.append(.init(learningRate: earlier.learningRate, throughEpoch: reached))
             print("note: --learning-rate \(record.learningRate) from here on; the run trained with \(earlier.learningRate) "
@@ -108,6 +111,7 @@ public final class TrainingRun {
     public func finish() throws {
         guard var record else { return }
         record.complete = plan.haltAfterEpoch.map { $0 >= plan.epochs } ?? true
+        record.provenance?.finished = RunProvenance.now()
         try record.write(to: plan.runFolder)
         if let replacementLocks, record.complete {
             try destination.replace(with: plan.runFolder, locks: replacementLocks)

@@ -31,11 +31,14 @@ site by site.
 USAGE: sitelens <subcommand>
 
 OPTIONS:
+  --version               Show the version.
   -h, --help              Show help information.
 
 SUBCOMMANDS:
   train                   Train an ensemble under mpirun (or in one process)
                           and decompose it site by site.
+  check                   Dry run of `train` with the same options: the data,
+                          the automatic choices, memory and work.
   decompose               Re-run the ensemble-averaged site decomposition from
                           a run's saved members.
   predict                 Predict energies with a finished run's ensemble: mean
@@ -98,25 +101,25 @@ OPTIONS:
                           auto)
   --group <group>         Keep only site-table rows with COLUMN=VALUE, e.g.
                           Adsorbate=COOH.
-  --target <target>       Site-table column holding the target energy.
-                          (default: Eads)
+  --target <target>       Site-table column holding the target energy (default:
+                          Eads).
   --sites <sites>         Site-table site columns, comma-separated, in template
                           order (default: all but target and group).
   --skip-invalid          Skip invalid site-table rows and report them, instead
                           of stopping at the first.
   --energy-key <energy-key>
-                          extxyz comment key holding the energy. (default:
-                          energy)
+                          extxyz comment key holding the energy (default:
+                          energy).
   --nn-distance <nn-distance>
                           Nearest-neighbour distance of the fcc(111) site
-                          template, Å. (default: 2.5)
+                          template, Å (default: 2.5).
   --adsorbate-height <adsorbate-height>
                           Height of the adsorbate marker above the centre site,
-                          Å. (default: 1.9)
+                          Å (default: 1.9).
   --site-rule <site-rule> extxyz site labels: column (the 'site' column),
                           adsorbate-shells (binding, shell1, subsurface around
-                          the adsorbate), species. (values: column,
-                          adsorbate-shells, species; default: column)
+                          the adsorbate), species (default: column). (values:
+                          column, adsorbate-shells, species)
   --model <model>         Model: sites (seed A's site network), ryczko (seed
                           B's image CNN), atomic (per-atom patches, exact
                           contributions). (values: sites, ryczko, atomic;
@@ -239,6 +242,7 @@ OPTIONS:
                           a rank says where it waits (a rank or node that
                           stopped answering), and twice that after which the
                           job ends; 0: wait forever. (default: 600.0)
+  --version               Show the version.
   -h, --help              Show help information.
 """#
 }
