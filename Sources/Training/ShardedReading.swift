@@ -14,6 +14,7 @@ public func openStructures(_ source: StructureSource, world: Communicator) throw
         let loaded = try source.load()
         return (LoadedStructures(loaded.structures), loaded.table)
     }
+    try source.checkReadableAsExtXYZ()
     let index = try parallelFrameIndex(path: source.path, world: world)
 
     // This rank's contiguous share, parsed in blocks so memory stays bounded.
