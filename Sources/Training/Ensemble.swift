@@ -72,6 +72,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
             trainCount: trainer.train.count, validationCount: trainer.validation.count, ranks: group.size)
         modelDescription.training?.finalTrainMAE = trainer.history.last?.trainMAE
         modelDescription.training?.finalValidationMAE = trainer.history.last?.validationMAE
+        modelDescription.training?.targets = TargetSummary(trainer.train.compactMap { structures.energy($0) })
         if group.isRoot {
             trained.append(TrainedMember(modelDescription: modelDescription, parameters: FloatBuffer(trainer.parameters)))
             history += trainer.history

@@ -167,4 +167,23 @@ struct HostileModelTests {
             #expect(outcome.stderr.contains(fragment), "\(model): '\(fragment)' not in: \(outcome.stderr)")
         }
     }
+
+    /// Issue 20: `predict` on a file with targets says its error and how often the ensemble's
+    /// 2σ holds the target (it said nothing).
+    @Test func predictSaysItsErrorAgainstTargets() throws {
+        let folder = try temporaryFolder("sitelens-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inputs = try writeInputs(in: folder)
+        let run = folder.appendingPathComponent("run")
+        let trained = try runProcess(sitelensBinary(), ["train", inputs.csv, "--epochs", "2", "--ensemble", "2", "--run-dir", run.path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, inputs.csv, "--out", folder.appendingPathComponent("p.csv").path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("against the 4 targets in the file: MAE ") && outcome.stdout.contains("% of targets within the ensemble mean ± 2 std"),
+                "\(outcome.stdout)")
+        let json = try String(contentsOf: run.appendingPathComponent("model/member-0.json"), encoding: .utf8)
+        #expect(json.contains("\"targets\""), "the training energies are recorded with the member")
+    }
 }
