@@ -118,6 +118,24 @@ struct HostileInputTests {
         try expectRejectedCleanly(hostile)
     }
 
+    /// Issue 20: a start that fails on the data after the run folder was made (a frame without
+    /// the site labels the first ones have) leaves no folder that blocks the corrected command.
+    @Test func aFailedStartDoesNotBlockTheCorrectedCommand() throws {
+        let folder = try temporaryFolder("sitelens-hostile")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let header = "Lattice=\"5 0 0 0 5 0 0 0 15\" Properties=species:S:1:pos:R:3:site:S:1 pbc=\"T T F\""
+        let frames = ["2\n\(header) energy=-1.5\nCu 0 0 0 a\nPt 1.2 1.3 1.0 b\n", "2\n\(header) energy=-1.7\nPt 0 0 0 a\nCu 1.2 1.3 1.0 b\n",
+                      "2\n\(header.replacingOccurrences(of: ":site:S:1", with: "")) energy=-2.5\nCu 0 0 0\nPt 1.2 1.3 1.0\n"]
+        let data = folder.appendingPathComponent("mixed.xyz")
+        try frames.joined().write(to: data, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("run").path
+        let failed = try runProcess(sitelensBinary(), ["train", data.path, "--epochs", "1", "--run-dir", run], environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+        try #require(failed.status != 0 && failed.stderr.contains("line 9"), "\(failed.stdout) \(failed.stderr)")
+        let corrected = try runProcess(sitelensBinary(), ["train", data.path, "--model", "ryczko", "--epochs", "1", "--run-dir", run],
+                                       environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+        #expect(corrected.status == 0, "\(corrected.stderr)")
+    }
+
     /// The valid inputs these cases start from are accepted (so the rejections above are the
     /// hostile part's doing).
     @Test func theValidInputsAreAccepted() throws {
