@@ -2,8 +2,10 @@
 the definitions in Docs/Method.md (not from SiteLens's code). Exits 1, listing each disagreement
 beyond the stated tolerance, and prints the largest difference of every check.
 
-  sites RUN DATA.csv        `sites` (exact): for every row, the sum over its sites of c(s, e_s)
-                            from decomposition.json is the ensemble-mean prediction in predictions.csv.
+  sites RUN DATA.csv        `sites` (exact): c(s, e) in decomposition.json is centred per site
+                            (its mean over the elements is 0), and for every row the sum over its
+                            sites of c(s, e_s) plus the table's `offset` is the ensemble-mean
+                            prediction in predictions.csv.
   atomic RUN                `atomic` per-atom split, from contributions.xyz: each structure's ε
                             sum to its prediction; μ_e refitted by least squares on composition
                             (E ≈ Σ_e n_e μ_e, smallest-norm solution) to the targets, or to the
@@ -92,15 +94,20 @@ def decomposition(run):
 
 
 def check_sites(args, check):
-    """Exact additive split: Σ_s c(s, e_s) is the prediction, for every row."""
-    table = {(e["site"], e["element"]): e["contribution"]["mean"] for e in decomposition(args.run)["entries"]}
+    """Exact additive split, centred per site: Σ_s c(s, e_s) + offset is the prediction, for every row."""
+    d = decomposition(args.run)
+    table = {(e["site"], e["element"]): e["contribution"]["mean"] for e in d["entries"]}
+    for site in d["sites"]:
+        values = [table[(site, element)] for element in d["elements"]]
+        check.close("mean over elements of the centred c(s, e)", site, sum(values) / len(values), 0.0, 1e-9, 1e-12)
+    offset = d["offset"]["mean"]
     _, _, sites, elements = site_rows(args.data, args.target_column, args.group_column)
     _, mean, _ = predictions(f"{args.run}/predictions.csv")
     check.equal("rows", "predictions.csv against the data", len(mean), len(elements))
     for i, row in enumerate(elements):
-        total = sum(table[(site, element)] for site, element in zip(sites, row))
-        # predictions.csv holds 6 significant digits; the network runs in Float.
-        check.close("sum of c(s, e_s) against the mean prediction", f"row {i + 1}", total, mean[i], 2e-5, 2e-6)
+        total = offset + sum(table[(site, element)] for site, element in zip(sites, row))
+        # The network runs in Float.
+        check.close("sum of c(s, e_s) plus offset against the mean prediction", f"row {i + 1}", total, mean[i], 2e-5, 2e-6)
 
 
 def read_frames(path):

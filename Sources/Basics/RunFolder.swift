@@ -112,7 +112,8 @@ public struct RunFolder: Sendable, Equatable {
         let lock = try RunLock(file: lockFile)
         if claim == .fresh {
             let present = contents()
-            guard present.isEmpty else {
+            if !present.isEmpty, isFailedStart(present) { try removeFailedStart(present) }
+            else if !present.isEmpty {
                 throw RunFolderError("\(path) holds an earlier run (\(present.prefix(4).joined(separator: ", "))); "
                                      + "choose a new --run-dir, continue it with --resume, or replace it with --overwrite")
             }
@@ -122,6 +123,22 @@ public struct RunFolder: Sendable, Equatable {
             catch { throw RunFolderError("cannot write in the run folder \(path): \(systemReason(error))") }
         }
         return lock
+    }
+
+    /// A start that failed before training anything (bad data found after the claim): at most
+    /// its record and the empty `model/` and `checkpoints/` the claim made. Nothing in it can be
+    /// resumed or used, and keeping it would block the corrected command.
+    private func isFailedStart(_ present: [String]) -> Bool {
+        let made = [Output.record.rawValue, modelFolder.lastPathComponent, checkpointFolder.lastPathComponent]
+        func isEmpty(_ folder: URL) -> Bool { ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty }
+        return present.allSatisfy(made.contains) && isEmpty(modelFolder) && isEmpty(checkpointFolder)
+    }
+
+    private func removeFailedStart(_ present: [String]) throws {
+        for name in present {
+            do { try FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
+            catch { throw RunFolderError("cannot remove \(name) of a failed start in \(path): \(systemReason(error))") }
+        }
     }
 
     /// Takes the folder for a run that will replace what it holds (`--overwrite`), touching none

@@ -72,6 +72,10 @@ public struct Decomposition: Codable, Sendable {
     public let summaries: [SiteSummary]
     /// `atomic` only: the per-atom split of the predictions.
     public var perAtom: AtomicSplit? = nil
+    /// `sites` only: the constant centring moved out of the table (the sum over sites of each
+    /// site's mean over elements), so Σ_s c(s, e_s) + offset is a member's prediction. Where it
+    /// sits is not identified; the centred table is.
+    public var offset: Spread? = nil
     /// What the reader should know (structures without sites, sites left out).
     public var notes: [String] = []
 
@@ -82,28 +86,34 @@ public struct Decomposition: Codable, Sendable {
 
 /// Builds decompositions from trained members.
 public enum SiteDecomposer {
-    /// `sites` model: c(s, e) = scale·f([descriptors(e) ⊕ one-hot(s)]) + mean/S, read off each
-    /// network alone (no data); contributions of a structure's sites sum to its prediction.
+    /// `sites` model: c(s, e) = scale·f([descriptors(e) ⊕ one-hot(s)]), read off each network
+    /// alone (no data), then centred per site over `elements` (Method.md: only differences between
+    /// elements at a site are identified); a structure's contributions plus `offset` sum to its prediction.
     public static func sites(_ members: [EnergyModel], elements: [String]) throws -> Decomposition {
         guard case .sites(let siteNames, _, _, _) = members.first?.modelDescription.encoding else {
             throw NetworkError("the sites decomposition needs sites models")
         }
-        var perMember: [[SiteElement: Double]] = []
+        var perMember: [[SiteElement: Double]] = [], offsets: [Double] = []
         for model in members {
             var table: [SiteElement: Double] = [:]
+            var offset = model.modelDescription.normalisation.mean
             for (s, site) in siteNames.enumerated() {
-                for element in elements {
+                let outputs = try elements.map { element in
                     let features = try model.encoder.siteFeatures(element: element, site: s)
-                    let output = try model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
-                    // Each of the S sites carries mean/S of the constant offset.
-                    table[SiteElement(site: site, element: element)] = output + model.modelDescription.normalisation.mean / Double(siteNames.count)
+                    return try model.scaledOutputs(EncodedStructure(values: features, labels: [site], elements: [element]))[0]
                 }
+                let centre = outputs.reduce(0, +) / Double(max(outputs.count, 1))
+                offset += centre
+                for (element, output) in zip(elements, outputs) { table[SiteElement(site: site, element: element)] = output - centre }
             }
             perMember.append(table)
+            offsets.append(offset)
         }
-        return summarise(kind: members[0].modelDescription.architecture.kind, exactness: .exact,
-                         method: "c(s,e) = network output for [descriptors(e) + one-hot(s)], in eV, plus mean/S",
-                         sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
+        var decomposition = summarise(kind: members[0].modelDescription.architecture.kind, exactness: .exact,
+                                      method: "c(s,e) = network output for [descriptors(e) + one-hot(s)], in eV, centred per site over the elements",
+                                      sites: siteNames, elements: elements, perMember: perMember, absolute: nil, counts: nil)
+        decomposition.offset = Spread(offsets)
+        return decomposition
     }
 
     /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the

@@ -39,6 +39,10 @@ public struct RasterSettings: Codable, Sendable, Equatable {
     public var cutoffSigmas: Double
     /// Wrap Gaussians across periodic cell boundaries.
     public var wrapPeriodic: Bool
+    /// The species of the data a model with these settings was built from (nil: none recorded,
+    /// as for plain rasterising). A model cannot represent any other: with one channel it would
+    /// draw it as any atom, with species channels leave it out.
+    public var trainingSpecies: [String]? = nil
 
     public init(gridSize: Int = 256, extent: Double = 5, sigma: Double = 0.2, centring: Centring = .origin,
                 depth: Int = 1, zExtent: Double? = nil, channels: Channels = .single, cutoffSigmas: Double = 5,

@@ -35,6 +35,7 @@ struct AtomicRecipe: ModelRecipe {
         raster.sigma = options.patchSigma
         raster.centring = .origin
         raster.channels = .species(structures.species)
+        raster.trainingSpecies = structures.species
         // The patch is the grid this model samples: the image grid options do not apply.
         raster.gridSize = options.patchSize
         raster.extent = options.patchSpan
@@ -72,8 +73,9 @@ struct AtomicRecipe: ModelRecipe {
 }
 
 /// The elements a per-atom encoding knows: its species channels (nil: any).
-private func speciesKnown(_ settings: RasterSettings) -> Set<String>? {
-    guard case .species(let list) = settings.channels else { return nil }
+func speciesKnown(_ settings: RasterSettings) -> Set<String>? {
+    if let trained = settings.trainingSpecies { return Set(trained) }
+    guard case .species(let list) = settings.channels else { return nil }  // model files from before trainingSpecies
     return Set(list)
 }
 

@@ -40,6 +40,23 @@ extension TargetNormalisation {
     }
 }
 
+/// Range and spread of a set of target energies (eV).
+public struct TargetSummary: Codable, Sendable, Equatable {
+    public var count: Int
+    public var min: Double
+    public var max: Double
+    public var std: Double
+
+    /// Nil for no finite energies.
+    public init?(_ energies: [Double]) {
+        let finite = energies.filter(\.isFinite)
+        guard let low = finite.min(), let high = finite.max() else { return nil }
+        let mean = finite.reduce(0, +) / Double(finite.count)
+        count = finite.count; min = low; max = high
+        std = (finite.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finite.count)).squareRoot()
+    }
+}
+
 /// How a member was trained, recorded beside its weights.
 public struct TrainingRecord: Codable, Sendable, Equatable {
     public var seed: UInt64
@@ -57,6 +74,8 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var finalTrainMAE: Double?
     /// The epoch whose weights the file holds: the best by validation under `--keep best`.
     public var keptEpoch: Int?
+    /// The energies the member was trained on, so `predict` can say when it extrapolates.
+    public var targets: TargetSummary?
 
     public init(seed: UInt64, member: Int, epochs: Int, batchSize: Int, learningRate: Double, optimizer: OptimizerKind,
                 validationFraction: Double, trainCount: Int, validationCount: Int, ranks: Int) {

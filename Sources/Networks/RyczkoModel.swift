@@ -17,6 +17,7 @@ struct RyczkoRecipe: ModelRecipe {
     func build(for structures: StructureStore, options: ModelOptions) throws -> (Architecture, InputEncoding) {
         var raster = options.raster
         if case .species(let list) = raster.channels, list.isEmpty { raster.channels = .species(structures.species) }
+        raster.trainingSpecies = structures.species
         let encoding = InputEncoding.image(raster)
         let shape = encoding.itemShape
         return (.ryczko(grid: shape.height, channels: shape.channels, blocks: options.ryczkoBlocks, dense: options.ryczkoDense), encoding)
@@ -36,8 +37,9 @@ struct WholeImage: EncodingScheme {
 
     var itemShape: (height: Int, width: Int, channels: Int) { (settings.gridSize, settings.gridSize, settings.channelCount) }
     func check() throws { try settings.validate() }
-    /// A species subset is a documented choice for whole images.
-    var knownElements: Set<String>? { nil }
+    /// The training data's species: a species subset (`--species`) leaves the others out of
+    /// the channels by choice, an element never seen is refused.
+    var knownElements: Set<String>? { speciesKnown(settings) }
     func makeEncoder() throws -> any ItemEncoder { Encoder(rasteriser: try Rasteriser(settings: settings)) }
 
     struct Encoder: ItemEncoder {

@@ -42,13 +42,14 @@ public enum RunReport {
 
     /// `decompositionOutputs`: the table as CSV and JSON, site influence as CSV and SVG, the element × site plot.
     public static func write(_ d: Decomposition, to folder: RunFolder) throws {
-        var rows: [[String]] = []
-        for e in d.entries {
-            rows.append([e.site, e.element, tableNumber(e.contribution.mean), tableNumber(e.contribution.std), "\(e.contribution.members)",
-                         e.meanAbsolute.map { tableNumber($0.mean) } ?? "", e.count.map(String.init) ?? "", d.exactness.rawValue])
+        // A column only where the method defines it (`count`: the swaps), none left empty.
+        let counted = d.entries.contains { $0.count != nil }
+        let rows = d.entries.map { e in
+            [e.site, e.element, tableNumber(e.contribution.mean), tableNumber(e.contribution.std), "\(e.contribution.members)"]
+                + (counted ? [e.count.map(String.init) ?? "0"] : []) + [d.exactness.rawValue]
         }
         try writeCSV(folder.file(.decompositionCSV),
-                     header: ["site", "element", "mean", "std", "members", "mean_abs", "count", "exactness"], rows: rows)
+                     header: ["site", "element", "mean", "std", "members"] + (counted ? ["count"] : []) + ["exactness"], rows: rows)
         try writeCSV(folder.file(.siteInfluenceCSV),
                      header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),

@@ -24,7 +24,8 @@ public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
     try writeAtomically(sitelensJSONEncoder(pretty: true).encode(value), to: url)
 }
 
-/// A number for a table: enough digits to be useful, no noise.
+/// A number for a table, in the shortest form that reads back as the same Double (Swift's
+/// description): a DFT energy keeps every digit it was given, a spread of 1e-9 eV stays visible.
 public func tableNumber(_ x: Double) -> String {
-    x.isFinite ? String(format: "%.6g", x) : "nan"
+    x.isFinite ? "\(x)" : "nan"
 }

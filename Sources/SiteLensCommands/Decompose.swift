@@ -89,6 +89,7 @@ struct Predict: ParsableCommand {
             let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
             try RunReport.writePredictions(predictions, to: URL(fileURLWithPath: out))
             print("wrote \(out): \(predictions.count) structures, ensemble of \(members.count)")
+            PredictionCheck(predictions, trained: members.compactMap { $0.modelDescription.training?.targets }).lines.forEach { print($0) }
             if let perAtom { try PerAtomEnergies.write(structures: structures, contributions: contributions, to: URL(fileURLWithPath: perAtom)) }
         }
     }

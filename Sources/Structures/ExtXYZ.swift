@@ -210,9 +210,15 @@ public enum ExtXYZ {
         if let text = info[options.energyKey] {
             energy = try Limits.energy(text, file: file, line: line, field: options.energyKey)
         } else if options.requireEnergy {
-            throw InputError(file: file, line: line, field: options.energyKey, "missing energy: the comment line has no '\(options.energyKey)=' key")
+            throw InputError(file: file, line: line, field: options.energyKey, "missing energy: the comment line has no '\(options.energyKey)=' key" + Self.energyKeyHint(info.keys))
         }
         return FrameHeader(info: info, properties: properties, cell: cell, pbc: pbc, energy: energy)
+    }
+
+    /// What to do about a missing energy: the keys the line does hold, and the option that picks one.
+    static func energyKeyHint(_ keys: some Collection<String>) -> String {
+        let others = keys.filter { !["Lattice", "Properties", "pbc"].contains($0) }.sorted().prefix(6)
+        return (others.isEmpty ? "" : " (it has \(others.joined(separator: ", ")))") + "; name the energy key with --energy-key KEY"
     }
 
     static func parseLattice(_ lattice: String, file: String, line: Int) throws -> [SIMD3<Double>] {

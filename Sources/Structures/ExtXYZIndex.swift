@@ -189,6 +189,7 @@ public struct IndexedExtXYZ: StructureStore {
     }
 
     public var count: Int { index.frameCount }
+    public var file: String? { index.file }
     public func energy(_ i: Int) -> Double? { energies[i].isNaN ? nil : energies[i] }
     public func structure(_ i: Int) throws -> Structure { try index.frame(i, options: options) }
 }

@@ -43,15 +43,32 @@ public struct StructureSource: Sendable {
             }
             return Loaded(structures: try template.structures(from: table), table: table)
         default:
-            // Site-table choices mean nothing to extxyz; ignoring them would train on rows the
-            // user meant to leave out.
-            if let value = siteOptions.groupValue {
-                throw InputError(file: "--group", "keeps site-table rows, but \(path) is read as extxyz (--group \(siteOptions.groupColumn ?? "")=\(value) would be ignored); give a .csv site table or --format sites")
-            }
-            if siteOptions.siteColumns != nil {
-                throw InputError(file: "--sites", "names site-table columns, but \(path) is read as extxyz")
-            }
+            try checkReadableAsExtXYZ()
             return Loaded(structures: try ExtXYZ.read(path: path, options: extxyzOptions), table: nil)
         }
+    }
+
+    /// The one check before any path reads the input as extxyz (whole, or indexed across ranks):
+    /// formats SiteLens does not read are named with their conversion, and site-table choices
+    /// are refused, since ignoring them would train on rows the user meant to leave out.
+    public func checkReadableAsExtXYZ() throws {
+        let lower = path.lowercased()
+        if let suffix = [".gz", ".traj", ".db"].first(where: { lower.hasSuffix($0) }) {
+            let kind = suffix == ".gz" ? "gzipped" : "ASE \(suffix)"
+            throw InputError(file: path, "\(kind) files are not read (only extxyz text and .csv site tables); convert it first: ase convert \(path) \(Self.convertedName(path)).xyz" + (suffix == ".gz" ? " (or gunzip it)" : ""))
+        }
+        if let value = siteOptions.groupValue {
+            throw InputError(file: "--group", "keeps site-table rows, but \(path) is read as extxyz (--group \(siteOptions.groupColumn ?? "")=\(value) would be ignored); give a .csv site table or --format sites")
+        }
+        if siteOptions.siteColumns != nil {
+            throw InputError(file: "--sites", "names site-table columns, but \(path) is read as extxyz (--sites would be ignored); give a .csv site table or --format sites")
+        }
+    }
+
+    /// `path` without its format suffixes, for the conversion's output name.
+    static func convertedName(_ path: String) -> String {
+        var name = path
+        for suffix in [".gz", ".traj", ".db", ".extxyz", ".xyz"] where name.lowercased().hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return name
     }
 }

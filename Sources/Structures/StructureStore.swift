@@ -11,20 +11,26 @@ public protocol StructureStore: Sendable {
     func energy(_ index: Int) -> Double?
     /// The structure at `index`; reading it may fail with the file, line and field.
     func structure(_ index: Int) throws -> Structure
+    /// The file the structures were read from, for messages; nil when made in memory.
+    var file: String? { get }
 }
 
 extension StructureStore {
     /// The elements present, dummy atoms left out.
     public var elements: [String] { species.filter { !Structure.isDummy($0) } }
+    /// No file by default (structures made in memory).
+    public var file: String? { nil }
 }
 
 /// Structures held in memory (site tables, generated data, tests).
 public struct LoadedStructures: StructureStore {
     public let structures: [Structure]
     public let species: [String]
+    public let file: String?
 
-    public init(_ structures: [Structure]) {
+    public init(_ structures: [Structure], file: String? = nil) {
         self.structures = structures
+        self.file = file
         self.species = PeriodicTable.inTableOrder(structures.flatMap(\.symbols))
     }
 

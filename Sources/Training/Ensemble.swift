@@ -80,6 +80,7 @@ public func trainEnsemble(world: Communicator, plan: TrainingPlan, structures: S
         modelDescription.training?.keptEpoch = trainer.keptEpoch
         modelDescription.training?.finalTrainMAE = kept?.trainMAE
         modelDescription.training?.finalValidationMAE = kept?.validationMAE
+        modelDescription.training?.targets = TargetSummary(trainer.train.compactMap { structures.energy($0) })
         if group.isRoot {
             trained.append(TrainedMember(modelDescription: modelDescription, parameters: FloatBuffer(trainer.keptParameters)))
             history += trainer.history

@@ -69,11 +69,12 @@ final class CachedShard: SampleSource {
     }
 }
 
-/// Structure `index` encoded; an encoding error names the structure (and its line).
+/// Structure `index` encoded; an encoding error (an element the model never saw, say) names
+/// the file, the structure and its line.
 func encodeSample(_ index: Int, of structures: StructureStore, with encoder: SampleEncoder) throws -> EncodedStructure {
     let structure = try structures.structure(index)
     do { return try encoder.encode(structure) }
-    catch { throw TrainingError("structure \(index + 1)\(sourceNote(structure)): \(error)") }
+    catch { throw TrainingError((structures.file.map { "\($0): " } ?? "") + "structure \(index + 1)\(sourceNote(structure)): \(error)") }
 }
 
 /// " (line N)" when the structure knows the line it was read from.

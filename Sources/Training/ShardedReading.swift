@@ -12,8 +12,9 @@ import Structures
 public func openStructures(_ source: StructureSource, world: Communicator) throws -> (store: StructureStore, table: SiteTable?) {
     guard source.resolvedFormat == .extxyz else {
         let loaded = try source.load()
-        return (LoadedStructures(loaded.structures), loaded.table)
+        return (LoadedStructures(loaded.structures, file: source.path), loaded.table)
     }
+    try source.checkReadableAsExtXYZ()
     let index = try parallelFrameIndex(path: source.path, world: world)
 
     // This rank's contiguous share, parsed in blocks so memory stays bounded.

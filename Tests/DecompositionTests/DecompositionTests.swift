@@ -43,11 +43,11 @@ struct DecompositionTests {
             for structure in structures {
                 let sum = zip(structure.siteLabels!, structure.symbols).filter { $0.1 != "X" }
                     .map { single.entry(site: $0.0, element: $0.1)!.contribution.mean }.reduce(0, +)
-                #expect(abs(sum - (try member.predict(structure))) < 1e-5, "member \(m)")
+                #expect(abs(sum + single.offset!.mean - (try member.predict(structure))) < 1e-5, "member \(m)")
             }
         }
         // The ensemble mean is the mean of the members' values.
-        let perMember = try members.map { try SiteDecomposer.sites([$0], elements: ["Fe"]).entry(site: "Nsur3", element: "Fe")!.contribution.mean }
+        let perMember = try members.map { try SiteDecomposer.sites([$0], elements: ["Fe", "Co", "Ni"]).entry(site: "Nsur3", element: "Fe")!.contribution.mean }
         let entry = decomposition.entry(site: "Nsur3", element: "Fe")!
         #expect(abs(entry.contribution.mean - perMember.reduce(0, +) / 3) < 1e-12)
         #expect(entry.contribution.members == 3 && entry.contribution.std > 0)
@@ -58,6 +58,36 @@ struct DecompositionTests {
         #expect(abs(first.elementSpread.mean - (values.max()! - values.min()!)) < 1e-12)
         #expect(abs(first.influence.mean - values.map(abs).reduce(0, +) / 3) < 1e-12)
         #expect(summary.influence.members == 3)
+    }
+
+    /// Issue 20: the `sites` table holds only identified quantities: each member's c(s, e)
+    /// centred per site (its spread over members no longer measures a drifting constant), the
+    /// constant reported apart; decomposition.csv has no column left empty.
+    @Test func siteTableIsCentredPerSiteWithNoEmptyColumn() throws {
+        let structures = try templateStructures(6)
+        let elements = ["Fe", "Co", "Ni"]
+        let members = try (0..<2).map { try randomMember(.sites, structures: structures, seed: UInt64($0 + 7)) }
+        let decomposition = try SiteDecomposer.sites(members, elements: elements)
+        for site in decomposition.sites {
+            for m in members.indices {
+                let single = try SiteDecomposer.sites([members[m]], elements: elements)
+                let values = elements.map { single.entry(site: site, element: $0)!.contribution.mean }
+                #expect(abs(values.reduce(0, +)) < 1e-9, "member \(m), \(site): centred per site")
+            }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sitelens-decomposition-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for table in [decomposition, try SiteDecomposer.swaps(members, structures: structures)] {
+            try RunReport.write(table, to: RunFolder(path: folder.path))
+            let lines = try String(contentsOf: folder.appendingPathComponent("decomposition.csv"), encoding: .utf8).split(separator: "\n")
+            let header = lines[0].split(separator: ",", omittingEmptySubsequences: false)
+            let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            #expect(!rows.isEmpty && rows.allSatisfy { $0.count == header.count })
+            for (c, name) in header.enumerated() {
+                #expect(rows.contains { !$0[c].isEmpty }, "\(table.method): column \(name) is empty in every row")
+            }
+        }
     }
 
     /// For the additive `sites` model the swap decomposition is exactly the network's own table,

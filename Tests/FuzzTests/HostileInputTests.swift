@@ -86,6 +86,14 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "--preview in a missing folder", file: nil, fileExtension: "xyz", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy", "--preview", "OUT/missing/p.png"], fragments: ["--preview", "does not exist"]),
     HostileCase(name: "predict --out in a missing folder", file: nil, fileExtension: "csv", arguments: ["predict", "--run", "OUT/run", "INPUT", "--out", "OUT/missing/p.csv"], fragments: ["--out", "does not exist"]),
     HostileCase(name: "--group with extxyz", file: nil, fileExtension: "xyz", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy", "--group", "Adsorbate=COOH"], fragments: ["--group", "extxyz"]),
+    // Issue 20: site-table choices are refused on the path train takes too (the sharded extxyz reading).
+    HostileCase(name: "train --group with extxyz", file: nil, fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "ryczko", "--epochs", "1", "--run-dir", "OUT/run", "--group", "Adsorbate=CO"], fragments: ["--group", "extxyz", "ignored"]),
+    HostileCase(name: "train --sites with extxyz", file: nil, fileExtension: "xyz", arguments: ["train", "INPUT", "--model", "atomic", "--epochs", "1", "--run-dir", "OUT/run", "--sites", "a,b"], fragments: ["--sites", "extxyz"]),
+    HostileCase(name: "an ASE .traj file", file: "PickleTrajectory binary", fileExtension: "traj", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run"], fragments: ["ase convert", "hostile.xyz"]),
+    HostileCase(name: "an ASE .db file", file: "SQLite format 3", fileExtension: "db", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy"], fragments: ["ase convert", "hostile.xyz"]),
+    HostileCase(name: "a gzipped extxyz", file: "\u{1F}\u{8B}\u{8}", fileExtension: "xyz.gz", arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run"], fragments: ["gzip", "ase convert"]),
+    HostileCase(name: "energy under another key", file: "1\n\(periodicHeader.replacingOccurrences(of: "energy=", with: "REF_energy="))\nCu 0 0 0\n", fileExtension: "xyz",
+                arguments: ["train", "INPUT", "--epochs", "1", "--run-dir", "OUT/run"], fragments: [":2: field 'energy'", "REF_energy", "--energy-key"]),
     HostileCase(name: "--nn-distance 0", file: nil, fileExtension: "csv", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy", "--nn-distance", "0"], fragments: ["--nn-distance", "0.5...10"]),
     HostileCase(name: "--nn-distance nan", file: nil, fileExtension: "csv", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy", "--nn-distance", "nan"], fragments: ["--nn-distance"]),
     HostileCase(name: "--adsorbate-height nan", file: nil, fileExtension: "csv", arguments: ["rasterise", "INPUT", "--out", "OUT/a.npy", "--adsorbate-height", "nan"], fragments: ["--adsorbate-height"]),
@@ -108,6 +116,24 @@ struct HostileInputTests {
     @Test(arguments: hostileCases)
     func issueCaseIsRejectedCleanly(_ hostile: HostileCase) throws {
         try expectRejectedCleanly(hostile)
+    }
+
+    /// Issue 20: a start that fails on the data after the run folder was made (a frame without
+    /// the site labels the first ones have) leaves no folder that blocks the corrected command.
+    @Test func aFailedStartDoesNotBlockTheCorrectedCommand() throws {
+        let folder = try temporaryFolder("sitelens-hostile")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let header = "Lattice=\"5 0 0 0 5 0 0 0 15\" Properties=species:S:1:pos:R:3:site:S:1 pbc=\"T T F\""
+        let frames = ["2\n\(header) energy=-1.5\nCu 0 0 0 a\nPt 1.2 1.3 1.0 b\n", "2\n\(header) energy=-1.7\nPt 0 0 0 a\nCu 1.2 1.3 1.0 b\n",
+                      "2\n\(header.replacingOccurrences(of: ":site:S:1", with: "")) energy=-2.5\nCu 0 0 0\nPt 1.2 1.3 1.0\n"]
+        let data = folder.appendingPathComponent("mixed.xyz")
+        try frames.joined().write(to: data, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("run").path
+        let failed = try runProcess(sitelensBinary(), ["train", data.path, "--epochs", "1", "--run-dir", run], environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+        try #require(failed.status != 0 && failed.stderr.contains("line 9"), "\(failed.stdout) \(failed.stderr)")
+        let corrected = try runProcess(sitelensBinary(), ["train", data.path, "--model", "ryczko", "--epochs", "1", "--run-dir", run],
+                                       environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+        #expect(corrected.status == 0, "\(corrected.stderr)")
     }
 
     /// The valid inputs these cases start from are accepted (so the rejections above are the

@@ -141,4 +141,49 @@ struct HostileModelTests {
                                    environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(plain.status == 0, "the undamaged model predicts: \(plain.stderr)")
     }
+
+    /// Issue 20: every model refuses an element it never saw, naming the element, the file and
+    /// the structure's line (a ryczko model predicted identical energies from blank channels).
+    @Test(arguments: [["--model", "ryczko"], ["--model", "ryczko", "--channels", "species"], ["--model", "ryczko", "--channels", "single"],
+                      ["--model", "atomic"], ["--model", "sites", "--site-rule", "species"]])
+    func everyModelRefusesAnUnseenElement(_ model: [String]) throws {
+        let folder = try temporaryFolder("sitelens-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inputs = try writeInputs(in: folder)
+        let run = folder.appendingPathComponent("run")
+        let trained = try runProcess(sitelensBinary(), ["train", inputs.xyz, "--epochs", "1", "--run-dir", run.path] + model,
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        try #require(trained.status == 0, "\(model): \(trained.stderr)")
+        let withAu = folder.appendingPathComponent("au.xyz")
+        let lines = try String(contentsOfFile: inputs.xyz, encoding: .utf8).components(separatedBy: "\n")
+        // The second frame (its count on line 5) gets a gold atom on line 8.
+        try lines.enumerated().map { $0.offset == 7 ? $0.element.replacingOccurrences(of: "Cu", with: "Au") : $0.element }
+            .joined(separator: "\n").write(to: withAu, atomically: true, encoding: .utf8)
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, withAu.path, "--out", folder.appendingPathComponent("p.csv").path]
+                                     + (model.contains("sites") ? ["--site-rule", "species"] : []),
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(!isCrash(outcome) && outcome.status != 0, "\(model): accepted: \(outcome.stdout)")
+        for fragment in ["element Au", withAu.path, "line 5"] {
+            #expect(outcome.stderr.contains(fragment), "\(model): '\(fragment)' not in: \(outcome.stderr)")
+        }
+    }
+
+    /// Issue 20: `predict` on a file with targets says its error and how often the ensemble's
+    /// 2σ holds the target (it said nothing).
+    @Test func predictSaysItsErrorAgainstTargets() throws {
+        let folder = try temporaryFolder("sitelens-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inputs = try writeInputs(in: folder)
+        let run = folder.appendingPathComponent("run")
+        let trained = try runProcess(sitelensBinary(), ["train", inputs.csv, "--epochs", "2", "--ensemble", "2", "--run-dir", run.path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, inputs.csv, "--out", folder.appendingPathComponent("p.csv").path],
+                                     environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("against the 4 targets in the file: MAE ") && outcome.stdout.contains("% of targets within the ensemble mean ± 2 std"),
+                "\(outcome.stdout)")
+        let json = try String(contentsOf: run.appendingPathComponent("model/member-0.json"), encoding: .utf8)
+        #expect(json.contains("\"targets\""), "the training energies are recorded with the member")
+    }
 }

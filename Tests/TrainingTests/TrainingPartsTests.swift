@@ -139,6 +139,19 @@ struct RunFolderTests {
         #expect(FileManager.default.fileExists(atPath: folder.file(.metrics).path), "resume keeps the run's files")
     }
 
+    /// Issue 20: a start that failed before training anything (its run.json, empty model/ and
+    /// checkpoints/) does not block the corrected command; one epoch's log does.
+    @Test func aFailedStartIsTakenOverButAStartedRunIsNot() throws {
+        let folder = RunFolder(try temporaryFolder("sitelens-failedstart").appendingPathComponent("run"))
+        try folder.claim(.fresh).release()
+        try Data("{}".utf8).write(to: folder.file(.record))
+        try folder.claim(.fresh).release()
+        #expect(!FileManager.default.fileExists(atPath: folder.file(.record).path), "the failed start's record is gone")
+        try Data("{}".utf8).write(to: folder.file(.record))
+        try Data("x".utf8).write(to: folder.memberLog(member: 0))
+        #expect { _ = try folder.claim(.fresh) } throws: { "\($0)".contains("holds an earlier run") }
+    }
+
     @Test func aLockLeftByAFinishedProcessIsTakenOver() throws {
         let folder = RunFolder(try temporaryFolder("sitelens-stale").appendingPathComponent("run"))
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: false)
