@@ -21,11 +21,13 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
                             to folder: RunFolder) throws -> Decomposition {
     let kind = members[0].modelDescription.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
-    if let test = TestMetrics(predictions, roles: roles) {
+    let test = TestMetrics(predictions, roles: roles)
+    if let test {
         try writeJSON(test, to: folder.file(.testMetrics))
         print(test.summary)
     }
-    try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)")
+    try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)",
+                              test: test)
     let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions)
     if let perAtom = decomposition.perAtom {
         // Per-atom contributions are tabulated and written for every structure, read one at a time.

@@ -55,11 +55,13 @@ public enum RunReport {
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
                                               tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness.rawValue] })
         try writeJSON(d, to: folder.file(.decompositionJSON))
-        let members = d.summaries.first?.influence.members ?? 0
-        try writeAtomically(SVGPlot.bars(title: "Site influence, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")",
+        // site-influence.svg (its name is the run folder's) shows the identified element spread Δ(s),
+        // not the influence I(s), which depends on where a member puts its constant (Method.md).
+        let members = d.summaries.first?.elementSpread.members ?? 0
+        try writeAtomically(SVGPlot.bars(title: "Element spread per site, \(d.kind.rawValue) model, \(members) member\(members == 1 ? "" : "s")",
+                                         subtitle: "Δ(s) = max − min over elements of c(s, e); bar: mean over members, whisker: ± std",
                                          labels: d.summaries.map(\.site), values: d.summaries.map(\.elementSpread.mean),
-                                         errors: d.summaries.map(\.elementSpread.std),
-                                         yLabel: "element spread max−min c(s,e) (eV), ± std over members"),
+                                         errors: d.summaries.map(\.elementSpread.std), yLabel: "element spread Δ(s) (eV)"),
                             to: folder.file(.siteInfluenceSVG))
         let grid = d.sites.map { site in d.elements.map { d.entry(site: site, element: $0)?.contribution.mean } }
         // Centre each site's row: only differences between elements at a site are identifiable.
@@ -73,16 +75,37 @@ public enum RunReport {
                             to: folder.file(.elementSiteSVG))
     }
 
-    /// parity.svg and predictions.csv: ensemble mean against target.
-    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String) throws {
-        func points(_ test: Bool) -> [(Double, Double)] {
-            predictions.filter { ($0.split == "test") == test }.compactMap { p in p.target.map { ($0, p.mean) } }
+    /// parity.svg and predictions.csv: ensemble mean against target, the subtitle naming the
+    /// errors and the set they are of (the test set when there is one).
+    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String, test: TestMetrics?) throws {
+        let tested = predictions.filter { $0.split == "test" && $0.target != nil }
+        let trained = predictions.filter { $0.split != "test" && $0.target != nil }
+        let colours = (trained: SVGPlot.seriesColour(0), tested: SVGPlot.seriesColour(1))
+        var series: [PlotSeries] = [], legend: [LegendEntry] = []
+        if !trained.isEmpty {
+            series.append(PlotSeries(points: trained.compactMap { p in p.target.map { ($0, p.mean) } }, colour: colours.trained))
+            legend.append(LegendEntry("trained on (by at least one member)", colour: colours.trained, mark: .dot))
         }
-        let series = [("trained on (by at least one member)", points(false)), ("test set (no member saw it)", points(true))]
-        try writeAtomically(SVGPlot.scatter(title: title, xLabel: "target (eV)", yLabel: "ensemble mean prediction (eV)",
-                                            series: series.filter { !$0.1.isEmpty }, diagonal: true),
+        if !tested.isEmpty {
+            series.append(PlotSeries(points: tested.compactMap { p in p.target.map { ($0, p.mean) } }, colour: colours.tested))
+            legend.append(LegendEntry("test set (no member saw it)", colour: colours.tested, mark: .dot))
+        }
+        try writeAtomically(SVGPlot.scatter(title: title, subtitle: paritySubtitle(test: test, trained: trained), xLabel: "target (eV)",
+                                            yLabel: "ensemble mean prediction (eV)", series: series, legend: legend, diagonal: true),
                             to: folder.file(.paritySVG))
         try writePredictions(predictions, to: folder.file(.predictionsCSV))
+    }
+
+    /// The errors of the ensemble mean: on the test set, or, without one, on the trained-on
+    /// structures, said as such (they do not measure generalisation).
+    static func paritySubtitle(test: TestMetrics?, trained: [EnsemblePrediction]) -> String? {
+        func eV(_ x: Double) -> String { String(format: "%.4g", x) }
+        if let test {
+            return "test set (\(test.structures) structures no member saw): MAE \(eV(test.ensembleMean.mae)) eV, RMSE \(eV(test.ensembleMean.rmse)) eV"
+        }
+        let check = PredictionCheck(trained, trained: [])
+        guard let mae = check.mae, let rmse = check.rmse else { return nil }
+        return "no test set; on the \(check.targetCount) trained-on structures: MAE \(eV(mae)) eV, RMSE \(eV(rmse)) eV"
     }
 
     public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
@@ -92,17 +115,23 @@ public enum RunReport {
                          + p.members.map(tableNumber) })
     }
 
-    /// learning-curve.svg: train and validation MAE of every member by epoch.
+    /// learning-curve.svg: train (solid) and validation (dashed) MAE of every member by epoch, one
+    /// colour per member. Members are kept apart rather than drawn as a band: which member
+    /// diverges or stops early (`--patience`) is what a reader looks for, and ensembles are small.
     public static func writeLearningCurve(_ points: [LearningPoint], to folder: RunFolder) throws {
         let members = Set(points.map(\.member)).sorted()
-        var series: [(name: String, points: [(Double, Double)])] = []
-        for m in members {
-            let mine = points.filter { $0.member == m }
-            series.append(("member \(m) train", mine.map { (Double($0.epoch), $0.trainMAE) }))
+        var series: [PlotSeries] = [], legend: [LegendEntry] = []
+        for (k, m) in members.enumerated() {
+            let colour = SVGPlot.seriesColour(k)
+            let mine = points.filter { $0.member == m }.sorted { $0.epoch < $1.epoch }
+            series.append(PlotSeries(points: mine.map { (Double($0.epoch), $0.trainMAE) }, colour: colour))
             let validation = mine.compactMap { p in p.validationMAE.map { (Double(p.epoch), $0) } }
-            if !validation.isEmpty { series.append(("member \(m) validation", validation)) }
+            if !validation.isEmpty { series.append(PlotSeries(points: validation, colour: colour, dashed: true)) }
+            legend.append(LegendEntry("member \(m)", colour: colour, mark: .line))
         }
-        try writeAtomically(SVGPlot.scatter(title: "Learning curve", xLabel: "epoch", yLabel: "MAE (eV)", series: series, connect: true),
+        legend += [LegendEntry("train", colour: "black", mark: .line), LegendEntry("validation", colour: "black", mark: .dashedLine)]
+        try writeAtomically(SVGPlot.scatter(title: "Learning curve, \(members.count) member\(members.count == 1 ? "" : "s")",
+                                            xLabel: "epoch", yLabel: "MAE (eV)", series: series, legend: legend, connect: true),
                             to: folder.file(.learningCurveSVG))
     }
 }
