@@ -72,11 +72,6 @@ public struct RunFolder: Sendable, Equatable {
     var lockFile: URL { url.appendingPathComponent(RunFolder.lockName) }
     static let lockName = ".sitelens.lock"
 
-    /// Whether the folder holds anything of a run (or anything at all).
-    public var holdsFiles: Bool {
-        !((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty
-    }
-
     /// Where a run that replaces this one (`--overwrite`) is built: a hidden folder beside it, so
     /// the old run stays whole until the new one has finished. The same on every rank.
     public var replacement: RunFolder { sibling(suffix: "sitelens-replacement") }
@@ -102,10 +97,7 @@ public struct RunFolder: Sendable, Equatable {
     /// returned value is released.
     public func claim(_ claim: Claim) throws -> RunLock {
         try requireParent()
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
-            throw RunFolderError("\(path) is a file, not a run folder")
-        }
+        _ = try existsAsFolder()
         do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false) }
         catch where FileManager.default.fileExists(atPath: url.path) {}
         catch { throw RunFolderError("cannot create the run folder \(path): \(systemReason(error))") }
@@ -161,11 +153,8 @@ public struct RunFolder: Sendable, Equatable {
                                  + (FileManager.default.fileExists(atPath: path) ? "" : " and the new one in \(replacement.path)")
                                  + "; keep what you need and remove \(replaced.path)")
         }
-        var isFolder: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
-        if exists && !isFolder.boolValue { throw RunFolderError("\(path) is a file, not a run folder") }
         var targetLock: RunLock?
-        if exists {
+        if try existsAsFolder() {
             targetLock = try RunLock(file: lockFile)
             if !contents().isEmpty {
                 let foreign = foreignEntries()
@@ -262,6 +251,14 @@ public struct RunFolder: Sendable, Equatable {
     /// Whether `path` is `folder` or lies inside it (both resolved, absolute).
     static func path(_ path: String, isWithin folder: String) -> Bool {
         path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+    }
+
+    /// Whether the folder exists; an error when a file stands where it should be.
+    private func existsAsFolder() throws -> Bool {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { return false }
+        guard isFolder.boolValue else { throw RunFolderError("\(path) is a file, not a run folder") }
+        return true
     }
 
     private func requireParent() throws {
