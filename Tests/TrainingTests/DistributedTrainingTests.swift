@@ -35,6 +35,34 @@ func train(ranks: Int, _ arguments: [String], expectSuccess: Bool = true, timeou
     return run
 }
 
+/// `mpirun -np 2 sitelens train ARGUMENTS` started in the background, its output into `log`
+/// (nil: dropped), with the environment a user's mpirun has (one BLAS thread, root allowed).
+func startTrainingJob(_ arguments: [String], log: URL? = nil) throws -> Process {
+    let job = Process()
+    job.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    job.arguments = ["mpirun", "-np", "2", sitelens, "train"] + arguments
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
+    job.environment = environment
+    if let log {
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        job.standardOutput = try FileHandle(forWritingTo: log)
+    } else {
+        job.standardOutput = FileHandle.nullDevice
+    }
+    job.standardError = job.standardOutput
+    try job.run()
+    return job
+}
+
+/// The ranks a background mpirun started (its child processes).
+func ranks(of job: Process) -> [pid_t] {
+    let pid = job.processIdentifier
+    return ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+        .split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+}
+
 func memberParameters(_ runDirectory: URL, member: Int = 0) throws -> [Float] {
     try EnergyModel.load(from: runDirectory.appendingPathComponent("model"), name: "member-\(member)").parameters
 }
@@ -116,26 +144,15 @@ struct DistributedTrainingTests {
         let killed = folder.appendingPathComponent("killed")
         let logs = (0..<2).map { MetricsLog.memberLog(RunFolder(killed), member: $0) }
         let lines = { (url: URL) in ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").count }
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        job.arguments = ["mpirun", "-np", "2", sitelens, "train"] + common + ["--epochs", "100000", "--run-dir", killed.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
-        job.environment = environment
-        job.standardOutput = FileHandle.nullDevice
-        job.standardError = FileHandle.nullDevice
-        try job.run()
+        let job = try startTrainingJob(common + ["--epochs", "100000", "--run-dir", killed.path])
         let start = Date()
         while logs.contains(where: { lines($0) < 3 }) && Date().timeIntervalSince(start) < 120 { usleep(100_000) }
         // A crash: the ranks die at once (mpirun then ends the job).
-        let pid = job.processIdentifier
-        let ranks = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "").split(separator: " ")
-        for rank in ranks { if let id = pid_t(rank.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(id, SIGKILL) } }
-        if ranks.isEmpty { job.terminate() }
+        let rankIDs = ranks(of: job)
+        for rank in rankIDs { kill(rank, SIGKILL) }
+        if rankIDs.isEmpty { job.terminate() }
         job.waitUntilExit()
         // The killed ranks may outlive mpirun for a moment; the resume below must not race them.
-        let rankIDs = ranks.compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         while !rankIDs.allSatisfy({ RunLock.processIsGone($0) }) && Date().timeIntervalSince(start) < 180 { usleep(50_000) }
         #expect(logs.allSatisfy { lines($0) >= 3 }, "each member's epochs are logged as they finish")
         #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("metrics.jsonl").path), "the job did not reach its end")

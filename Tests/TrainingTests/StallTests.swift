@@ -10,25 +10,13 @@ struct StallTests {
         let (folder, csv, _) = try plantedData(rows: 120)
         let run = folder.appendingPathComponent("run")
         let log = folder.appendingPathComponent("job.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        job.arguments = ["mpirun", "-np", "2", sitelens, "train", csv, "--epochs", "100000", "--checkpoint-every", "1",
-                         "--print-every", "100000", "--stall-timeout", "5", "--run-dir", run.path]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        if getuid() == 0 { environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
-        job.environment = environment
-        job.standardOutput = try FileHandle(forWritingTo: log)
-        job.standardError = job.standardOutput
-        try job.run()
+        let job = try startTrainingJob([csv, "--epochs", "100000", "--checkpoint-every", "1", "--print-every", "100000",
+                                        "--stall-timeout", "5", "--run-dir", run.path], log: log)
         defer { if job.isRunning { job.terminate() } }
         let start = Date()
         let checkpoint = run.appendingPathComponent("checkpoints/member-0.ckpt")
         while !FileManager.default.fileExists(atPath: checkpoint.path) && Date().timeIntervalSince(start) < 120 { usleep(100_000) }
-        let pid = job.processIdentifier
-        let ranks = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-            .split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let ranks = ranks(of: job)
         #expect(ranks.count == 2, "mpirun's ranks: \(ranks)")
         guard let stopped = ranks.last else { return }
         kill(stopped, SIGSTOP)
