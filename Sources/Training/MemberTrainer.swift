@@ -114,7 +114,7 @@ final class MemberTrainer {
     func run() throws {
         let firstEpoch = state.epoch + 1
         guard firstEpoch <= plan.epochs, !state.fit.stopped else { return }
-        watchdog = StallWatchdog.start(timeout: plan.stallTimeout, communicator: group)
+        watchdog = StallWatchdog.start(timeout: plan.stallTimeout, communicator: group, member: member)
         defer { watchdog?.stop() }
         for epoch in firstEpoch...plan.epochs {
             let rate = plan.fitting.schedule.learningRate(epoch: epoch, base: plan.learningRate, reductions: state.fit.reductions)
@@ -189,7 +189,7 @@ final class MemberTrainer {
         for (k, batch) in batches.enumerated() {
             if k + 1 < batches.count { samples.prefetch(batches[k + 1].filter(shard.owns).map { train[$0] }) }
             losses += try takeStep(batch)
-            watchdog?.beat("member \(member), epoch \(epoch), step \(k + 1) of \(batches.count)")
+            watchdog?.beat(.init(member: member, epoch: epoch, step: k + 1, steps: batches.count))
             if firstStepSeconds == nil { firstStepSeconds = secondsSinceStart() }
             if let limit = plan.maximumSteps, state.step >= limit { break }
         }
@@ -201,7 +201,7 @@ final class MemberTrainer {
         // its wait is the all-reduce the others' backward did not hide, without the time ranks
         // spend waiting for a slower one (an upper bound, as the slowest rank changes by step).
         let leastWait = try group.allReduce(losses.reduceSeconds, op: .min)
-        watchdog?.beat("member \(member), epoch \(epoch)'s errors")
+        watchdog?.beat(.init(member: member, epoch: epoch, step: nil, steps: batches.count))
         let seconds = (ContinuousClock.now - started).seconds
         let scale = modelDescription.normalisation.scale
         let trainMSE = trainTotals[0] / Double(train.count) * scale * scale

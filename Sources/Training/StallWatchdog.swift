@@ -16,14 +16,16 @@ final class StallWatchdog: @unchecked Sendable {
     private let communicator: Communicator
     private let condition = NSCondition()
     private var lastBeat = ContinuousClock.now
-    private var place = "starting"
+    /// Where training last got to, kept as numbers: the text is made only when it is printed.
+    private var place = Place(member: 0, epoch: 0, step: nil, steps: 0)
     private var running = true
     private var warned = false
 
-    /// Watches `communicator`'s work; nil when `timeout` is nil (no watch).
-    static func start(timeout: Double?, communicator: Communicator) -> StallWatchdog? {
+    /// Watches `communicator`'s work on `member`; nil when `timeout` is nil (no watch).
+    static func start(timeout: Double?, communicator: Communicator, member: Int) -> StallWatchdog? {
         guard let timeout else { return nil }
         let watchdog = StallWatchdog(timeout: timeout, communicator: communicator)
+        watchdog.place.member = member
         let thread = Thread { watchdog.watch() }
         thread.name = "sitelens-stall-watchdog"
         thread.start()
@@ -35,11 +37,20 @@ final class StallWatchdog: @unchecked Sendable {
         self.communicator = communicator
     }
 
-    /// Progress: training reached `place` (e.g. "member 0, epoch 3, step 12").
-    func beat(_ place: @autoclosure () -> String) {
+    /// Where training can be: a step of an epoch, or (no step) the epoch's errors after its steps.
+    struct Place: CustomStringConvertible {
+        var member: Int, epoch: Int, step: Int?, steps: Int
+        var description: String {
+            guard epoch > 0 else { return "member \(member)'s start" }
+            return step.map { "member \(member), epoch \(epoch), step \($0) of \(steps)" } ?? "member \(member), epoch \(epoch)'s errors"
+        }
+    }
+
+    /// Progress: training reached `place`.
+    func beat(_ place: Place) {
         condition.lock()
         lastBeat = .now
-        self.place = place()
+        self.place = place
         condition.unlock()
     }
 
@@ -60,12 +71,12 @@ final class StallWatchdog: @unchecked Sendable {
             let silent = (ContinuousClock.now - lastBeat).seconds
             if silent > 2 * timeout {
                 communicator.abort(String(format: "on %@: no training step finished for %.0f s after %@; ending the job. "
-                                          + "--resume continues from the last checkpoint", hostName(), silent, place))
+                                          + "--resume continues from the last checkpoint", hostName(), silent, place.description))
             } else if silent > timeout && !warned {
                 warned = true
                 let line = String(format: "sitelens: rank %d on %@: no training step finished for %.0f s after %@; a rank or node of this "
                                   + "job stopped answering (a hung process or a cut link). The job ends in %.0f s unless it goes on "
-                                  + "(--stall-timeout sets the limit)\n", communicator.rank, hostName(), silent, place, timeout)
+                                  + "(--stall-timeout sets the limit)\n", communicator.rank, hostName(), silent, place.description, timeout)
                 line.withCString { _ = write(2, $0, strlen($0)) }
             } else if silent <= timeout {
                 warned = false
