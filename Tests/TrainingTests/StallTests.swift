@@ -25,6 +25,7 @@ struct StallTests {
         while job.isRunning && Date().timeIntervalSince(stoppedAt) < 60 { usleep(100_000) }
         let seconds = Date().timeIntervalSince(stoppedAt)
         #expect(!job.isRunning && seconds < 30, "the job outlived the stopped rank by \(seconds) s")
+        if job.isRunning { job.terminate() }  // never wait on a hung job
         job.waitUntilExit()
         let output = try String(contentsOf: log, encoding: .utf8)
         #expect(job.terminationStatus != 0)
