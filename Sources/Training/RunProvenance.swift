@@ -31,6 +31,12 @@ public struct RunProvenance: Codable, Sendable, Equatable {
         }
     }
 
+    public init(commandLine: [String], version: String, ranks: Int, nodes: Int, host: String, started: String, finished: String?,
+                configFile: ConfigFile? = nil) {
+        (self.commandLine, self.version, self.ranks, self.nodes, self.host) = (commandLine, version, ranks, nodes, host)
+        (self.started, self.finished, self.configFile) = (started, finished, configFile)
+    }
+
     /// This process's part, started now. A collective: every rank names its host.
     static func gathered(world: Communicator, configFile: ConfigFile? = nil) throws -> RunProvenance? {
         let host = ProcessInfo.processInfo.hostName
@@ -43,9 +49,12 @@ public struct RunProvenance: Codable, Sendable, Equatable {
 
     /// Values a run writes: a command, at least one rank, 1...ranks nodes.
     func problem() -> String? {
-        if commandLine.isEmpty { return "commandLine is empty; a run records the command that made it" }
+        if commandLine.first?.isEmpty != false { return "commandLine \(commandLine); a run records the command that made it, the executable first" }
         if ranks < 1 { return "ranks \(ranks); must be at least 1" }
         if !(1...ranks).contains(nodes) { return "nodes \(nodes); must be in 1...ranks (\(ranks))" }
+        for (name, time) in [("started", started), ("finished", finished)] {
+            if let time, (try? Date(time, strategy: .iso8601)) == nil { return "\(name) '\(time)'; a run writes an ISO 8601 time" }
+        }
         if let configFile, configFile.path.isEmpty || configFile.contents.utf8.count > ConfigFile.byteLimit {
             return "configFile: a path and at most \(ConfigFile.byteLimit) bytes of contents"
         }
