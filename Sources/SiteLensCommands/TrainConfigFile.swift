@@ -32,8 +32,8 @@ struct TrainConfigFile {
         }
     }
 
-    /// Reads `path` and checks each key against `train`'s options, naming the file and the key
-    /// (the line, for a JSON syntax error).
+    /// Reads `path` as one JSON object of options, naming the file (and the line of a JSON
+    /// syntax error, or the key of a value no option takes).
     init(path: String) throws {
         self.path = path
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(file: path, "cannot read the config file") }
@@ -50,6 +50,8 @@ struct TrainConfigFile {
             throw InputError(file: path, "a config file is one JSON object of option names and values")
         }
         keyed = try values.keys.sorted().map { key in (key, try Self.arguments(key: key, value: values[key] ?? .unusable, file: path)) }
+        // A flag set false gives no argument, so its name is checked here (a misspelt one would pass unseen).
+        for (key, value) in values { if case .flag(false) = value { try Self.probe(["--\(key)"], key: key, file: path) } }
     }
 
     /// The file's options as arguments, keys in sorted order.
@@ -65,16 +67,17 @@ struct TrainConfigFile {
         }
     }
 
-    /// `key`'s arguments: `--key VALUE`, or `--key` for true (false gives none).
+    /// `key`'s arguments: `--key=VALUE`, or `--key` for true (false gives none).
     private static func arguments(key: String, value: Value, file: String) throws -> [String] {
         guard key != optionName, !key.hasPrefix("-"), !key.isEmpty else {
             throw InputError(file: file, field: key, "not an option a config file gives (use the flag's name without dashes; no nested --config)")
         }
         switch value {
         case .flag(let on): return on ? ["--\(key)"] : []
-        case .whole(let whole): return ["--\(key)", "\(whole)"]
-        case .number(let number): return ["--\(key)", "\(number)"]
-        case .text(let text): return ["--\(key)", text]
+        // `--key=VALUE`, so a value starting with "-" is read as the value, not as another option.
+        case .whole(let whole): return ["--\(key)=\(whole)"]
+        case .number(let number): return ["--\(key)=\(number)"]
+        case .text(let text): return ["--\(key)=\(text)"]
         case .unusable: throw InputError(file: file, field: key, "expected a number, text, or true/false; not a list, object or null")
         }
     }
@@ -83,10 +86,11 @@ struct TrainConfigFile {
     private static func probe(_ arguments: [String], key: String, file: String) throws {
         do { _ = try Train.parse(["config-check-input"] + arguments) } catch {
             let message = Train.message(for: error)
-            if arguments.count == 1 && message.contains("Missing value") {
+            let flagAlone = arguments == ["--\(key)"]
+            if flagAlone && message.contains("Missing value") {
                 throw InputError(file: file, field: key, "takes a value, not true/false (\(message))")
             }
-            if arguments.count == 2 && message.contains("Unexpected argument") {
+            if !flagAlone, (try? Train.parse(["config-check-input", "--\(key)"])) != nil {
                 throw InputError(file: file, field: key, "is a flag: give true or false (\(message))")
             }
             throw InputError(file: file, field: key, message)
