@@ -1,3 +1,4 @@
+import Basics
 import Networks
 import Structures
 
@@ -6,12 +7,14 @@ import Structures
 extension SiteDecomposer {
     /// The decomposition of an ensemble by its kind's method. `contributions[m][i]` are member
     /// m's item contributions for structure i (used by the per-atom split).
-    public static func decompose(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]]) throws -> Decomposition {
+    /// `progress` makes the meter of the swaps (given how many structures × members they take).
+    public static func decompose(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]],
+                                 progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
         guard let kind = members.first?.modelDescription.architecture.kind else { throw DecompositionError("no members to decompose") }
         switch kind.decompositionMethod {
         case .readOff: return try sites(members, elements: structures.elements)
-        case .swaps: return try swaps(members, structures: structures)
-        case .swapsAndAtomSplit: return try atomic(members, structures: structures, contributions: contributions)
+        case .swaps: return try swaps(members, structures: structures, progress: progress)
+        case .swapsAndAtomSplit: return try atomic(members, structures: structures, contributions: contributions, progress: progress)
         }
     }
 

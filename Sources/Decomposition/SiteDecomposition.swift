@@ -1,3 +1,4 @@
+import Basics
 import Networks
 import Structures
 
@@ -118,15 +119,18 @@ public enum SiteDecomposer {
 
     /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the
     /// centred c(s, e), then mean and spread over members. Only the swapped structures are read.
-    public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects()) throws -> Decomposition {
+    public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects(),
+                             progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
         let kind = members.first?.modelDescription.architecture.kind ?? .sites
         let chosen = settings.chosen(count: structures.count)
         let sample = try chosen.map { try structures.structure($0) }
         let labelled = sample.filter { $0.siteLabels != nil }
         let (sites, elements) = SwapEffects.siteElements(labelled)
         var perMember: [[SiteElement: Double]] = [], structureStd: [SiteElement: Double] = [:], counts: [SiteElement: Int] = [:]
+        let meter = progress?(members.count * labelled.count)
+        defer { meter?.finish() }
         for model in members {
-            let table = try settings.table(model, structures: labelled, sites: Set(sites), elements: elements)
+            let table = try settings.table(model, structures: labelled, sites: Set(sites), elements: elements, progress: meter)
             perMember.append(table.mapValues(\.mean))
             for (key, value) in table {
                 structureStd[key, default: 0] += value.structureStd / Double(members.count)
@@ -154,8 +158,9 @@ public enum SiteDecomposer {
     /// `atomic` model: the swap decomposition, plus each structure's exact per-atom ε (they sum
     /// to its prediction) relative to per-element reference energies, grouped by site label (or
     /// species) and element. `contributions[m][i]` are member m's item contributions for structure i.
-    public static func atomic(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]]) throws -> Decomposition {
-        var decomposition = try swaps(members, structures: structures)
+    public static func atomic(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]],
+                              progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
+        var decomposition = try swaps(members, structures: structures, progress: progress)
         decomposition.perAtom = try atomicSplit(structures: structures, contributions: contributions)
         return decomposition
     }

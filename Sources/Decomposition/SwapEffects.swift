@@ -1,3 +1,4 @@
+import Basics
 import Networks
 import Structures
 
@@ -38,8 +39,8 @@ public struct SwapEffects: Sendable {
 
     /// One member's swap table: per (site, element), the centred mean effect, the standard
     /// deviation of the centred per-swap effect over structures and atoms, and the swap count.
-    func table(_ model: EnergyModel, structures: [Structure], sites: Set<String>,
-               elements: [String: [String]]) throws -> [SiteElement: (mean: Double, structureStd: Double, count: Int)] {
+    func table(_ model: EnergyModel, structures: [Structure], sites: Set<String>, elements: [String: [String]],
+               progress: ProgressMeter? = nil) throws -> [SiteElement: (mean: Double, structureStd: Double, count: Int)] {
         var sum: [SiteElement: Double] = [:], sumSquares: [SiteElement: Double] = [:], count: [SiteElement: Int] = [:]
         for structure in structures {
             guard let labels = structure.siteLabels else { continue }
@@ -69,6 +70,7 @@ public struct SwapEffects: Sendable {
                     count[key, default: 0] += 1
                 }
             }
+            progress?.advance()
         }
         return sum.reduce(into: [:]) { table, item in
             let n = Double(count[item.key] ?? 1), mean = item.value / n

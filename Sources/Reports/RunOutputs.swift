@@ -28,7 +28,9 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)",
                               test: test)
-    let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions)
+    let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions) { total in
+        ProgressMeter(title: "decomposing: swaps", total: total, unit: "structures × members")
+    }
     if let perAtom = decomposition.perAtom {
         // Per-atom contributions are tabulated and written for every structure, read one at a time.
         try writeContributionsXYZ(structures: structures, contributions: contributions, references: perAtom.references,

@@ -10,7 +10,8 @@ public struct SiteLens: ParsableCommand {
     public static func main() {
         markProcessStart()
         do {
-            var command = try parseAsRoot()
+            // A `train --config FILE`'s options become arguments before the typed ones.
+            var command = try parseAsRoot(try TrainConfigFile.expanded(Array(CommandLine.arguments.dropFirst())).arguments)
             try command.run()
         } catch {
             exit(withError: error)

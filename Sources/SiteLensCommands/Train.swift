@@ -62,6 +62,7 @@ package struct Train: ParsableCommand {
         }
         plan.modelOptions = options
         plan.recordedOptions = try recordedOptions()
+        plan.configFile = try runOptions.configRecord()
         return (plan, notes)
     }
 

@@ -81,6 +81,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: .hidden)
     var haltAfterEpoch: Int?
 
+    @Option(help: "Options from a JSON file, keyed by the flags' names without dashes, e.g. {\"model\": \"ryczko\", \"epochs\": 50}; flags given here win over it.")
+    var config: String?
+
     func check() throws {
         guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -100,6 +103,11 @@ struct RunOptions: ParsableArguments {
         plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")
         plan.resumeFrom = resume.map { RunFolder(path: $0) }
         plan.haltAfterEpoch = haltAfterEpoch
+    }
+
+    /// The config file's path and contents, for run.json's provenance.
+    func configRecord() throws -> RunProvenance.ConfigFile? {
+        try config.map { try TrainConfigFile(path: $0).record }
     }
 }
 

@@ -140,7 +140,7 @@ public func evaluateShared(world: Communicator, members: [EnergyModel], structur
 /// `evaluateShared` over a store: each rank reads only the structures it evaluates.
 public func evaluateShared(world: Communicator, members: [EnergyModel], structures: StructureStore) throws -> [[[Double]]]? {
     let mine = Shard(rank: world.rank, size: world.size).mine(Array(0..<structures.count)).map { (index: $0, kept: false) }
-    return try gatherEvaluated(evaluate(mine, members: members, kept: nil, structures: structures),
+    return try gatherEvaluated(evaluate(mine, members: members, kept: nil, structures: structures, progress: evaluationProgress(mine.count, world: world)),
                                world: world, memberCount: members.count, count: structures.count)
 }
 
@@ -152,9 +152,17 @@ public func evaluateShared(world: Communicator, trained: TrainedEnsemble, struct
     let kept = trained.kept
     let plan = kept.plan
     let owners = EvaluationOwners(count: structures.count, layout: kept.layout) { plan.split(count: structures.count, member: $0) }
-    let evaluated = try evaluate(owners.structures(of: world.rank), members: trained.members, kept: kept.source, structures: structures)
+    let mine = owners.structures(of: world.rank)
+    let evaluated = try evaluate(mine, members: trained.members, kept: kept.source, structures: structures,
+                                 progress: evaluationProgress(mine.count, world: world))
     kept.source = nil
     return try gatherEvaluated(evaluated, world: world, memberCount: trained.members.count, count: structures.count)
+}
+
+/// Rank 0's meter for its share of an evaluation: the ranks evaluate their shares at once, so
+/// rank 0's time left stands for the evaluation's.
+func evaluationProgress(_ count: Int, world: Communicator) -> ProgressMeter? {
+    world.rank == 0 ? ProgressMeter(title: "evaluating" + (world.size > 1 ? " (rank 0's share)" : ""), total: count, unit: "structures") : nil
 }
 
 /// One structure's contributions under every member.
@@ -166,8 +174,9 @@ struct Evaluated: Codable {
 /// The contributions of `structures` under every member: each encoded once, by `kept` where it
 /// holds the structure, else here (with the next few prepared on a second thread).
 func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], kept: SampleSource?,
-              structures store: StructureStore) throws -> [Evaluated] {
+              structures store: StructureStore, progress: ProgressMeter? = nil) throws -> [Evaluated] {
     guard let first = members.first else { return [] }
+    defer { progress?.finish() }
     let fresh = StreamingShard(structures: store, encoder: first.encoder)
     let chunk = 32
     // A chunk's samples are asked to be prepared one chunk ahead, so encoding overlaps evaluating.
@@ -184,6 +193,7 @@ func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], 
         for (index, isKept) in structures[start..<min(start + chunk, structures.count)] {
             let encoded = try isKept ? (kept ?? fresh).sample(index) : fresh.sample(index)
             result.append(Evaluated(index: index, contributions: try members.map { try $0.contributions(encoded) }))
+            progress?.advance()
         }
     }
     return result

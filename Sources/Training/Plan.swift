@@ -59,6 +59,8 @@ public struct TrainingPlan: Sendable {
     /// energy key, the model's options), by command-line name; recorded in `run.json` and
     /// compared on resume.
     public var recordedOptions: [String: String] = [:]
+    /// The `--config` file the options came from, if any (kept in run.json's provenance).
+    public var configFile: RunProvenance.ConfigFile?
     /// The run's record, which every checkpoint carries (set by `TrainingRun`; without it a
     /// plan writes no checkpoints and resumes from none).
     public var run: RunRecord?

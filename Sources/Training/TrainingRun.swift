@@ -35,7 +35,7 @@ public final class TrainingRun {
         try plan.checkSplit(count: structures.count)
         model = try makeModel(plan.kind, for: structures, options: plan.modelOptions)
         var record: RunRecord?
-        let provenance = try RunProvenance.gathered(world: world)
+        let provenance = try RunProvenance.gathered(world: world, configFile: plan.configFile)
         if world.rank == 0 {
             let folder = plan.runFolder
             if overwrite {

@@ -29,11 +29,10 @@ func joinSafeTensors(header: String, data: [UInt8]) -> [UInt8] {
     return withUnsafeBytes(of: &length) { Array($0) } + Array(header.utf8) + data
 }
 
+/// Changes the fields of a `sites` encoding (`{"kind": "sites", "siteNames": ...}`).
 func sitesEncoding(_ json: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
     var encoding = json["encoding"] as! [String: Any]
-    var sites = encoding["sites"] as! [String: Any]
-    change(&sites)
-    encoding["sites"] = sites
+    change(&encoding)
     json["encoding"] = encoding
 }
 

@@ -157,6 +157,9 @@ OPTIONS:
                           Print a progress line every N epochs. (default: 1)
   --resume <resume>       Continue the run in this folder from its checkpoints;
                           data, seed, model, optimiser and ensemble must match.
+  --config <config>       Options from a JSON file, keyed by the flags' names
+                          without dashes, e.g. {"model": "ryczko", "epochs":
+                          50}; flags given here win over it.
   --keep <keep>           Weights each member's model keeps: best (the epoch of
                           lowest validation error; the last without a
                           validation set) or last. (values: best, last;

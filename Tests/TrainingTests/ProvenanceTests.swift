@@ -48,16 +48,19 @@ struct ProvenanceTests {
         #expect(after.provenance?.commandLine.contains("--resume") == true && after.provenance?.finished != nil)
     }
 
-    @Test func impossibleProvenanceIsRefusedNamingTheField() throws {
+    /// Each value given as JSON text.
+    @Test(arguments: [("nodes", "5", "nodes 5; must be in 1...ranks (1)"), ("started", #""yesterday""#, "started 'yesterday'; a run writes an ISO 8601 time"),
+                      ("configFile", #"{"path": "", "contents": "{}"}"#, "configFile: a path")])
+    func impossibleProvenanceIsRefusedNamingTheField(field: String, value: String, problem: String) throws {
         let (folder, csv, run) = try finishedRun(rows: 30)
         let url = run.appendingPathComponent("run.json")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         var provenance = try #require(object["provenance"] as? [String: Any])
-        provenance["nodes"] = 5
+        provenance[field] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
         object["provenance"] = provenance
         try JSONSerialization.data(withJSONObject: object).write(to: url)
         let outcome = try runProcess(sitelens, ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("p.csv").path])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("run.json: field 'provenance': nodes 5; must be in 1...ranks (1)"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("run.json: field 'provenance': \(problem)"), "\(outcome.stderr)")
     }
 }

@@ -85,10 +85,17 @@ def main(doc, runs):
         description = member.description
         real = set(paths({k: v for k, v in description.items() if k != "encoding"}))
         compare(f"{run_path} member-0.json", member_fields, real, problems)
-        (case, _), = description["encoding"].items()
-        compare(f"{run_path} member-0.json encoding", [f for f in encoding_fields if f[0].split(".")[0] == case],
+        # A row `K.path` is the field `path` of an encoding of kind K; a row without a kind, of every kind.
+        case = description["encoding"]["kind"]
+        kinds = {f[0].split(".")[0] for f in encoding_fields if "." in f[0]}
+        own = [(f[0][len(case) + 1:], f[1]) for f in encoding_fields if f[0].split(".")[0] == case]
+        compare(f"{run_path} member-0.json encoding", own + [f for f in encoding_fields if f[0].split(".")[0] not in kinds],
                 set(paths(description["encoding"])), problems)
         record = run.record
+        for name, value in (("member-0.json", description), ("run.json", record)):
+            swift_keys = sorted({path for path in paths(value) if re.search(r"(^|\.)_\d", path)})
+            if swift_keys:
+                problems.append(f"{run_path} {name}: Swift-specific keys {swift_keys}")
         run_fields = [(row[0], row[1]) for row in spec["fields run"] if row[0] not in ("architecture", "encoding")]
         compare(f"{run_path} run.json", run_fields, set(paths({k: v for k, v in record.items() if k not in ("architecture", "encoding")})), problems)
         compare(f"{run_path} run.json architecture", [f for f in member_fields if f[0].startswith("architecture.")],

@@ -47,6 +47,7 @@ extension FuzzCase {
         var record = RunRecord(plan: plan, architecture: models[0].modelDescription.architecture, encoding: models[0].modelDescription.encoding,
                                dataFile: dataFile.path, dataHash: try contentHash(of: dataFile), structureCount: structures.count)
         record.complete = true
+        record.provenance = Self.writtenProvenance(dataFile: dataFile)
         try record.write(to: run)
         try Data().write(to: base.appendingPathComponent("built"))
     }
@@ -67,7 +68,7 @@ extension FuzzCase {
         let key = Self.recordKeys[generator.nextIndex(below: Self.recordKeys.count)]
         let value = Self.recordValues[generator.nextIndex(below: Self.recordValues.count)]
         var mutated: [UInt8]
-        switch generator.nextIndex(below: 6) {
+        switch generator.nextIndex(below: 7) {
         case 0, 1:
             mutation = "\(key)=\(value)"
             mutated = Array(Self.replacingTopLevel(key, in: text, with: value).utf8)
@@ -80,6 +81,8 @@ extension FuzzCase {
         case 4:
             mutation = "token"
             mutated = mutateDescription(text)
+        case 5:
+            mutated = try mutatingProvenance(text)
         default:
             mutation = "cut"
             mutated = Array(text.utf8.prefix(generator.nextIndex(below: text.utf8.count)))
@@ -127,6 +130,9 @@ extension FuzzCase {
             return "fractions validation \(validation), test \(test)"
         }
         if record.dataFile.isEmpty || record.dataHash.isEmpty { return "an empty data file name or hash" }
+        for part in [record.provenance].compactMap({ $0 }) + (record.earlierParts ?? []) {
+            if let impossible = impossibleProvenance(part) { return "provenance: \(impossible)" }
+        }
         return nil
     }
 
@@ -143,7 +149,7 @@ extension FuzzCase {
         let url = run.checkpoint(member: original.header.member)
         path = url.path
         var bytes = Array(try Data(contentsOf: url))
-        let buffers = 1 + original.optimizer.kind.stateBufferNames.count
+        let buffers = 1 + original.optimizer.kind.stateBufferNames.count + (original.bestParameters == nil ? 0 : 1)
         let payloadStart = bytes.count - 4 - 4 * original.parameters.count * buffers  // the CRC-32 comes last
         switch generator.nextIndex(below: 6) {
         case 0:
@@ -164,7 +170,7 @@ extension FuzzCase {
         default:
             // Rewritten whole, checksum and all: only resume's checks of the header stand in the way.
             var changed = original
-            mutation = changeHeaderField(&changed.header)
+            mutation = generator.nextIndex(below: 3) == 0 ? changeFitField(&changed) : changeHeaderField(&changed.header)
             try changed.write(to: url)
             bytes = Array(try Data(contentsOf: url))
         }
@@ -194,9 +200,14 @@ extension FuzzCase {
             optimizer.m = (0..<count).map { _ in Float(generator.uniform(-0.01, 0.01)) }
             optimizer.v = (0..<count).map { _ in Float(generator.uniform(0, 1e-4)) }
         }
+        // Half keep a best epoch's parameters (the run keeps the best: `--keep best`, the default).
+        let keepsBest = generator.nextIndex(below: 2) == 0
         let header = Checkpoint.Header(member: member, epoch: epoch, step: epoch * batches, memberSeed: record.splitPlan.memberSeed(member),
-                                       groupSize: 1, parameterCount: count, optimizer: record.optimizer, learningRate: 1e-3, run: record)
-        let checkpoint = Checkpoint(header: header, parameters: (0..<count).map { _ in Float(generator.uniform(-0.3, 0.3)) }, optimizer: optimizer)
+                                       groupSize: 1, parameterCount: count, optimizer: record.optimizer, learningRate: 1e-3, run: record,
+                                       fit: keepsBest ? writtenFitProgress(epoch: epoch) : FitProgress())
+        let parameters = (0..<count).map { _ in Float(generator.uniform(-0.3, 0.3)) }
+        let best = keepsBest ? parameters.map { $0 * 0.5 } : nil
+        let checkpoint = Checkpoint(header: header, parameters: parameters, optimizer: optimizer, bestParameters: best)
         let url = run.checkpoint(member: member)
         try FileManager.default.createDirectory(at: run.checkpointFolder, withIntermediateDirectories: true)
         try checkpoint.write(to: url)

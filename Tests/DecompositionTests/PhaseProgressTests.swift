@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Structures
+
+/// Progress with an ETA for the phases after training (issue 20, item 2): evaluation, the swap
+/// decomposition and `predict`, as the training bar draws it on a terminal, and no bar under
+/// mpirun (which hands its ranks a pseudo-terminal even when its output goes to a log).
+@Suite(.serialized)
+struct PhaseProgressTests {
+    static let script = "/usr/bin/script"
+    static let withoutLauncher = "env -u SLURM_JOB_ID -u PBS_JOBID -u PMI_SIZE -u PMIX_RANK -u OMPI_COMM_WORLD_SIZE "
+    /// What a bar writes before each redraw: carriage return, erase to the end of the line.
+    static let redraw = "\r\u{1B}[K["
+
+    func underTerminal(_ command: String) throws -> ProcessOutcome {
+        try runProcess(Self.script, ["-qec", command, "/dev/null"], environment: ["COLUMNS": "200"], timeout: 600)
+    }
+
+    /// A finished 2-member atomic run on labelled slabs (its decomposition swaps elements).
+    func atomicRun() throws -> (folder: URL, data: URL, run: URL) {
+        let folder = try temporaryFolder("sitelens-phase-progress")
+        let slabs = (0..<12).map { k -> Structure in
+            var slab = fcc111Slab(metals: ["Cu", "Pt", "Au"], seed: UInt64(k + 1))
+            slab.energy = 0.05 * Double(slab.symbols.filter { $0 == "Pt" }.count)
+            return slab
+        }
+        let data = folder.appendingPathComponent("slabs.xyz")
+        try ExtXYZ.write(slabs, to: data)
+        let run = folder.appendingPathComponent("run")
+        let train = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-size", "9", "--patch-spacing", "0.6",
+                                              "--filters", "4", "--epochs", "1", "--ensemble", "2", "--site-rule", "adsorbate-shells",
+                                              "--run-dir", run.path], timeout: 600)
+        #expect(train.status == 0, "\(train.stderr.suffix(2000))")
+        return (folder, data, run)
+    }
+
+    /// The bar of `title`, full, with an ETA (the last redraw of a finished phase).
+    func finishedBar(_ title: String, in output: String) -> Bool {
+        output.contains("\(Self.redraw)\(String(repeating: "#", count: 20))] ETA 0s  \(title)")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    func decomposeAndPredictDrawABarWithAnETA() throws {
+        let (folder, data, run) = try atomicRun()
+        let decompose = try underTerminal(Self.withoutLauncher + "\(sitelens) decompose --run \(run.path) --out \(folder.path)/again")
+        #expect(decompose.status == 0, "\(decompose.stdout.suffix(2000))")
+        #expect(finishedBar("evaluating 12/12 structures", in: decompose.stdout), "\(decompose.stdout.prefix(1500))")
+        #expect(finishedBar("decomposing: swaps 24/24", in: decompose.stdout), "\(decompose.stdout.prefix(1500))")
+        // Each finished bar ends its line, so the summary that follows starts on a fresh one.
+        #expect(decompose.stdout.contains("structures × members\r\n") || decompose.stdout.contains("structures × members\n"))
+
+        let predict = try underTerminal(Self.withoutLauncher + "\(sitelens) predict --run \(run.path) \(data.path) --out \(folder.path)/p.csv")
+        #expect(predict.status == 0, "\(predict.stdout.suffix(2000))")
+        #expect(finishedBar("evaluating 12/12 structures", in: predict.stdout), "\(predict.stdout.prefix(1500))")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    func underMpirunNoBarIsDrawn() throws {
+        let (folder, data, run) = try atomicRun()
+        let root = getuid() == 0 ? "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " : ""
+        let predict = try underTerminal(Self.withoutLauncher + root
+                                        + "mpirun -np 2 \(sitelens) predict --run \(run.path) \(data.path) --out \(folder.path)/p.csv")
+        #expect(predict.status == 0, "\(predict.stdout.suffix(2000))")
+        #expect(!predict.stdout.contains("\u{1B}[K"), "a bar under mpirun: \(predict.stdout.prefix(600))")
+        #expect(predict.stdout.contains("wrote \(folder.path)/p.csv"))
+    }
+}
