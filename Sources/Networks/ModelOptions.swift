@@ -21,10 +21,11 @@ public struct ModelOptions: Sendable, Equatable {
     public var ryczkoDense = 1024
     /// `atomic`: patch shape, size (pixels a side, or distance bins when radial) and spacing,
     /// filters and hidden width of the shared network.
+    /// (The patch grid is the square shape's; `PatchShape.defaultGrid` gives each shape's.)
     public var patchShape = PatchShape.square
-    public var patchSize = 17
-    public var patchSpacing = 0.35
-    public var patchSigma = 0.4
+    public var patchSize = PatchShape.square.defaultGrid.size
+    public var patchSpacing = PatchShape.square.defaultGrid.spacing
+    public var patchSigma = PatchShape.square.defaultGrid.sigma
     public var atomicFilters = 8
     public var atomicHidden = 16
     /// `atomic` on radial patches: hidden width; 0 (the default) makes the network linear, which

@@ -25,6 +25,8 @@ struct RyczkoRecipe: ModelRecipe {
 
     func imageUse(_ options: ModelOptions) -> ImageUse { .wholeImages }
 
+    func defaults(patchShape: PatchShape) -> ModelDefaults { ModelDefaults() }
+
     func scheme(for encoding: InputEncoding) -> (any EncodingScheme)? {
         guard case .image(let settings) = encoding else { return nil }
         return WholeImage(settings: settings)

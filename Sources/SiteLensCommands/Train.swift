@@ -33,16 +33,19 @@ package struct Train: ParsableCommand {
     package func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         try runOptions.check()
-        try fit.check(learningRate: runOptions.learningRate)
+        try fit.check(learningRate: runOptions.resolvedLearningRate(modelDefaults))
         try atomic.check()
         try compute.check()
     }
+
+    /// The defaults of the model (and patch shape) asked for, which options not given take.
+    var modelDefaults: ModelDefaults { runOptions.model.defaults(patchShape: atomic.network.patchShape) }
 
     /// The plan for these structures, and notes for the start of the run (what `auto` chose).
     /// `leading` are the structures the start-of-run checks look at (read once for all of them).
     package func plan(for structures: StructureStore, leading: LeadingStructures) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
-        runOptions.apply(to: &plan)
+        runOptions.apply(to: &plan, defaults: modelDefaults)
         fit.apply(to: &plan)
         cache.apply(to: &plan)
         compute.apply(to: &plan)

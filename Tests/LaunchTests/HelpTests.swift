@@ -124,12 +124,12 @@ OPTIONS:
                           B's image CNN), atomic (per-atom patches, exact
                           contributions). (values: sites, ryczko, atomic;
                           default: sites)
-  --epochs <epochs>       Epochs. (default: 100)
+  --epochs <epochs>       Epochs (default: 100; sites 3000, atomic radial 3000).
   --batch-size <batch-size>
                           Global batch size (samples per optimiser step, over
                           all ranks of a group). (default: 32)
   --learning-rate <learning-rate>
-                          Learning rate. (default: 0.001)
+                          Learning rate (default: 0.001; atomic radial 0.0001).
   --optimizer <optimizer> Optimiser: adam (Keras defaults) or sgd. (values:
                           adam, sgd; default: adam)
   --seed <seed>           Seed of every random choice (weights, split, order);
@@ -194,12 +194,13 @@ OPTIONS:
                           Δr apart). (values: square, radial; default: square)
   --patch-size <patch-size>
                           atomic: patch size in pixels (square) or distance
-                          bins (radial). (default: 17)
+                          bins (radial) (default: square 17, radial 226).
   --patch-spacing <patch-spacing>
                           atomic: patch pixel spacing (square) or bin spacing
-                          Δr (radial), Å. (default: 0.35)
+                          Δr (radial), Å (default: square 0.35, radial 0.02).
   --patch-sigma <patch-sigma>
-                          atomic: Gaussian width in patches, Å. (default: 0.4)
+                          atomic: Gaussian width in patches, Å (default: square
+                          0.4, radial 0.02).
   --filters <filters>     atomic: filters of the shared CNN (square patches).
                           (default: 8)
   --atomic-hidden <atomic-hidden>
