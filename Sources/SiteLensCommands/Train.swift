@@ -59,12 +59,14 @@ package struct Train: ParsableCommand {
         if use == .none {
             options.raster = try raster.settings(species: structures.species)
         } else {  // whole images or patches are projected: `auto` depth and channels are decided from the data
-            let images = try ImageChoices(raster, structures: structures, leading: leading, patches: use.patches)
+            let boxFromData = raster.extentFromData(byDefault: modelDefaults.extentFromData)
+            let images = try ImageChoices(raster, structures: structures, leading: leading, patches: use.patches,
+                                          whole: .init(boxFromData: boxFromData, refuseCropping: true))
             options.raster = images.settings
             notes = images.notes
         }
         plan.modelOptions = options
-        plan.recordedOptions = try recordedOptions()
+        plan.recordedOptions = try recordedOptions(raster: options.raster)
         return (plan, notes)
     }
 

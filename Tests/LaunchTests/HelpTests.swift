@@ -72,8 +72,9 @@ ARGUMENTS:
 
 IMAGES (RYCZKO; --DEPTH ALSO FOR ATOMIC PATCHES):
   --grid <grid>           Pixels per side. (default: 256)
-  --extent <extent>       Å from the first to the last pixel centre (the seed:
-                          5).
+  --extent <extent>       Å from the first to the last pixel centre, or auto:
+                          the box of every atom in the data with a margin of 3
+                          σ (default: the seed's 5 Å; ryczko: auto).
   --spacing <spacing>     Å between pixel centres (instead of --extent).
   --sigma <sigma>         Gaussian width σ, Å. (default: 0.2)
   --centre <centre>       Grid placement: origin (first pixel at 0, as the
