@@ -5,13 +5,14 @@ import Structures
 public struct GridCoverage: Sendable, Equatable {
     public private(set) var atomsOutside = 0
     public private(set) var structuresCropped = 0
-    /// The first structure (0-based index) that loses atoms, and how many.
-    public private(set) var first: (index: Int, atoms: Int)? {
-        get { firstIndex.map { ($0, firstAtoms) } }
-        set { (firstIndex, firstAtoms) = (newValue?.index, newValue?.atoms ?? 0) }
+    /// The first structure that loses atoms.
+    public private(set) var first: Cropped?
+
+    /// A structure (0-based index) and the atoms it loses.
+    public struct Cropped: Sendable, Equatable {
+        public let index: Int
+        public let atoms: Int
     }
-    private var firstIndex: Int?
-    private var firstAtoms = 0
 
     public init() {}
 
@@ -20,7 +21,7 @@ public struct GridCoverage: Sendable, Equatable {
         guard atoms > 0 else { return }
         atomsOutside += atoms
         structuresCropped += 1
-        if firstIndex == nil { first = (index, atoms) }
+        if first == nil { first = Cropped(index: index, atoms: atoms) }
     }
 
     /// Every structure of `structures` on `rasteriser`'s grid, without drawing the images.
