@@ -43,6 +43,9 @@ public struct RasterSettings: Codable, Sendable, Equatable {
     /// as for plain rasterising). A model cannot represent any other: with one channel it would
     /// draw it as any atom, with species channels leave it out.
     public var trainingSpecies: [String]? = nil
+    /// Where the first pixel centre sits under `.origin` centring (nil: at (0, 0, 0), as the
+    /// seed); `--extent auto` places the box on the data's atoms (`DataBox`).
+    public var origin: SIMD3<Double>? = nil
 
     public init(gridSize: Int = 256, extent: Double = 5, sigma: Double = 0.2, centring: Centring = .origin,
                 depth: Int = 1, zExtent: Double? = nil, channels: Channels = .single, cutoffSigmas: Double = 5,
@@ -103,6 +106,9 @@ public struct RasterSettings: Codable, Sendable, Equatable {
         }
         if let zExtent, !(zExtent > 0 && zExtent.isFinite && zExtent <= longest) {
             throw fail("z-extent", "must be a length in (0, \(longest)] Å, got \(zExtent)")
+        }
+        if let origin, !(origin.x.isFinite && origin.y.isFinite && origin.z.isFinite && max(abs(origin.x), abs(origin.y), abs(origin.z)) <= longest) {
+            throw fail("origin", "each coordinate must be finite and at most \(longest) Å in size, got (\(origin.x), \(origin.y), \(origin.z))")
         }
         guard sigma > 0, sigma.isFinite, sigma <= longest else { throw fail("sigma", "must be a width in (0, \(longest)] Å, got \(sigma)") }
         try RasterBudget.checkSampling(sigma: sigma, spacing: spacing, what: "extent / (grid − 1)")
@@ -181,4 +187,6 @@ public struct RasterError: Error, CustomStringConvertible, Equatable {
     public let field: String
     public let message: String
     public var description: String { "raster setting '\(field)': \(message)" }
+
+    public init(field: String, message: String) { (self.field, self.message) = (field, message) }
 }

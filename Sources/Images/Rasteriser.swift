@@ -50,6 +50,21 @@ public struct Rasteriser: Sendable {
         return render(structure.symbols, copies, grid: grid)
     }
 
+    /// Atoms of `structure` (of a channel the images hold) none of whose copies reach the grid of
+    /// its whole image: `image(of:)` would leave them out (its `atomsOutside`), found without
+    /// drawing it.
+    public func atomsOutside(of structure: Structure) throws -> Int {
+        try checkAtoms(structure)
+        let grid = Grid(origin: gridOrigin(for: structure), n: settings.gridSize, h: settings.spacing, depth: settings.depth, hz: settings.zSpacing)
+        let copies = try PeriodicCopies(structure, low: grid.origin, high: grid.high, reach: cutoff,
+                                        projected: settings.depth == 1, wrap: settings.wrapPeriodic)
+        try checkWork(atomCopies: Double(structure.count) * Double(copies.translations.count))
+        return structure.symbols.indices.filter { atom in
+            channelAndWeight(structure.symbols[atom]) != nil
+                && !copies.translations.contains { grid.touches(copies.positions[atom] + $0, reach: cutoff) }
+        }.count
+    }
+
     /// One image per atom, `patchSize` pixels a side at `spacing` Å, centred on that atom and
     /// holding it and every neighbour in reach. Dummy atoms get no patch of their own.
     public func patches(of structure: Structure, patchSize: Int, spacing: Double) throws -> (atoms: [Int], images: [RasterImage]) {
@@ -110,7 +125,7 @@ public struct Rasteriser: Sendable {
     func gridOrigin(for structure: Structure) -> SIMD3<Double> {
         switch settings.centring {
         case .origin:
-            return SIMD3(0, 0, 0)
+            return settings.origin ?? SIMD3(0, 0, 0)
         case .structure:
             guard let first = structure.positions.first else { return SIMD3(0, 0, 0) }
             var low = first, high = first
@@ -151,6 +166,14 @@ public struct Rasteriser: Sendable {
         let depth: Int
         let hz: Double
         var high: SIMD3<Double> { origin + SIMD3(h * Double(n - 1), h * Double(n - 1), hz * Double(max(depth - 1, 0))) }
+
+        /// Whether a Gaussian at `p` reaching `reach` Å touches the grid: the one test of an atom
+        /// being on it (z only counts with z-slices).
+        func touches(_ p: SIMD3<Double>, reach: Double) -> Bool {
+            let low = origin, high = high
+            if p.x + reach < low.x || p.x - reach > high.x || p.y + reach < low.y || p.y - reach > high.y { return false }
+            return depth == 1 || !(p.z + reach < low.z || p.z - reach > high.z)
+        }
     }
 
     /// Atom copies one structure makes the rasteriser visit, within `RasterBudget.atomCopies`.
@@ -198,9 +221,8 @@ public struct Rasteriser: Sendable {
 
     /// Fills `factors` for a copy at `p`; false when its Gaussian box misses the grid.
     func computeFactors(at p: SIMD3<Double>, grid: Grid, into factors: inout AxisFactors) -> Bool {
-        let low = grid.origin, high = grid.high
-        if p.x + cutoff < low.x || p.x - cutoff > high.x || p.y + cutoff < low.y || p.y - cutoff > high.y { return false }
-        if grid.depth > 1 && (p.z + cutoff < low.z || p.z - cutoff > high.z) { return false }
+        guard grid.touches(p, reach: cutoff) else { return false }
+        let low = grid.origin
         guard let xs = gaussianFactor(p.x, low.x, grid.h, grid.n, into: &factors.gx),
               let ys = gaussianFactor(p.y, low.y, grid.h, grid.n, into: &factors.gy) else { return false }
         factors.xs = xs

@@ -58,6 +58,24 @@ struct AtomicRecipe: ModelRecipe {
         options.patchShape == .radial ? .none : .patches(extent: options.patchSpan, sigma: options.patchSigma)
     }
 
+    /// Square patches: the seed-sized CNN's 17² pixels at 0.35 Å, σ 0.4 Å. Radial patches: the
+    /// LJ benchmark's recipe (Benchmarks.md, row r0b: test MAE 0.0064 eV, a quarter of the
+    /// best linear pair-histogram fit's): fine bins (226 at 0.02 Å, reach 4.5 Å, σ = the
+    /// spacing) and a small learning rate for long, as Adam's step is its noise floor.
+    func defaults(patchShape: PatchShape) -> ModelDefaults {
+        switch patchShape {
+        case .square: ModelDefaults(patch: Self.grid(of: .square))
+        case .radial: ModelDefaults(epochs: 3000, learningRate: 1e-4, patch: Self.grid(of: .radial))
+        }
+    }
+
+    static func grid(of shape: PatchShape) -> PatchGrid {
+        switch shape {
+        case .square: PatchGrid(size: 17, spacing: 0.35, sigma: 0.4)
+        case .radial: PatchGrid(size: 226, spacing: 0.02, sigma: 0.02)
+        }
+    }
+
     func reachWarning(_ options: ModelOptions, interactionRange: () throws -> (range: Double, how: String)?) throws -> String? {
         guard let (range, how) = try interactionRange() else { return nil }
         return options.patchReachWarning(interactionRange: range, how: how)

@@ -21,10 +21,11 @@ public struct ModelOptions: Sendable, Equatable {
     public var ryczkoDense = 1024
     /// `atomic`: patch shape, size (pixels a side, or distance bins when radial) and spacing,
     /// filters and hidden width of the shared network.
+    /// (The patch grid is the square shape's; `PatchShape.defaultGrid` gives each shape's.)
     public var patchShape = PatchShape.square
-    public var patchSize = 17
-    public var patchSpacing = 0.35
-    public var patchSigma = 0.4
+    public var patchSize = PatchShape.square.defaultGrid.size
+    public var patchSpacing = PatchShape.square.defaultGrid.spacing
+    public var patchSigma = PatchShape.square.defaultGrid.sigma
     public var atomicFilters = 8
     public var atomicHidden = 16
     /// `atomic` on radial patches: hidden width; 0 (the default) makes the network linear, which
@@ -55,9 +56,16 @@ extension ModelOptions {
         let radial = patchShape == .radial
         // In Double: a tiny spacing or a huge range asks for more pixels than an Int holds.
         let needed = ((radial ? 1 : 2) * interactionRange / patchSpacing).rounded(.up) + 1
-        let remedy = needed <= Double(patchSizeRange.upperBound)
-            ? String(format: "--patch-size %.0f at this spacing reaches it.", needed)
-            : "no --patch-size up to \(patchSizeRange.upperBound) reaches it at this spacing; raise --patch-spacing."
+        let bySize = needed <= Double(patchSizeRange.upperBound)
+            ? String(format: "--patch-size %.0f at this spacing reaches it", needed)
+            : "no --patch-size up to \(patchSizeRange.upperBound) reaches it at this spacing"
+        // The same pixels spread wider cost nothing more per atom; on EMT slabs a square patch
+        // spread from 2.8 to 4.5 Å brought the subsurface swap effects from slope 0.47–0.58 to
+        // 0.86–1.04 (Method.md).
+        let spacing = (((radial ? 1 : 2) * interactionRange / Double(max(patchSize - 1, 1))) * 100).rounded(.up) / 100
+        let bySpacing = String(format: "; so does --patch-spacing %.2f at this size", spacing)
+            + (spacing > 4 * patchSigma ? String(format: " with --patch-sigma at least %.3g", spacing / 4) : "")
+        let remedy = bySize + bySpacing + "."
         return String(format: "warning: the atomic patch reaches %.2f Å from each atom ((--patch-size %d − 1) × --patch-spacing %.3g Å%@), "
                       + "less than the interaction range %.2f Å (%@): farther neighbours cannot affect an atom's contribution. %@",
                       patchReach, patchSize, patchSpacing, radial ? "" : " / 2", interactionRange, how, remedy)

@@ -30,6 +30,9 @@ protocol ModelRecipe: Sendable {
     func reachWarning(_ options: ModelOptions, interactionRange: () throws -> (range: Double, how: String)?) throws -> String?
     /// This kind's code for `encoding`, or nil when the encoding is another kind's.
     func scheme(for encoding: InputEncoding) -> (any EncodingScheme)?
+    /// What this kind trains with where the user gives no option (`patchShape` for `atomic`),
+    /// each value the one a benchmark found (Docs/Benchmarks.md).
+    func defaults(patchShape: PatchShape) -> ModelDefaults
 }
 
 extension ModelRecipe {

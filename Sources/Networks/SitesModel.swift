@@ -31,6 +31,10 @@ struct SitesRecipe: ModelRecipe {
 
     func imageUse(_ options: ModelOptions) -> ImageUse { .none }
 
+    /// 3000 epochs, the seed notebook's: on the HEA COOH rows they put B2/Nsur1 and T/B1 first
+    /// by element spread in every member, where 100 left every site the same (Benchmarks.md).
+    func defaults(patchShape: PatchShape) -> ModelDefaults { ModelDefaults(epochs: 3000) }
+
     func scheme(for encoding: InputEncoding) -> (any EncodingScheme)? {
         guard case .sites(let names, let descriptors, let mean, let scale) = encoding else { return nil }
         return SiteFeatures(siteNames: names, descriptors: descriptors, featureMean: mean, featureScale: scale)

@@ -16,9 +16,10 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 /// both write them, with the test-set errors (printed, and in test-metrics.json when there is
 /// a test set). `contributions[m][i]`: member m's item contributions for structure i. A
 /// decomposition with a per-atom split also writes each atom's contribution (contributions.xyz).
+/// Returns the decomposition and the test-set errors (nil without a test set).
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
-                            to folder: RunFolder) throws -> Decomposition {
+                            to folder: RunFolder) throws -> (decomposition: Decomposition, test: TestMetrics?) {
     let kind = members[0].modelDescription.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
     let test = TestMetrics(predictions, roles: roles)
@@ -43,7 +44,7 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
               + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
     }
-    return decomposition
+    return (decomposition, test)
 }
 
 /// Every structure with each atom's ensemble-mean contribution and its spread as per-atom

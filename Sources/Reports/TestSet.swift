@@ -32,6 +32,13 @@ public struct TestMetrics: Codable, Sendable {
         meanBaseline = errors { _ in baseline }
     }
 
+    /// An ensemble has learnt only when its test MAE is below this share of predicting the
+    /// training mean's: from 0.9 of it up, it predicts little beyond the mean, whatever it fitted.
+    public static let learntBelowShareOfMean = 0.9
+
+    /// Whether the ensemble mean's test MAE is clearly below the training mean's (`learntBelowShareOfMean`).
+    public var learnt: Bool { ensembleMean.mae < Self.learntBelowShareOfMean * meanBaseline.mae }
+
     /// One line for the console.
     public var summary: String {
         let memberMAE = Spread(members.map(\.mae))

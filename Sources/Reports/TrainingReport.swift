@@ -13,11 +13,22 @@ public func trainAndReport(_ run: TrainingRun, structures: StructureStore) throw
     let folder = run.plan.runFolder
     try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
                                      to: folder)
-    let decomposition = try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
-                                            roles: run.roles(count: structures.count), to: folder)
+    let (decomposition, test) = try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
+                                                    roles: run.roles(count: structures.count), to: folder)
     try run.finish()
     let names = finishedRunContents(of: run.destination, withContributions: decomposition.perAtom != nil)
     print("outputs in \(run.destination.path): \(names.joined(separator: ", "))")
+    if let warning = test.flatMap({ notLearntWarning($0, plan: run.plan) }) { print(warning) }
+}
+
+/// The warning a run ends with when its ensemble has not learnt (`TestMetrics.learnt`): the
+/// rule, the two errors, and what to change.
+func notLearntWarning(_ test: TestMetrics, plan: TrainingPlan) -> String? {
+    guard !test.learnt else { return nil }
+    return String(format: "warning: the model has not learnt: its test MAE %.4f eV is not clearly below predicting the training mean's %.4f eV "
+                  + "(the rule: below %.2g × it). ", test.ensembleMean.mae, test.meanBaseline.mae, TestMetrics.learntBelowShareOfMean)
+        + "Train longer (--epochs, \(plan.epochs) here), try another --learning-rate (\(plan.learningRate) here; smaller and for longer "
+        + "when the errors jump between epochs), or start from the \(plan.kind.rawValue) model's recipe (the defaults `train --help` lists; Docs/Benchmarks.md)."
 }
 
 /// What a finished run holds for its reader, named from `RunFolder`: the members' folder, then

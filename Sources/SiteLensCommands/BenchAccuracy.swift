@@ -41,8 +41,8 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Ensemble members per model.")
     var ensemble = 2
 
-    @Option(help: "Epochs of atomic.")
-    var atomicEpochs = 100
+    @Option(help: "Epochs of atomic (default: the patch shape's, as `train`'s, else \(AccuracyBenchmark.Configuration().atomicEpochs)).")
+    var atomicEpochs: Int?
 
     @Option(help: "Epochs of ryczko.")
     var ryczkoEpochs = 30
@@ -50,8 +50,8 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Global batch size.")
     var batchSize = 32
 
-    @Option(help: "Learning rate (Adam).")
-    var learningRate = 1e-3
+    @Option(help: "Learning rate (Adam) of every model (default: the atomic patch shape's, as `train`'s, else \(AccuracyBenchmark.Configuration().learningRate)).")
+    var learningRate: Double?
 
     @OptionGroup var atomic: AtomicOptions
 
@@ -71,7 +71,7 @@ struct BenchAccuracy: ParsableCommand {
         guard (10...1_000_000).contains(structures) else { throw ValidationError("--structures must be in 10...1000000, got \(structures)") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
         guard (1...64).contains(ensemble) else { throw ValidationError("--ensemble must be in 1...64, got \(ensemble)") }
-        guard atomicEpochs >= 1, ryczkoEpochs >= 1, batchSize >= 1, learningRate > 0 else {
+        guard (atomicEpochs ?? 1) >= 1, ryczkoEpochs >= 1, batchSize >= 1, (learningRate ?? 1) > 0 else {
             throw ValidationError("--atomic-epochs, --ryczko-epochs and --batch-size must be at least 1, --learning-rate positive")
         }
         _ = try benchmarkConfiguration()
@@ -86,8 +86,10 @@ struct BenchAccuracy: ParsableCommand {
         configuration.models = try commaSeparated(models, option: "--models", expecting: "an image model; choose from atomic, ryczko") { name in
             ModelKind(rawValue: name).flatMap { $0 == .sites ? nil : $0 }
         }
-        (configuration.ensemble, configuration.atomicEpochs, configuration.ryczkoEpochs) = (ensemble, atomicEpochs, ryczkoEpochs)
-        (configuration.batchSize, configuration.learningRate) = (batchSize, learningRate)
+        let atomicDefaults = ModelKind.atomic.defaults(patchShape: atomic.patchShape)
+        configuration.atomicEpochs = atomicEpochs ?? atomicDefaults.epochs ?? configuration.atomicEpochs
+        configuration.learningRate = learningRate ?? atomicDefaults.learningRate ?? configuration.learningRate
+        (configuration.ensemble, configuration.ryczkoEpochs, configuration.batchSize) = (ensemble, ryczkoEpochs, batchSize)
         atomic.apply(to: &configuration.modelOptions)
         configuration.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: sigma)
         configuration.modelOptions.ryczkoBlocks = blocks

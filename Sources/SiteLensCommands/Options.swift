@@ -102,8 +102,20 @@ struct RasterOptions: ParsableArguments {
     @Option(help: "Pixels per side.")
     var grid = RasterSettings.seedExample.gridSize
 
-    @Option(help: "Å from the first to the last pixel centre (the seed: 5).")
-    var extent: Double?
+    /// A length in Å, or chosen from the data (`DataBox`).
+    enum ExtentChoice: ExpressibleByArgument, Equatable {
+        case auto
+        case length(Double)
+
+        init?(argument: String) {
+            if argument == "auto" { self = .auto } else if let value = Double(argument) { self = .length(value) } else { return nil }
+        }
+
+        var length: Double? { if case .length(let value) = self { return value } else { return nil } }
+    }
+
+    @Option(help: "Å from the first to the last pixel centre, or auto: the box of every atom in the data with a margin of \(String(format: "%g", DataBox.marginSigmas)) σ (default: the seed's 5 Å; \(Self.autoExtentModels): auto).")
+    var extent: ExtentChoice?
 
     @Option(help: "Å between pixel centres (instead of --extent).")
     var spacing: Double?
@@ -137,7 +149,7 @@ struct RasterOptions: ParsableArguments {
     /// The settings for data holding `species` (in table order), with `auto` as today's seed
     /// images (one channel, 2-D); `ImageChoices` makes the data-dependent choices.
     func settings(species present: [String]) throws -> RasterSettings {
-        let extentValue = extent ?? spacing.map { $0 * Double(grid - 1) } ?? RasterSettings.seedExample.extent
+        let extentValue = extent?.length ?? spacing.map { $0 * Double(grid - 1) } ?? RasterSettings.seedExample.extent
         let channelSetting: RasterSettings.Channels
         switch channels {
         case .single, .auto: channelSetting = .single
@@ -154,6 +166,23 @@ struct RasterOptions: ParsableArguments {
     }
 
     var depthSlices: Int { if case .slices(let n) = depth { return n } else { return 1 } }
+
+    /// The models whose box is chosen from the data by default, for the help.
+    static var autoExtentModels: String {
+        ModelKind.allDefaults.filter(\.defaults.extentFromData).map(\.name).joined(separator: ", ")
+    }
+
+    /// Whether the box is chosen from the data: --extent auto, or neither --extent nor --spacing
+    /// given where the model's default is auto (`ModelDefaults.extentFromData`).
+    func extentFromData(byDefault: Bool) -> Bool {
+        extent == .auto || (extent == nil && spacing == nil && byDefault)
+    }
+
+    /// --extent as `run.json` records it: the length given, the box `auto` chose, or "(default)".
+    func recordedExtent(_ settings: RasterSettings, fromData: Bool) -> String {
+        if fromData { return DataBox.describe(settings) }
+        return extent?.length.map { "\($0)" } ?? "(default)"
+    }
 }
 
 /// An output file's folder must exist: SiteLens creates files, not paths (a typo would

@@ -29,14 +29,16 @@ package struct Rasterise: ParsableCommand {
         let loaded = try data.source().load()
         if let note = loaded.table?.skippedSummary { print(note) }
         let structures = LoadedStructures(loaded.structures)
-        let choices = try ImageChoices(raster, structures: structures, leading: LeadingStructures(structures), patches: nil)
+        let choices = try ImageChoices(raster, structures: structures, leading: LeadingStructures(structures), patches: nil,
+                                       whole: .init(boxFromData: raster.extent == .auto, refuseCropping: false))
         choices.notes.forEach { print($0) }
         let settings = choices.settings
         let rasteriser = try Rasteriser(settings: settings)
         let images = try loaded.structures.map { try rasteriser.image(of: $0) }
-        let outside = images.reduce(0) { $0 + $1.atomsOutside }
-        if outside > 0 {
-            print("note: \(outside) atom\(outside == 1 ? "" : "s") in \(images.filter { $0.atomsOutside > 0 }.count) structure(s) lie outside the grid and are not in the images (--centre structure or a larger --extent takes them in)")
+        var coverage = GridCoverage()
+        for (index, image) in images.enumerated() { coverage.add(image.atomsOutside, structure: index) }
+        if coverage.atomsOutside > 0 {
+            print("note: \(coverage.describe(of: images.count)) lie outside the grid and are not in the images (--extent auto, --centre structure or a larger --extent takes them in)")
         }
         try NPY.write(images, to: URL(fileURLWithPath: out))
         print("wrote \(out): \(images.count) images, \(settings.channelCount) channel\(settings.channelCount == 1 ? "" : "s") (\(settings.channelNames.joined(separator: ", "))), \(settings.gridSize)×\(settings.gridSize), spacing \(settings.spacing) Å, σ \(settings.sigma) Å")

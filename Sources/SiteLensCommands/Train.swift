@@ -33,16 +33,19 @@ package struct Train: ParsableCommand {
     package func validate() throws {
         guard data.input != nil else { throw ValidationError("give the input file to train on") }
         try runOptions.check()
-        try fit.check(learningRate: runOptions.learningRate)
+        try fit.check(learningRate: runOptions.resolvedLearningRate(modelDefaults))
         try atomic.check()
         try compute.check()
     }
+
+    /// The defaults of the model (and patch shape) asked for, which options not given take.
+    var modelDefaults: ModelDefaults { runOptions.model.defaults(patchShape: atomic.network.patchShape) }
 
     /// The plan for these structures, and notes for the start of the run (what `auto` chose).
     /// `leading` are the structures the start-of-run checks look at (read once for all of them).
     package func plan(for structures: StructureStore, leading: LeadingStructures) throws -> (TrainingPlan, notes: [String]) {
         var plan = TrainingPlan()
-        runOptions.apply(to: &plan)
+        runOptions.apply(to: &plan, defaults: modelDefaults)
         fit.apply(to: &plan)
         cache.apply(to: &plan)
         compute.apply(to: &plan)
@@ -56,12 +59,14 @@ package struct Train: ParsableCommand {
         if use == .none {
             options.raster = try raster.settings(species: structures.species)
         } else {  // whole images or patches are projected: `auto` depth and channels are decided from the data
-            let images = try ImageChoices(raster, structures: structures, leading: leading, patches: use.patches)
+            let boxFromData = raster.extentFromData(byDefault: modelDefaults.extentFromData)
+            let images = try ImageChoices(raster, structures: structures, leading: leading, patches: use.patches,
+                                          whole: .init(boxFromData: boxFromData, refuseCropping: true))
             options.raster = images.settings
             notes = images.notes
         }
         plan.modelOptions = options
-        plan.recordedOptions = try recordedOptions()
+        plan.recordedOptions = try recordedOptions(raster: options.raster)
         plan.configFile = try runOptions.configRecord()
         return (plan, notes)
     }

@@ -64,10 +64,13 @@ struct AtomicModelOptions: ParsableArguments {
     func apply(to options: inout ModelOptions) { network.apply(to: &options) }
 
     /// What run.json records of these options, for the kind they belong to.
+    /// (The patch grid as resolved: the shape's default where no option was given.)
     var recorded: (kind: ModelKind, options: [String: String]) {
-        (.atomic, ["--patch-shape": network.patchShape.rawValue, "--patch-size": "\(network.patchSize)",
-                   "--patch-spacing": "\(network.patchSpacing)", "--patch-sigma": "\(network.patchSigma)", "--filters": "\(network.filters)",
-                   "--atomic-hidden": "\(network.atomicHidden)", "--radial-hidden": "\(network.radialHidden)"])
+        var resolved = ModelOptions()
+        network.apply(to: &resolved)
+        return (.atomic, ["--patch-shape": network.patchShape.rawValue, "--patch-size": "\(resolved.patchSize)",
+                          "--patch-spacing": "\(resolved.patchSpacing)", "--patch-sigma": "\(resolved.patchSigma)", "--filters": "\(network.filters)",
+                          "--atomic-hidden": "\(network.atomicHidden)", "--radial-hidden": "\(network.radialHidden)"])
     }
 
     /// The range atoms interact over: --interaction-range, or estimated from the data.

@@ -31,19 +31,26 @@ extension GradientReduction: ExpressibleByArgument {}
 
 private let planDefaults = TrainingPlan()
 
+/// A default as `train --help` shows it: the general one, then each model (and `atomic` patch
+/// shape) whose recipe sets its own, e.g. "100; sites 3000, atomic radial 3000".
+func perModelDefault<Value>(_ general: Value, _ value: (ModelDefaults) -> Value?) -> String {
+    let own = ModelKind.allDefaults.compactMap { entry in value(entry.defaults).map { "\(entry.name) \($0)" } }
+    return own.isEmpty ? "\(general)" : "\(general); \(own.joined(separator: ", "))"
+}
+
 /// What to train, for how long, and where the run lives.
 struct RunOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ")).")
     var model: ModelKind = planDefaults.kind
 
-    @Option(help: "Epochs.")
-    var epochs = planDefaults.epochs
+    @Option(help: "Epochs (default: \(perModelDefault(planDefaults.epochs) { $0.epochs })).")
+    var epochs: Int?
 
     @Option(help: "Global batch size (samples per optimiser step, over all ranks of a group).")
     var batchSize = planDefaults.batchSize
 
-    @Option(help: "Learning rate.")
-    var learningRate = planDefaults.learningRate
+    @Option(help: "Learning rate (default: \(perModelDefault(planDefaults.learningRate) { $0.learningRate })).")
+    var learningRate: Double?
 
     @Option(help: "Optimiser: adam (Keras defaults) or sgd.")
     var optimizer: OptimizerKind = planDefaults.optimizer
@@ -86,18 +93,26 @@ struct RunOptions: ParsableArguments {
 
     func check() throws {
         guard !(overwrite && resume != nil) else { throw ValidationError("--overwrite and --resume exclude each other") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard (1...TrainingPlan.ensembleLimit).contains(ensemble) else {
             throw ValidationError("--ensemble must be in 1...\(TrainingPlan.ensembleLimit), got \(ensemble)")
         }
         guard validationFraction >= 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1)") }
         guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1)") }
-        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
     }
 
-    func apply(to plan: inout TrainingPlan) {
-        (plan.kind, plan.epochs, plan.batchSize, plan.learningRate, plan.optimizer) = (model, epochs, batchSize, learningRate, optimizer)
+    /// The epochs: --epochs, else the model's default (`defaults`), else the plan's.
+    func resolvedEpochs(_ defaults: ModelDefaults) -> Int { epochs ?? defaults.epochs ?? planDefaults.epochs }
+
+    /// The learning rate: --learning-rate, else the model's default, else the plan's.
+    func resolvedLearningRate(_ defaults: ModelDefaults) -> Double { learningRate ?? defaults.learningRate ?? planDefaults.learningRate }
+
+    /// Fills the plan; an option not given takes the model's default (`defaults`).
+    func apply(to plan: inout TrainingPlan, defaults: ModelDefaults) {
+        (plan.kind, plan.epochs, plan.batchSize) = (model, resolvedEpochs(defaults), batchSize)
+        (plan.learningRate, plan.optimizer) = (resolvedLearningRate(defaults), optimizer)
         (plan.seed, plan.validationFraction, plan.testFraction, plan.ensemble) = (seed, validationFraction, testFraction, ensemble)
         (plan.checkpointEvery, plan.checksumEvery, plan.printEvery) = (checkpointEvery, checksumEvery, printEvery)
         plan.runFolder = RunFolder(path: runDir ?? resume ?? "sitelens-run")

@@ -1,3 +1,5 @@
+import Images
+import Networks
 import Structures
 import Training
 
@@ -6,7 +8,8 @@ extension Train {
     /// what it trains: the data's target and selection, and the model's options for its kind,
     /// each as its command-line name and the value given. `run.json` records them and
     /// `--resume` refuses a change, naming the option (`RunRecord.mismatches`).
-    func recordedOptions() throws -> [String: String] {
+    /// `settings` are the image settings the run uses (the box `--extent auto` chose).
+    func recordedOptions(raster settings: RasterSettings) throws -> [String: String] {
         var options: [String: String] = ["--init": initOptions.initialisation.rawValue]
         options.merge(try data.recorded()) { _, data in data }
         let model = runOptions.model
@@ -14,7 +17,7 @@ extension Train {
             options.merge(group.options) { _, given in given }
         }
         if model != .sites {
-            for (name, value) in [("--grid", "\(raster.grid)"), ("--extent", raster.extent.map { "\($0)" } ?? "(default)"),
+            for (name, value) in [("--grid", "\(raster.grid)"), ("--extent", recordedExtent(settings)),
                                   ("--spacing", raster.spacing.map { "\($0)" } ?? "(from --extent)"), ("--sigma", "\(raster.sigma)"),
                                   ("--centre", "\(raster.centre)"), ("--depth", "\(raster.depth)"), ("--channels", raster.channels.rawValue),
                                   ("--species", raster.species ?? "(those in the data)"), ("--descriptor", raster.descriptor),
@@ -23,5 +26,11 @@ extension Train {
             }
         }
         return options
+    }
+
+    /// --extent as recorded: the box chosen from the data only for whole images.
+    private func recordedExtent(_ settings: RasterSettings) -> String {
+        let fromData = ModelOptions().imageUse(for: runOptions.model) == .wholeImages && raster.extentFromData(byDefault: modelDefaults.extentFromData)
+        return raster.recordedExtent(settings, fromData: fromData)
     }
 }

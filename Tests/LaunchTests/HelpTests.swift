@@ -72,8 +72,9 @@ ARGUMENTS:
 
 IMAGES (RYCZKO; --DEPTH ALSO FOR ATOMIC PATCHES):
   --grid <grid>           Pixels per side. (default: 256)
-  --extent <extent>       Å from the first to the last pixel centre (the seed:
-                          5).
+  --extent <extent>       Å from the first to the last pixel centre, or auto:
+                          the box of every atom in the data with a margin of 3
+                          σ (default: the seed's 5 Å; ryczko: auto).
   --spacing <spacing>     Å between pixel centres (instead of --extent).
   --sigma <sigma>         Gaussian width σ, Å. (default: 0.2)
   --centre <centre>       Grid placement: origin (first pixel at 0, as the
@@ -124,12 +125,12 @@ OPTIONS:
                           B's image CNN), atomic (per-atom patches, exact
                           contributions). (values: sites, ryczko, atomic;
                           default: sites)
-  --epochs <epochs>       Epochs. (default: 100)
+  --epochs <epochs>       Epochs (default: 100; sites 3000, atomic radial 3000).
   --batch-size <batch-size>
                           Global batch size (samples per optimiser step, over
                           all ranks of a group). (default: 32)
   --learning-rate <learning-rate>
-                          Learning rate. (default: 0.001)
+                          Learning rate (default: 0.001; atomic radial 0.0001).
   --optimizer <optimizer> Optimiser: adam (Keras defaults) or sgd. (values:
                           adam, sgd; default: adam)
   --seed <seed>           Seed of every random choice (weights, split, order);
@@ -197,12 +198,13 @@ OPTIONS:
                           Δr apart). (values: square, radial; default: square)
   --patch-size <patch-size>
                           atomic: patch size in pixels (square) or distance
-                          bins (radial). (default: 17)
+                          bins (radial) (default: square 17, radial 226).
   --patch-spacing <patch-spacing>
                           atomic: patch pixel spacing (square) or bin spacing
-                          Δr (radial), Å. (default: 0.35)
+                          Δr (radial), Å (default: square 0.35, radial 0.02).
   --patch-sigma <patch-sigma>
-                          atomic: Gaussian width in patches, Å. (default: 0.4)
+                          atomic: Gaussian width in patches, Å (default: square
+                          0.4, radial 0.02).
   --filters <filters>     atomic: filters of the shared CNN (square patches).
                           (default: 8)
   --atomic-hidden <atomic-hidden>

@@ -83,6 +83,14 @@ struct LinearBaselineTests {
         let warning = options.patchReachWarning(interactionRange: 4, how: "test")
         #expect(warning?.contains("reaches 2.80 Å") == true && warning?.contains("interaction range 4.00 Å (test)") == true
                 && warning?.contains("--patch-size 24") == true, "\(warning ?? "nil")")
+        // Or the same 17 pixels spread 2 × 4 Å / 16 = 0.5 Å apart, which σ 0.4 Å still samples.
+        #expect(warning?.contains("so does --patch-spacing 0.50 at this size.") == true, "\(warning ?? "nil")")
+        options.patchSigma = 0.1
+        #expect(options.patchReachWarning(interactionRange: 4, how: "test")?.contains("--patch-spacing 0.50 at this size with --patch-sigma at least 0.125") == true)
+        options.patchSigma = 0.4
+        options.patchSpacing = 0.5
+        #expect(options.patchReachWarning(interactionRange: 4, how: "test") == nil)
+        options.patchSpacing = 0.35
         options.patchSize = 24
         #expect(options.patchReachWarning(interactionRange: 4, how: "test") == nil)
     }
