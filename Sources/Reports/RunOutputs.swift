@@ -3,12 +3,15 @@ import Decomposition
 import Foundation
 import Networks
 import Structures
+import Training
 
 /// Each structure's ensemble prediction: member m's prediction is the sum of its item
 /// contributions `contributions[m][i]`.
-public func ensemblePredictions(structures: StructureStore, contributions: [[[Double]]], roles: DataRoles) -> [EnsemblePrediction] {
+public func ensemblePredictions(structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
+                                calibration: IntervalCalibration? = nil) -> [EnsemblePrediction] {
     (0..<structures.count).map { i in
-        EnsemblePrediction(index: i, target: structures.energy(i), members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i])
+        EnsemblePrediction(index: i, target: structures.energy(i), members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i],
+                           calibration: calibration)
     }
 }
 
@@ -16,18 +19,21 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 /// both write them, with the test-set errors (printed, and in test-metrics.json when there is
 /// a test set). `contributions[m][i]`: member m's item contributions for structure i. A
 /// decomposition with a per-atom split also writes each atom's contribution (contributions.xyz).
+/// `members` are the ensemble's kept members (a run's excluded ones left out) and
+/// `calibration` makes the 95 % interval of predictions.csv.
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
-                            to folder: RunFolder) throws -> Decomposition {
+                            calibration: IntervalCalibration?, to folder: RunFolder) throws -> Decomposition {
     let kind = members[0].modelDescription.architecture.kind
-    let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
-    let test = TestMetrics(predictions, roles: roles)
+    let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles, calibration: calibration)
+    let test = TestMetrics(predictions, roles: roles, calibration: calibration)
     if let test {
         try writeJSON(test, to: folder.file(.testMetrics))
         print(test.summary)
     }
+    let numbers = members.enumerated().map { $0.element.modelDescription.training?.member ?? $0.offset }
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)",
-                              test: test)
+                              test: test, memberNumbers: numbers)
     let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions)
     if let perAtom = decomposition.perAtom {
         // Per-atom contributions are tabulated and written for every structure, read one at a time.

@@ -2,6 +2,7 @@ import Basics
 import Decomposition
 import Foundation
 import Structures
+import Training
 
 /// One point of a learning curve.
 public struct LearningPoint: Codable, Sendable {
@@ -23,7 +24,10 @@ public struct EnsemblePrediction: Codable, Sendable {
     public let members: [Double]
     /// The structure's role in training (`DataRoles.labels`).
     public let split: String
-    public init(index: Int, target: Double?, members: [Double], split: String) {
+    /// The 95 % interval (`IntervalCalibration`); nil with one member or no calibration.
+    public let lo95: Double?
+    public let hi95: Double?
+    public init(index: Int, target: Double?, members: [Double], split: String, calibration: IntervalCalibration? = nil) {
         self.index = index
         self.split = split
         self.target = target
@@ -31,6 +35,9 @@ public struct EnsemblePrediction: Codable, Sendable {
         let spread = Spread(members)
         self.mean = spread.mean
         self.std = spread.std
+        let half = calibration?.halfWidth(std: spread.std)
+        lo95 = half.map { spread.mean - $0 }
+        hi95 = half.map { spread.mean + $0 }
     }
 }
 
@@ -77,7 +84,8 @@ public enum RunReport {
 
     /// parity.svg and predictions.csv: ensemble mean against target, the subtitle naming the
     /// errors and the set they are of (the test set when there is one).
-    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String, test: TestMetrics?) throws {
+    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String, test: TestMetrics?,
+                                   memberNumbers: [Int]? = nil) throws {
         let tested = predictions.filter { $0.split == "test" && $0.target != nil }
         let trained = predictions.filter { $0.split != "test" && $0.target != nil }
         let colours = (trained: SVGPlot.seriesColour(0), tested: SVGPlot.seriesColour(1))
@@ -93,7 +101,7 @@ public enum RunReport {
         try writeAtomically(SVGPlot.scatter(title: title, subtitle: paritySubtitle(test: test, trained: trained), xLabel: "target (eV)",
                                             yLabel: "ensemble mean prediction (eV)", series: series, legend: legend, diagonal: true),
                             to: folder.file(.paritySVG))
-        try writePredictions(predictions, to: folder.file(.predictionsCSV))
+        try writePredictions(predictions, to: folder.file(.predictionsCSV), memberNumbers: memberNumbers)
     }
 
     /// The errors of the ensemble mean: on the test set, or, without one, on the trained-on
@@ -108,10 +116,14 @@ public enum RunReport {
         return "no test set; on the \(check.targetCount) trained-on structures: MAE \(eV(mae)) eV, RMSE \(eV(rmse)) eV"
     }
 
-    public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
-        let memberCount = predictions.first?.members.count ?? 0
-        try writeCSV(url, header: ["structure", "split", "target", "mean", "std"] + (0..<memberCount).map { "member_\($0)" },
-                     rows: predictions.map { p in ["\(p.index + 1)", p.split, p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std)]
+    /// predictions.csv: each structure's mean, spread, 95 % interval (empty without one) and every
+    /// member's prediction, the columns named by `memberNumbers` (default 0, 1, ...: a run that
+    /// left members out names the kept ones).
+    public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL, memberNumbers: [Int]? = nil) throws {
+        let numbers = memberNumbers ?? Array(0..<(predictions.first?.members.count ?? 0))
+        try writeCSV(url, header: ["structure", "split", "target", "mean", "std", "lo95", "hi95"] + numbers.map { "member_\($0)" },
+                     rows: predictions.map { p in ["\(p.index + 1)", p.split, p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std),
+                                                   p.lo95.map(tableNumber) ?? "", p.hi95.map(tableNumber) ?? ""]
                          + p.members.map(tableNumber) })
     }
 

@@ -54,6 +54,12 @@ public struct TrainingPlan: Sendable {
     public var gradientReduction = GradientReduction.auto
     /// Which weights to keep, when to stop, and the learning rate's course (`FitPolicy`).
     public var fitting = FitPolicy()
+    /// Bagging: one validation set shared by all members and each member trained on its own
+    /// resample (with replacement) of the rest (`bootstrapSplit`). Off: each member draws its
+    /// own validation split and trains on the rest once (`split`).
+    public var bootstrap = TrainingPlan.defaultBootstrap
+    /// Members trained with learning rate 0 (hidden test option: a member planted dead).
+    public var frozenMembers: Set<Int> = []
 
     /// Options that shape training beyond the fields above (the data's target column or
     /// energy key, the model's options), by command-line name; recorded in `run.json` and
@@ -116,7 +122,9 @@ public struct TrainingPlan: Sendable {
 
     /// Train and validation indices of a member: the structures outside the test set, in a
     /// seeded shuffle of the member's own, the first part held out for validation.
+    /// Under `bootstrap`, `bootstrapSplit`.
     public func split(count: Int, member: Int) -> (train: [Int], validation: [Int]) {
+        if bootstrap { return bootstrapSplit(count: count, member: member) }
         let test = Set(testSet(count: count))
         let remaining = (0..<count).filter { !test.contains($0) }
         var generator = SeededGenerator(seed: memberSeed(member), stream: 0xA11)
