@@ -45,7 +45,8 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     print("decomposition (\(decomposition.exactness.rawValue)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
     for summary in decomposition.summaries {
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
-              + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
+              + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV"
+              + (summary.rankAgreement.map { "   element order τ \(String(format: "%.2f", $0))" } ?? ""))
     }
     return decomposition
 }

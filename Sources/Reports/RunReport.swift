@@ -44,8 +44,8 @@ public struct EnsemblePrediction: Codable, Sendable {
 /// Writes the tables and plots of a run into its folder (names from `RunFolder.Output`).
 public enum RunReport {
     /// The files `write` writes.
-    public static let decompositionOutputs: [RunFolder.Output] = [.decompositionCSV, .decompositionJSON, .siteInfluenceCSV,
-                                                                   .siteInfluenceSVG, .elementSiteSVG]
+    public static let decompositionOutputs: [RunFolder.Output] = [.decompositionCSV, .decompositionJSON, .decompositionMembersCSV,
+                                                                   .siteInfluenceCSV, .siteInfluenceSVG, .elementSiteSVG]
 
     /// `decompositionOutputs`: the table as CSV and JSON, site influence as CSV and SVG, the element × site plot.
     public static func write(_ d: Decomposition, to folder: RunFolder) throws {
@@ -57,10 +57,15 @@ public enum RunReport {
         }
         try writeCSV(folder.file(.decompositionCSV),
                      header: ["site", "element", "mean", "std", "members"] + (counted ? ["count"] : []) + ["exactness"], rows: rows)
+        // Each member's table beside the mean and spread: one column per member, by its number.
+        let numbers = d.memberNumbers.isEmpty ? Array(0..<(d.entries.first?.memberValues?.count ?? 0)) : d.memberNumbers
+        try writeCSV(folder.file(.decompositionMembersCSV), header: ["site", "element"] + numbers.map { "member_\($0)" },
+                     rows: d.entries.map { e in [e.site, e.element] + (e.memberValues ?? []).map { $0.map(tableNumber) ?? "" } })
         try writeCSV(folder.file(.siteInfluenceCSV),
-                     header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
+                     header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "rank_agreement_tau", "members", "exactness"],
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
-                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness.rawValue] })
+                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std),
+                                              $0.rankAgreement.map(tableNumber) ?? "", "\($0.influence.members)", d.exactness.rawValue] })
         try writeJSON(d, to: folder.file(.decompositionJSON))
         // site-influence.svg (its name is the run folder's) shows the identified element spread Δ(s),
         // not the influence I(s), which depends on where a member puts its constant (Method.md).

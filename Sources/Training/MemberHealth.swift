@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Networks
 import Structures
@@ -70,7 +71,7 @@ public struct EnsembleCheck: Sendable {
             return ["warning: no member's validation error is below predicting the training mean: every member is kept, but this ensemble has not learned "
                     + "(train longer, change the learning rate, or check the data)"]
         }
-        return excluded.map { "warning: member \($0.member) did not learn (\($0.reason)); it is left out of predictions and decompositions (run.json excludedMembers)" }
+        return excluded.map { "warning: member \($0.member) did not learn (\($0.reason)); it is left out of predictions and decompositions (\(RunFolder.Output.record.rawValue) excludedMembers)" }
     }
 }
 

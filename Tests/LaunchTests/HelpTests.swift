@@ -179,6 +179,12 @@ OPTIONS:
   --lr-patience <lr-patience>
                           plateau: epochs without a lower validation error
                           before a reduction (default 5).
+  --bootstrap <bootstrap> Bagging: each member trains on its own resample (with
+                          replacement) of the training structures, all members
+                          hold out one validation set, on which the 95 %
+                          interval is calibrated. off: each member its own
+                          validation split, no resampling. (values: on, off;
+                          default: on)
   --hidden <hidden>       sites: hidden width. (default: 6)
   --descriptor-names <descriptor-names>
                           sites: element descriptors, comma-separated (Z,
