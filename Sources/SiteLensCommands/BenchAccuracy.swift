@@ -20,6 +20,15 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Lennard-Jones clusters to generate.")
     var structures = 2000
 
+    @Option(help: ArgumentHelp("Use this site table (.csv) instead of generated clusters: the sites model beside a linear fit on site × element one-hot columns.", valueName: "file.csv"))
+    var siteTable: String?
+
+    @Option(help: "--site-table: keep only rows with COLUMN=VALUE, e.g. Adsorbate=COOH.")
+    var group: String?
+
+    @Option(help: "--site-table: epochs of the sites model.")
+    var sitesEpochs = 1000
+
     @Option(help: "Seed of the data set.")
     var dataSeed: UInt64 = 7
 
@@ -71,7 +80,8 @@ struct BenchAccuracy: ParsableCommand {
         guard (10...1_000_000).contains(structures) else { throw ValidationError("--structures must be in 10...1000000, got \(structures)") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
         guard (1...64).contains(ensemble) else { throw ValidationError("--ensemble must be in 1...64, got \(ensemble)") }
-        guard atomicEpochs >= 1, ryczkoEpochs >= 1, batchSize >= 1, learningRate > 0 else {
+        guard group == nil || siteTable != nil else { throw ValidationError("--group selects rows of a --site-table") }
+        guard atomicEpochs >= 1, ryczkoEpochs >= 1, sitesEpochs >= 1, batchSize >= 1, learningRate > 0 else {
             throw ValidationError("--atomic-epochs, --ryczko-epochs and --batch-size must be at least 1, --learning-rate positive")
         }
         _ = try benchmarkConfiguration()
@@ -86,6 +96,7 @@ struct BenchAccuracy: ParsableCommand {
         configuration.models = try commaSeparated(models, option: "--models", expecting: "an image model; choose from atomic, ryczko") { name in
             ModelKind(rawValue: name).flatMap { $0 == .sites ? nil : $0 }
         }
+        configuration.sitesEpochs = sitesEpochs
         (configuration.ensemble, configuration.atomicEpochs, configuration.ryczkoEpochs) = (ensemble, atomicEpochs, ryczkoEpochs)
         (configuration.batchSize, configuration.learningRate) = (batchSize, learningRate)
         atomic.apply(to: &configuration.modelOptions)
@@ -96,7 +107,14 @@ struct BenchAccuracy: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = try benchmarkConfiguration()
+        var configuration = try benchmarkConfiguration()
+        if let siteTable {
+            var options = SiteTable.Options()
+            if let group { try options.select(group: group) }
+            let loaded = try StructureSource(path: siteTable, format: .sites, siteOptions: options).load()
+            configuration.given = (loaded.structures, "rows of \(siteTable)" + (group.map { " (\($0))" } ?? ""))
+            configuration.models = [.sites]
+        }
         try withMPI { mpi in
             setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .standard)
             _ = try AccuracyBenchmark(configuration).run(world: mpi.world)
