@@ -119,11 +119,14 @@ public struct AccuracyBenchmark: Sendable {
         let countsOnly = try LinearLeastSquares(rows: training.map { counts[$0] }, targets: training.map { energies[$0] })
         var rows = [row("training mean", { _ in trainMean }, note: "one number"),
                     row("linear on atom count", { countsOnly.predict(counts[$0]) }, note: "constant + atoms")]
-        if let siteCounts = SiteElementCounts(data) {
-            let features = data.map(siteCounts.features)
+        for pairwise in [false, true] {
+            // Pairwise columns only where the training structures outnumber them twice over (else the fit interpolates noise).
+            guard let counts = SiteElementCounts(data, pairwise: pairwise), !pairwise || 2 * (counts.columns.count + 1) <= training.count else { continue }
+            let features = data.map(counts.features)
             let fit = try LinearLeastSquares(rows: training.map { features[$0] }, targets: training.map { energies[$0] })
-            rows.append(row("linear on site × element counts", { fit.predict(features[$0]) },
-                            note: "one-hot per (site, element) + constant: \(siteCounts.columns.count + 1) columns, rank \(fit.rank)"))
+            rows.append(row(pairwise ? "linear on site × element counts with pairwise terms" : "linear on site × element counts", { fit.predict(features[$0]) },
+                            note: (pairwise ? "adds single-atom site's element × counts at the other sites" : "one-hot per (site, element)")
+                                + " + constant: \(counts.columns.count + 1) columns, rank \(fit.rank)"))
         }
         // Pair-distance histograms describe geometry; site tables have one template geometry.
         for histogram in configuration.histograms where configuration.given == nil || data.allSatisfy({ $0.siteLabels == nil }) {

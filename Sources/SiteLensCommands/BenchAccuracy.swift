@@ -20,13 +20,10 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Lennard-Jones clusters to generate.")
     var structures = 2000
 
-    @Option(help: ArgumentHelp("Use this site table (.csv) instead of generated clusters: the sites model beside a linear fit on site × element one-hot columns.", valueName: "file.csv"))
-    var siteTable: String?
+    /// INPUT (instead of generated clusters) and how to read it, as `train` reads it.
+    @OptionGroup var data: DataOptions
 
-    @Option(help: "--site-table: keep only rows with COLUMN=VALUE, e.g. Adsorbate=COOH.")
-    var group: String?
-
-    @Option(help: "--site-table: epochs of the sites model.")
+    @Option(help: "A site table as INPUT: epochs of the sites model.")
     var sitesEpochs = 1000
 
     @Option(help: "Seed of the data set.")
@@ -80,7 +77,6 @@ struct BenchAccuracy: ParsableCommand {
         guard (10...1_000_000).contains(structures) else { throw ValidationError("--structures must be in 10...1000000, got \(structures)") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
         guard (1...64).contains(ensemble) else { throw ValidationError("--ensemble must be in 1...64, got \(ensemble)") }
-        guard group == nil || siteTable != nil else { throw ValidationError("--group selects rows of a --site-table") }
         guard atomicEpochs >= 1, ryczkoEpochs >= 1, sitesEpochs >= 1, batchSize >= 1, learningRate > 0 else {
             throw ValidationError("--atomic-epochs, --ryczko-epochs and --batch-size must be at least 1, --learning-rate positive")
         }
@@ -108,12 +104,11 @@ struct BenchAccuracy: ParsableCommand {
 
     func run() throws {
         var configuration = try benchmarkConfiguration()
-        if let siteTable {
-            var options = SiteTable.Options()
-            if let group { try options.select(group: group) }
-            let loaded = try StructureSource(path: siteTable, format: .sites, siteOptions: options).load()
-            configuration.given = (loaded.structures, "rows of \(siteTable)" + (group.map { " (\($0))" } ?? ""))
-            configuration.models = [.sites]
+        if let input = data.input {
+            let loaded = try data.source(requireEnergy: true).load()
+            configuration.given = (loaded.structures, (loaded.table == nil ? "structures of " : "rows of ") + input)
+            // A site table has one geometry: only the sites model reads it.
+            if loaded.table != nil { configuration.models = [.sites] }
         }
         try withMPI { mpi in
             setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .standard)

@@ -99,10 +99,10 @@ struct BenchmarkRunTests {
         let table = folder.appendingPathComponent("planted.csv").path
         let generated = try runProcess(sitelens.path, ["generate", "--out", table, "--structures", "200", "--noise", "0.01"])
         #expect(generated.status == 0, "\(generated.stderr)")
-        let run = try runProcess(sitelens.path, ["bench", "accuracy", "--site-table", table, "--ensemble", "2", "--sites-epochs", "20"], timeout: 300)
+        let run = try runProcess(sitelens.path, ["bench", "accuracy", table, "--ensemble", "2", "--sites-epochs", "20"], timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let rows = markdownRows(run.stdout)
-        let oneHot = try #require(rows.first { $0["model"]?.hasPrefix("linear on site × element") == true }, "\(run.stdout)")
+        let oneHot = try #require(rows.first { $0["model"] == "linear on site × element counts" }, "\(run.stdout)")
         let mean = try #require(rows.first { $0["model"] == "training mean" })
         #expect(oneHot["MAE ÷ best linear fit's"] == "1.00")
         #expect((leadingNumber(oneHot["test MAE (eV)"]) ?? 1) < 0.03, "the planted truth is additive: \(oneHot)")
