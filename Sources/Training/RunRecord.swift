@@ -41,6 +41,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var complete = false
     /// `--bootstrap` (nil in records written before SiteLens had it: off).
     public var bootstrap: Bool?
+    /// `--validation-split shared` (nil in records written before SiteLens had it: per member).
+    public var sharedValidation: Bool?
     /// Members left out of the ensemble's predictions and decompositions, and why (`MemberHealth`);
     /// nil until training has ended.
     public var excludedMembers: [ExcludedMember]?
@@ -72,6 +74,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.epochs = plan.epochs
         self.options = plan.recordedOptions.merging(plan.fitting.recordedOptions) { given, _ in given }
         self.bootstrap = plan.bootstrap
+        self.sharedValidation = plan.sharedValidation
     }
 
     /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the
@@ -101,6 +104,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         compare("--validation-fraction", validationFraction, earlier.validationFraction)
         compare("--test-fraction", testFraction, earlier.testFraction)
         compare("--bootstrap", bootstrap ?? false ? "on" : "off", earlier.bootstrap ?? false ? "on" : "off")
+        compare("--validation-split", sharedValidation ?? false ? "shared" : "per-member", earlier.sharedValidation ?? false ? "shared" : "per-member")
         compare("structures read (--group, --skip-invalid, ...)", structureCount, earlier.structureCount)
         return found
     }
@@ -114,6 +118,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         plan.validationFraction = validationFraction
         plan.testFraction = testFraction
         plan.bootstrap = bootstrap ?? false
+        plan.sharedValidation = sharedValidation ?? false
         return plan
     }
 

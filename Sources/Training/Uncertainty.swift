@@ -62,7 +62,7 @@ public struct IntervalCalibration: Codable, Sendable, Equatable {
         guard members >= 2 else { return "no 95 % interval: it needs at least 2 members" }
         let interval = "lo95/hi95 = mean ± \(String(format: "%.3g", scale)) · t(0.975, \(members - 1) dof) · √(1 + 1/\(members)) · std"
         guard structures > 0 else {
-            return interval + " (not calibrated: fewer than \(Self.minimumStructures) validation structures no kept member trained on; --bootstrap on shares one validation set)"
+            return interval + " (not calibrated: fewer than \(Self.minimumStructures) validation structures no kept member trained on; --validation-split shared holds one out for all members)"
         }
         return interval + " (scale fitted on \(structures) validation structures no kept member trained on)"
     }

@@ -94,6 +94,11 @@ import TestSupport
         #expect(other.split(count: count, member: 1).train == train1)
         plan.seed = 6
         #expect(plan.split(count: count, member: 1).train != train1)
+        // With per-member validation the members hold out different structures, and resample the rest.
+        plan.sharedValidation = false
+        #expect(plan.split(count: count, member: 0).validation != plan.split(count: count, member: 1).validation)
+        let own = plan.split(count: count, member: 0)
+        #expect(Set(own.train).isDisjoint(with: own.validation) && Set(own.train).count < own.train.count)
     }
 }
 
@@ -108,7 +113,7 @@ import TestSupport
             try train(ranks: ranks, options + ["--run-dir", run.path])
             results.append(try memberParameters(run))
             let record = try RunRecord.read(from: RunFolder(path: run.path))
-            #expect(record.bootstrap == true)
+            #expect(record.bootstrap == true && record.sharedValidation == true)
         }
         let difference = zip(results[0], results[1]).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? .infinity
         #expect(difference <= 1e-5, "1 and 2 ranks differ by \(difference)")
