@@ -7,7 +7,8 @@ public struct DataRoles: Sendable {
     public let test: [Int]
 
     public init(count: Int, test: [Int], members: [(train: [Int], validation: [Int])]) {
-        var roles = Array(repeating: [String](repeating: "?", count: members.count), count: count)
+        // Under --bootstrap a member's resample leaves some structures out ("out-of-bag").
+        var roles = (0..<count).map { _ in members.indices.map { "m\($0):out-of-bag" } }
         for (m, split) in members.enumerated() {
             for i in split.train { roles[i][m] = "m\(m):train" }
             for i in split.validation { roles[i][m] = "m\(m):validation" }

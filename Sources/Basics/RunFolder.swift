@@ -25,6 +25,7 @@ public struct RunFolder: Sendable, Equatable {
         case metrics = "metrics.jsonl"
         case decompositionCSV = "decomposition.csv"
         case decompositionJSON = "decomposition.json"
+        case decompositionMembersCSV = "decomposition-members.csv"
         case siteInfluenceCSV = "site-influence.csv"
         case siteInfluenceSVG = "site-influence.svg"
         case elementSiteSVG = "element-site.svg"

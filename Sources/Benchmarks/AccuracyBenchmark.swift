@@ -6,13 +6,18 @@ import Reports
 import Structures
 import Training
 
-/// `bench accuracy`: the image models' test errors on the built-in 2-D Lennard-Jones clusters
-/// beside a linear least-squares fit on pair-distance histograms and the training mean, all
-/// scored on the test set `sitelens train` would hold out. Runs in one process or data-parallel.
+/// `bench accuracy`: the models' test errors on the built-in 2-D Lennard-Jones clusters (or on
+/// given structures, e.g. a site table) beside linear least-squares fits (on pair-distance
+/// histograms; on site × element counts where structures have site labels) and the training
+/// mean, all scored on the test set `sitelens train` would hold out, with the ensembles'
+/// uncertainty (Spearman, coverage before and after calibration). Runs in one process or data-parallel.
 public struct AccuracyBenchmark: Sendable {
     public struct Configuration: Sendable {
         /// Lennard-Jones clusters generated, and their seed.
         public var structures = 2000, dataSeed: UInt64 = 7
+        /// Structures to use instead of generated clusters, and what to call them.
+        public var given: (structures: [Structure], name: String)?
+        public var sitesEpochs = 1000
         /// Seed of the split and the weights (as `train --seed`), and the held-out share.
         public var seed: UInt64 = 1, testFraction = 0.1
         /// One linear baseline per histogram.
@@ -33,6 +38,8 @@ public struct AccuracyBenchmark: Sendable {
         public let mae: Double
         public let rmse: Double
         public let note: String
+        /// An ensemble's test uncertainty line (`TestMetrics.UncertaintyMetrics.summary`).
+        public var uncertainty: String? = nil
         var line: String { String(format: "  %@: test MAE %.4f eV, RMSE %.4f eV (%@)", name, mae, rmse, note) }
     }
 
@@ -47,7 +54,8 @@ public struct AccuracyBenchmark: Sendable {
     /// Fits the baselines (rank 0), trains each model on `world`; rank 0 prints each row as it
     /// comes, then the Markdown table, and returns it; the other ranks return nil.
     public func run(world: Communicator) throws -> BenchmarkTable? {
-        let data = LennardJonesClusters.generate(count: configuration.structures, seed: configuration.dataSeed)
+        let data = configuration.given?.structures ?? LennardJonesClusters.generate(count: configuration.structures, seed: configuration.dataSeed)
+        let dataName = configuration.given?.name ?? "2-D Lennard-Jones clusters (seed \(configuration.dataSeed))"
         var base = TrainingPlan()
         base.seed = configuration.seed
         base.testFraction = configuration.testFraction
@@ -56,7 +64,7 @@ public struct AccuracyBenchmark: Sendable {
         let training = data.indices.filter { !testSet.contains($0) }
         var rows: [Row] = []
         if world.rank == 0 {
-            log("Accuracy benchmark: \(data.count) 2-D Lennard-Jones clusters (seed \(configuration.dataSeed)), \(test.count) held out "
+            log("Accuracy benchmark: \(data.count) \(dataName), \(test.count) held out "
                 + "(seed \(configuration.seed)), \(training.count) to fit or train on; \(world.size) rank\(world.size == 1 ? "" : "s")")
             rows += try baselines(data: data, training: training, test: test)
             rows.forEach { log($0.line) }
@@ -65,6 +73,7 @@ public struct AccuracyBenchmark: Sendable {
             guard let row = try trainedRow(kind, base: base, data: data, world: world) else { continue }
             rows.append(row)
             log(row.line)
+            if let uncertainty = row.uncertainty { log("    " + uncertainty) }
         }
         guard world.rank == 0 else { return nil }
         let table = Self.table(rows)
@@ -83,11 +92,17 @@ public struct AccuracyBenchmark: Sendable {
         let contributions = try evaluateShared(world: world, members: trained.members, structures: data)
         guard world.rank == 0, let contributions else { return nil }
         let roles = plan.roles(count: data.count)
-        let predictions = ensemblePredictions(structures: LoadedStructures(data), contributions: contributions, roles: roles)
-        guard let metrics = TestMetrics(predictions, roles: roles) else { return nil }
+        // As `train` reports: members that did not learn left out, the interval calibrated.
+        let store = LoadedStructures(data)
+        let check = EnsembleCheck(plan: plan, structures: store, members: trained.members, contributions: contributions)
+        check.notes.forEach { log("    " + $0) }
+        let predictions = ensemblePredictions(structures: store, contributions: check.kept.map { contributions[$0] }, roles: roles,
+                                              calibration: check.calibration)
+        guard let metrics = TestMetrics(predictions, roles: roles, calibration: check.calibration) else { return nil }
         return Row(name: "\(kind.rawValue) (\(describe(kind)))", mae: metrics.ensembleMean.mae, rmse: metrics.ensembleMean.rmse,
                    note: String(format: "members MAE %@; %.0f s", metrics.members.map { String(format: "%.3f", $0.mae) }.joined(separator: ", "),
-                                Date().timeIntervalSince(start)))
+                                Date().timeIntervalSince(start)),
+                   uncertainty: metrics.uncertainty?.summary)
     }
 
     /// The training mean, the linear fit on atom count alone, and on each pair-distance histogram.
@@ -104,7 +119,17 @@ public struct AccuracyBenchmark: Sendable {
         let countsOnly = try LinearLeastSquares(rows: training.map { counts[$0] }, targets: training.map { energies[$0] })
         var rows = [row("training mean", { _ in trainMean }, note: "one number"),
                     row("linear on atom count", { countsOnly.predict(counts[$0]) }, note: "constant + atoms")]
-        for histogram in configuration.histograms {
+        for pairwise in [false, true] {
+            // Pairwise columns only where the training structures outnumber them twice over (else the fit interpolates noise).
+            guard let counts = SiteElementCounts(data, pairwise: pairwise), !pairwise || 2 * (counts.columns.count + 1) <= training.count else { continue }
+            let features = data.map(counts.features)
+            let fit = try LinearLeastSquares(rows: training.map { features[$0] }, targets: training.map { energies[$0] })
+            rows.append(row(pairwise ? "linear on site × element counts with pairwise terms" : "linear on site × element counts", { fit.predict(features[$0]) },
+                            note: (pairwise ? "adds single-atom site's element × counts at the other sites" : "one-hot per (site, element)")
+                                + " + constant: \(counts.columns.count + 1) columns, rank \(fit.rank)"))
+        }
+        // Pair-distance histograms describe geometry; site tables have one template geometry.
+        for histogram in configuration.histograms where configuration.given == nil || data.allSatisfy({ $0.siteLabels == nil }) {
             let features = data.map(histogram.features)
             let fit = try LinearLeastSquares(rows: training.map { features[$0] }, targets: training.map { energies[$0] })
             rows.append(row(String(format: "linear on pair-distance histogram, %.3g Å bins", histogram.binWidth), { fit.predict(features[$0]) },
@@ -117,7 +142,7 @@ public struct AccuracyBenchmark: Sendable {
         var plan = base
         plan.kind = kind
         plan.ensemble = configuration.ensemble
-        plan.epochs = kind == .atomic ? configuration.atomicEpochs : configuration.ryczkoEpochs
+        plan.epochs = kind == .atomic ? configuration.atomicEpochs : kind == .sites ? configuration.sitesEpochs : configuration.ryczkoEpochs
         plan.batchSize = configuration.batchSize
         plan.learningRate = configuration.learningRate
         plan.printEvery = max(1, plan.epochs / 5)
@@ -137,16 +162,20 @@ public struct AccuracyBenchmark: Sendable {
             return String(format: "%d² patch at %.3g Å (reach %.2f Å), σ %.2f Å, %d filters, hidden %d; %d × %d epochs",
                           options.patchSize, options.patchSpacing, options.patchSpacing * Double(options.patchSize - 1) / 2, options.patchSigma,
                           options.atomicFilters, options.atomicHidden, c.ensemble, c.atomicEpochs)
+        case .sites:
+            return "hidden \(options.hidden); \(c.ensemble) × \(c.sitesEpochs) epochs"
         default:
             return String(format: "%d² over 5 Å, σ %.2f Å, %d blocks, dense %d; %d × %d epochs", options.raster.gridSize, options.raster.sigma,
                           options.ryczkoBlocks, options.ryczkoDense, c.ensemble, c.ryczkoEpochs)
         }
     }
 
-    /// Every row beside the best linear fit on pair distances (no table without one).
+    /// Every row beside the strongest linear fit (on pair distances or site × element counts;
+    /// the count of atoms alone is no fit of the energy's shape), no table without one.
     static func table(_ rows: [Row]) -> BenchmarkTable {
         var table = BenchmarkTable(columns: ["model", "test MAE (eV)", "test RMSE (eV)", "MAE ÷ best linear fit's"], width: 0)
-        guard let linear = rows.filter({ $0.name.hasPrefix("linear on pair") }).min(by: { $0.mae < $1.mae }) else { return table }
+        guard let linear = rows.filter({ $0.name.hasPrefix("linear on pair") || $0.name.hasPrefix("linear on site") })
+            .min(by: { $0.mae < $1.mae }) else { return table }
         for row in rows {
             table.append([row.name, String(format: "%.4f", row.mae), String(format: "%.4f", row.rmse), String(format: "%.2f", row.mae / linear.mae)])
         }

@@ -11,11 +11,19 @@ extension SiteDecomposer {
     public static func decompose(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]],
                                  progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
         guard let kind = members.first?.modelDescription.architecture.kind else { throw DecompositionError("no members to decompose") }
+        var decomposition: Decomposition
         switch kind.decompositionMethod {
-        case .readOff: return try sites(members, elements: structures.elements)
-        case .swaps: return try swaps(members, structures: structures, progress: progress)
-        case .swapsAndAtomSplit: return try atomic(members, structures: structures, contributions: contributions, progress: progress)
+        case .readOff: decomposition = try sites(members, elements: structures.elements)
+        case .swaps: decomposition = try swaps(members, structures: structures, progress: progress)
+        case .swapsAndAtomSplit: decomposition = try atomic(members, structures: structures, contributions: contributions, progress: progress)
         }
+        decomposition.memberNumbers = memberNumbers(members)
+        return decomposition
+    }
+
+    /// Each member's number in its run (its position when it has no training record).
+    public static func memberNumbers(_ members: [EnergyModel]) -> [Int] {
+        members.enumerated().map { $0.element.modelDescription.training?.member ?? $0.offset }
     }
 
     /// The decomposition of an ensemble whose kind needs no structures (`readOff`), over the
@@ -23,6 +31,8 @@ extension SiteDecomposer {
     public static func decomposeWithoutStructures(_ members: [EnergyModel]) throws -> Decomposition? {
         guard let first = members.first, first.modelDescription.architecture.kind.decompositionMethod == .readOff,
               let known = first.encoder.knownElements else { return nil }
-        return try sites(members, elements: PeriodicTable.inTableOrder(known))
+        var decomposition = try sites(members, elements: PeriodicTable.inTableOrder(known))
+        decomposition.memberNumbers = memberNumbers(members)
+        return decomposition
     }
 }

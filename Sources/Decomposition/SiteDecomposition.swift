@@ -35,6 +35,8 @@ public struct SiteElementEntry: Codable, Sendable, Equatable {
     /// For swaps: the standard deviation over structures and atoms of the centred per-swap effect
     /// (0 for an additive model), averaged over members.
     public var structureStd: Double? = nil
+    /// Each member's c(s, e), in the order of `Decomposition.memberNumbers` (nil: that member has none).
+    public var memberValues: [Double?]? = nil
 }
 
 /// One site's summary: influence I(s) = mean over elements of |c(s, e)|, and the element spread
@@ -43,6 +45,9 @@ public struct SiteSummary: Codable, Sendable, Equatable {
     public let site: String
     public let influence: Spread
     public let elementSpread: Spread
+    /// Kendall's τ of the members' element orders at this site, averaged over member pairs
+    /// (`RankAgreement`); nil with one member or one element.
+    public var rankAgreement: Double? = nil
 }
 
 /// The `atomic` model's exact per-atom split of each prediction, reported relative to fitted
@@ -79,6 +84,8 @@ public struct Decomposition: Codable, Sendable {
     public var offset: Spread? = nil
     /// What the reader should know (structures without sites, sites left out).
     public var notes: [String] = []
+    /// The member number of each column of the per-member tables (`SiteElementEntry.memberValues`).
+    public var memberNumbers: [Int] = []
 
     public func entry(site: String, element: String) -> SiteElementEntry? {
         entries.first { $0.site == site && $0.element == element }
@@ -233,7 +240,7 @@ public enum SiteDecomposer {
                 guard !values.isEmpty else { continue }
                 entries.append(SiteElementEntry(site: site, element: element, contribution: Spread(values),
                                                 meanAbsolute: absolute.map { a in Spread(a.compactMap { $0[key] }) },
-                                                count: counts?[key], structureStd: structureStd?[key]))
+                                                count: counts?[key], structureStd: structureStd?[key], memberValues: perMember.map { $0[key] }))
             }
         }
         let summaries = sites.map { site -> SiteSummary in
@@ -244,7 +251,11 @@ public enum SiteDecomposer {
                 influences.append(values.map(abs).reduce(0, +) / Double(values.count))
                 spreads.append((values.max() ?? 0) - (values.min() ?? 0))
             }
-            return SiteSummary(site: site, influence: Spread(influences), elementSpread: Spread(spreads))
+            let byElement = perMember.map { table in
+                Dictionary(uniqueKeysWithValues: elements.compactMap { e in table[SiteElement(site: site, element: e)].map { (e, $0) } })
+            }
+            return SiteSummary(site: site, influence: Spread(influences), elementSpread: Spread(spreads),
+                               rankAgreement: RankAgreement.meanTau(byElement, elements: elements))
         }
         return Decomposition(kind: kind, exactness: exactness, method: method, sites: sites, elements: elements,
                              entries: entries, summaries: summaries)

@@ -3,12 +3,15 @@ import Decomposition
 import Foundation
 import Networks
 import Structures
+import Training
 
 /// Each structure's ensemble prediction: member m's prediction is the sum of its item
 /// contributions `contributions[m][i]`.
-public func ensemblePredictions(structures: StructureStore, contributions: [[[Double]]], roles: DataRoles) -> [EnsemblePrediction] {
+public func ensemblePredictions(structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
+                                calibration: IntervalCalibration? = nil) -> [EnsemblePrediction] {
     (0..<structures.count).map { i in
-        EnsemblePrediction(index: i, target: structures.energy(i), members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i])
+        EnsemblePrediction(index: i, target: structures.energy(i), members: contributions.map { $0[i].reduce(0, +) }, split: roles.labels[i],
+                           calibration: calibration)
     }
 }
 
@@ -16,19 +19,22 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 /// both write them, with the test-set errors (printed, and in test-metrics.json when there is
 /// a test set). `contributions[m][i]`: member m's item contributions for structure i. A
 /// decomposition with a per-atom split also writes each atom's contribution (contributions.xyz).
-/// Returns the decomposition and the test-set errors (nil without a test set).
+/// `members` are the ensemble's kept members (a run's excluded ones left out) and
+/// `calibration` makes the 95 % interval of predictions.csv. Returns the decomposition and the
+/// test-set errors (nil without a test set).
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
-                            to folder: RunFolder) throws -> (decomposition: Decomposition, test: TestMetrics?) {
+                            calibration: IntervalCalibration?, to folder: RunFolder) throws -> (decomposition: Decomposition, test: TestMetrics?) {
     let kind = members[0].modelDescription.architecture.kind
-    let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
-    let test = TestMetrics(predictions, roles: roles)
+    let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles, calibration: calibration)
+    let test = TestMetrics(predictions, roles: roles, calibration: calibration)
     if let test {
         try writeJSON(test, to: folder.file(.testMetrics))
         print(test.summary)
     }
+    let numbers = SiteDecomposer.memberNumbers(members)
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)",
-                              test: test)
+                              test: test, memberNumbers: numbers)
     let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions) { total in
         ProgressMeter(title: "decomposing: swaps", total: total, unit: "structures × members")
     }
@@ -42,7 +48,8 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     print("decomposition (\(decomposition.exactness.rawValue)) over \(members.count) member\(members.count == 1 ? "" : "s"):")
     for summary in decomposition.summaries {
         print("  \(summary.site.padding(toLength: 10, withPad: " ", startingAt: 0)) element spread \(String(format: "%.4f", summary.elementSpread.mean)) ± \(String(format: "%.4f", summary.elementSpread.std)) eV"
-              + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV")
+              + "   influence \(String(format: "%.4f", summary.influence.mean)) ± \(String(format: "%.4f", summary.influence.std)) eV"
+              + (summary.rankAgreement.map { "   element order τ \(String(format: "%.2f", $0))" } ?? ""))
     }
     return (decomposition, test)
 }

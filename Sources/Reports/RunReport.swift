@@ -2,6 +2,7 @@ import Basics
 import Decomposition
 import Foundation
 import Structures
+import Training
 
 /// One point of a learning curve.
 public struct LearningPoint: Codable, Sendable {
@@ -23,7 +24,10 @@ public struct EnsemblePrediction: Codable, Sendable {
     public let members: [Double]
     /// The structure's role in training (`DataRoles.labels`).
     public let split: String
-    public init(index: Int, target: Double?, members: [Double], split: String) {
+    /// The 95 % interval (`IntervalCalibration`); nil with one member or no calibration.
+    public let lo95: Double?
+    public let hi95: Double?
+    public init(index: Int, target: Double?, members: [Double], split: String, calibration: IntervalCalibration? = nil) {
         self.index = index
         self.split = split
         self.target = target
@@ -31,14 +35,17 @@ public struct EnsemblePrediction: Codable, Sendable {
         let spread = Spread(members)
         self.mean = spread.mean
         self.std = spread.std
+        let half = calibration?.halfWidth(std: spread.std)
+        lo95 = half.map { spread.mean - $0 }
+        hi95 = half.map { spread.mean + $0 }
     }
 }
 
 /// Writes the tables and plots of a run into its folder (names from `RunFolder.Output`).
 public enum RunReport {
     /// The files `write` writes.
-    public static let decompositionOutputs: [RunFolder.Output] = [.decompositionCSV, .decompositionJSON, .siteInfluenceCSV,
-                                                                   .siteInfluenceSVG, .elementSiteSVG]
+    public static let decompositionOutputs: [RunFolder.Output] = [.decompositionCSV, .decompositionJSON, .decompositionMembersCSV,
+                                                                   .siteInfluenceCSV, .siteInfluenceSVG, .elementSiteSVG]
 
     /// `decompositionOutputs`: the table as CSV and JSON, site influence as CSV and SVG, the element × site plot.
     public static func write(_ d: Decomposition, to folder: RunFolder) throws {
@@ -50,10 +57,15 @@ public enum RunReport {
         }
         try writeCSV(folder.file(.decompositionCSV),
                      header: ["site", "element", "mean", "std", "members"] + (counted ? ["count"] : []) + ["exactness"], rows: rows)
+        // Each member's table beside the mean and spread: one column per member, by its number.
+        let numbers = d.memberNumbers.isEmpty ? Array(0..<(d.entries.first?.memberValues?.count ?? 0)) : d.memberNumbers
+        try writeCSV(folder.file(.decompositionMembersCSV), header: ["site", "element"] + numbers.map { "member_\($0)" },
+                     rows: d.entries.map { e in [e.site, e.element] + (e.memberValues ?? []).map { $0.map(tableNumber) ?? "" } })
         try writeCSV(folder.file(.siteInfluenceCSV),
-                     header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "members", "exactness"],
+                     header: ["site", "influence_mean", "influence_std", "element_spread_mean", "element_spread_std", "rank_agreement_tau", "members", "exactness"],
                      rows: d.summaries.map { [$0.site, tableNumber($0.influence.mean), tableNumber($0.influence.std),
-                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std), "\($0.influence.members)", d.exactness.rawValue] })
+                                              tableNumber($0.elementSpread.mean), tableNumber($0.elementSpread.std),
+                                              $0.rankAgreement.map(tableNumber) ?? "", "\($0.influence.members)", d.exactness.rawValue] })
         try writeJSON(d, to: folder.file(.decompositionJSON))
         // site-influence.svg (its name is the run folder's) shows the identified element spread Δ(s),
         // not the influence I(s), which depends on where a member puts its constant (Method.md).
@@ -77,7 +89,8 @@ public enum RunReport {
 
     /// parity.svg and predictions.csv: ensemble mean against target, the subtitle naming the
     /// errors and the set they are of (the test set when there is one).
-    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String, test: TestMetrics?) throws {
+    public static func writeParity(_ predictions: [EnsemblePrediction], to folder: RunFolder, title: String, test: TestMetrics?,
+                                   memberNumbers: [Int]? = nil) throws {
         let tested = predictions.filter { $0.split == "test" && $0.target != nil }
         let trained = predictions.filter { $0.split != "test" && $0.target != nil }
         let colours = (trained: SVGPlot.seriesColour(0), tested: SVGPlot.seriesColour(1))
@@ -93,7 +106,7 @@ public enum RunReport {
         try writeAtomically(SVGPlot.scatter(title: title, subtitle: paritySubtitle(test: test, trained: trained), xLabel: "target (eV)",
                                             yLabel: "ensemble mean prediction (eV)", series: series, legend: legend, diagonal: true),
                             to: folder.file(.paritySVG))
-        try writePredictions(predictions, to: folder.file(.predictionsCSV))
+        try writePredictions(predictions, to: folder.file(.predictionsCSV), memberNumbers: memberNumbers)
     }
 
     /// The errors of the ensemble mean: on the test set, or, without one, on the trained-on
@@ -108,10 +121,14 @@ public enum RunReport {
         return "no test set; on the \(check.targetCount) trained-on structures: MAE \(eV(mae)) eV, RMSE \(eV(rmse)) eV"
     }
 
-    public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL) throws {
-        let memberCount = predictions.first?.members.count ?? 0
-        try writeCSV(url, header: ["structure", "split", "target", "mean", "std"] + (0..<memberCount).map { "member_\($0)" },
-                     rows: predictions.map { p in ["\(p.index + 1)", p.split, p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std)]
+    /// predictions.csv: each structure's mean, spread, 95 % interval (empty without one) and every
+    /// member's prediction, the columns named by `memberNumbers` (default 0, 1, ...: a run that
+    /// left members out names the kept ones).
+    public static func writePredictions(_ predictions: [EnsemblePrediction], to url: URL, memberNumbers: [Int]? = nil) throws {
+        let numbers = memberNumbers ?? Array(0..<(predictions.first?.members.count ?? 0))
+        try writeCSV(url, header: ["structure", "split", "target", "mean", "std", "lo95", "hi95"] + numbers.map { "member_\($0)" },
+                     rows: predictions.map { p in ["\(p.index + 1)", p.split, p.target.map(tableNumber) ?? "", tableNumber(p.mean), tableNumber(p.std),
+                                                   p.lo95.map(tableNumber) ?? "", p.hi95.map(tableNumber) ?? ""]
                          + p.members.map(tableNumber) })
     }
 

@@ -1,6 +1,7 @@
 import Basics
 import Decomposition
 import Foundation
+import Training
 
 /// Errors on the ensemble's test set: of the ensemble mean, and of each member alone (eV).
 public struct TestMetrics: Codable, Sendable {
@@ -13,9 +14,23 @@ public struct TestMetrics: Codable, Sendable {
     public let members: [Errors]
     /// Predicting the training targets' mean for every test structure: the baseline a model must beat.
     public let meanBaseline: Errors
+    /// Whether the ensemble's spread says where it errs (nil with one member).
+    public let uncertainty: UncertaintyMetrics?
+
+    /// How the spread and the 95 % interval fare on the test set. Spearman's correlation does
+    /// not change with the calibration (a constant scale keeps every rank), so it is given once.
+    public struct UncertaintyMetrics: Codable, Sendable {
+        /// Spearman's rank correlation of std with |error| (nil when undefined, e.g. constant std).
+        public let spearmanStdError: Double?
+        /// Share of test structures within mean ± 2 std: the uncalibrated spread taken at face value.
+        public let coverageTwoStd: Double
+        /// Share within [lo95, hi95] (nil without an interval).
+        public let coverage95: Double?
+        public let calibration: IntervalCalibration?
+    }
 
     /// Nil when there is no test structure with a target.
-    public init?(_ predictions: [EnsemblePrediction], roles: DataRoles) {
+    public init?(_ predictions: [EnsemblePrediction], roles: DataRoles, calibration: IntervalCalibration? = nil) {
         let tested = roles.test.map { predictions[$0] }.filter { $0.target != nil }
         guard let first = tested.first else { return nil }
         func errors(_ predicted: (EnsemblePrediction) -> Double) -> Errors {
@@ -30,6 +45,18 @@ public struct TestMetrics: Codable, Sendable {
         ensembleMean = errors(\.mean)
         members = first.members.indices.map { m in errors { $0.members[m] } }
         meanBaseline = errors { _ in baseline }
+        uncertainty = Self.uncertainty(of: tested, calibration: calibration)
+    }
+
+    static func uncertainty(of tested: [EnsemblePrediction], calibration: IntervalCalibration?) -> UncertaintyMetrics? {
+        guard let first = tested.first, first.members.count >= 2 else { return nil }
+        let errors = tested.map { abs($0.mean - ($0.target ?? .nan)) }
+        let withinTwo = tested.indices.filter { errors[$0] <= 2 * tested[$0].std }.count
+        let bounded = tested.compactMap { p in p.lo95.flatMap { lo in p.hi95.map { (lo, $0, p.target ?? .nan) } } }
+        let within95 = bounded.filter { $0.2 >= $0.0 && $0.2 <= $0.1 }.count
+        return UncertaintyMetrics(spearmanStdError: spearmanCorrelation(tested.map(\.std), errors),
+                                  coverageTwoStd: Double(withinTwo) / Double(tested.count),
+                                  coverage95: bounded.isEmpty ? nil : Double(within95) / Double(bounded.count), calibration: calibration)
     }
 
     /// An ensemble has learnt only when its test MAE is below this share of predicting the
@@ -44,7 +71,22 @@ public struct TestMetrics: Codable, Sendable {
         let memberMAE = Spread(members.map(\.mae))
         return "test set (\(structures) structures no member saw): ensemble-mean MAE \(format(ensembleMean.mae)) RMSE \(format(ensembleMean.rmse)) eV; "
             + "members MAE \(format(memberMAE.mean)) ± \(format(memberMAE.std)) eV; predicting the training mean: MAE \(format(meanBaseline.mae)) eV"
+            + (uncertainty.map { "\n" + $0.summary } ?? "")
     }
 
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+extension TestMetrics.UncertaintyMetrics {
+    /// One line for the console.
+    public var summary: String {
+        func percent(_ x: Double) -> String { "\(Int((x * 100).rounded())) %" }
+        let rank = spearmanStdError.map { String(format: "%.2f", $0) } ?? "undefined"
+        var line = "test uncertainty: Spearman(std, |error|) \(rank); within mean ± 2 std (uncalibrated) \(percent(coverageTwoStd))"
+        if let coverage95 {
+            let fitted = calibration.map { $0.structures > 0 ? "calibrated, scale \(String(format: "%.3g", $0.scale)) on \($0.structures) validation structures" : "not calibrated" } ?? ""
+            line += "; within [lo95, hi95] (\(fitted)) \(percent(coverage95))"
+        }
+        return line
+    }
 }

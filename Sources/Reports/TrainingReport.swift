@@ -13,8 +13,12 @@ public func trainAndReport(_ run: TrainingRun, structures: StructureStore) throw
     let folder = run.plan.runFolder
     try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
                                      to: folder)
-    let (decomposition, test) = try writeRunOutputs(members: trained.members, structures: structures, contributions: contributions,
-                                                    roles: run.roles(count: structures.count), to: folder)
+    let check = EnsembleCheck(plan: run.plan, structures: structures, members: trained.members, contributions: contributions)
+    check.notes.forEach { print($0) }
+    run.record(check)
+    let (decomposition, test) = try writeRunOutputs(members: check.kept.map { trained.members[$0] }, structures: structures,
+                                                    contributions: check.kept.map { contributions[$0] }, roles: run.roles(count: structures.count),
+                                                    calibration: check.calibration, to: folder)
     try run.finish()
     let names = finishedRunContents(of: run.destination, withContributions: decomposition.perAtom != nil)
     print("outputs in \(run.destination.path): \(names.joined(separator: ", "))")

@@ -20,6 +20,12 @@ struct BenchAccuracy: ParsableCommand {
     @Option(help: "Lennard-Jones clusters to generate.")
     var structures = 2000
 
+    /// INPUT (instead of generated clusters) and how to read it, as `train` reads it.
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "A site table as INPUT: epochs of the sites model.")
+    var sitesEpochs = 1000
+
     @Option(help: "Seed of the data set.")
     var dataSeed: UInt64 = 7
 
@@ -71,8 +77,8 @@ struct BenchAccuracy: ParsableCommand {
         guard (10...1_000_000).contains(structures) else { throw ValidationError("--structures must be in 10...1000000, got \(structures)") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
         guard (1...64).contains(ensemble) else { throw ValidationError("--ensemble must be in 1...64, got \(ensemble)") }
-        guard (atomicEpochs ?? 1) >= 1, ryczkoEpochs >= 1, batchSize >= 1, (learningRate ?? 1) > 0 else {
-            throw ValidationError("--atomic-epochs, --ryczko-epochs and --batch-size must be at least 1, --learning-rate positive")
+        guard (atomicEpochs ?? 1) >= 1, ryczkoEpochs >= 1, sitesEpochs >= 1, batchSize >= 1, (learningRate ?? 1) > 0 else {
+            throw ValidationError("--atomic-epochs, --ryczko-epochs, --sites-epochs and --batch-size must be at least 1, --learning-rate positive")
         }
         _ = try benchmarkConfiguration()
     }
@@ -90,6 +96,7 @@ struct BenchAccuracy: ParsableCommand {
         configuration.atomicEpochs = atomicEpochs ?? atomicDefaults.epochs ?? configuration.atomicEpochs
         configuration.learningRate = learningRate ?? atomicDefaults.learningRate ?? configuration.learningRate
         (configuration.ensemble, configuration.ryczkoEpochs, configuration.batchSize) = (ensemble, ryczkoEpochs, batchSize)
+        configuration.sitesEpochs = sitesEpochs
         atomic.apply(to: &configuration.modelOptions)
         configuration.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: sigma)
         configuration.modelOptions.ryczkoBlocks = blocks
@@ -98,7 +105,13 @@ struct BenchAccuracy: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = try benchmarkConfiguration()
+        var configuration = try benchmarkConfiguration()
+        if let input = data.input {
+            let loaded = try data.source(requireEnergy: true).load()
+            configuration.given = (loaded.structures, (loaded.table == nil ? "structures of " : "rows of ") + input)
+            // A site table has one geometry: only the sites model reads it.
+            if loaded.table != nil { configuration.models = [.sites] }
+        }
         try withMPI { mpi in
             setThreads(mpi.world.size > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount, model: .atomic, backend: .standard)
             _ = try AccuracyBenchmark(configuration).run(world: mpi.world)

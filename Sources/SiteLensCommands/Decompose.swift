@@ -38,7 +38,9 @@ struct Decompose: ParsableCommand {
                 guard mpi.world.rank == 0, let contributions else { return }
                 try folder.createForOutputs()
                 let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
-                try writeRunOutputs(members: members, structures: structures, contributions: contributions, roles: roles, to: folder)
+                let calibration = try RunRecord.read(from: RunFolder(path: runFolder)).calibration
+                try writeRunOutputs(members: members, structures: structures, contributions: contributions, roles: roles,
+                                    calibration: calibration, to: folder)
             } else {
                 guard kind.decompositionMethod == .readOff else {
                     throw ValidationError("the \(kind.rawValue) model needs the structures to decompose (the input argument)")
@@ -86,9 +88,12 @@ struct Predict: ParsableCommand {
             let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
             guard mpi.world.rank == 0, let contributions else { return }
             let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
-            let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles)
-            try RunReport.writePredictions(predictions, to: URL(fileURLWithPath: out))
+            let calibration = try RunRecord.read(from: RunFolder(path: runFolder)).calibration
+            let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles, calibration: calibration)
+            try RunReport.writePredictions(predictions, to: URL(fileURLWithPath: out),
+                                           memberNumbers: members.enumerated().map { $0.element.modelDescription.training?.member ?? $0.offset })
             print("wrote \(out): \(predictions.count) structures, ensemble of \(members.count)")
+            print(calibration?.summary ?? "no 95 % interval: the run records no calibration")
             PredictionCheck(predictions, trained: members.compactMap { $0.modelDescription.training?.targets }).lines.forEach { print($0) }
             if let perAtom { try PerAtomEnergies.write(structures: structures, contributions: contributions, to: URL(fileURLWithPath: perAtom)) }
         }

@@ -20,6 +20,7 @@ package struct Train: ParsableCommand {
     @OptionGroup package var data: DataOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var fit: FitOptions
+    @OptionGroup var ensembleOptions: EnsembleOptions
     @OptionGroup var sites: SitesModelOptions
     @OptionGroup var atomic: AtomicModelOptions
     @OptionGroup var ryczko: RyczkoModelOptions
@@ -36,6 +37,7 @@ package struct Train: ParsableCommand {
         try fit.check(learningRate: runOptions.resolvedLearningRate(modelDefaults))
         try atomic.check()
         try compute.check()
+        try ensembleOptions.check()
     }
 
     /// The defaults of the model (and patch shape) asked for, which options not given take.
@@ -47,6 +49,7 @@ package struct Train: ParsableCommand {
         var plan = TrainingPlan()
         runOptions.apply(to: &plan, defaults: modelDefaults)
         fit.apply(to: &plan)
+        ensembleOptions.apply(to: &plan)
         cache.apply(to: &plan)
         compute.apply(to: &plan)
         var options = ModelOptions()

@@ -117,7 +117,8 @@ final class MemberTrainer {
         watchdog = StallWatchdog.start(timeout: plan.stallTimeout, communicator: group, member: member)
         defer { watchdog?.stop() }
         for epoch in firstEpoch...plan.epochs {
-            let rate = plan.fitting.schedule.learningRate(epoch: epoch, base: plan.learningRate, reductions: state.fit.reductions)
+            let scheduled = plan.fitting.schedule.learningRate(epoch: epoch, base: plan.learningRate, reductions: state.fit.reductions)
+            let rate = plan.frozenMembers.contains(member) ? 0 : scheduled
             state.optimizer.learningRate = Float(rate)
             var metrics = try trainEpoch(epoch)
             metrics.learningRate = rate

@@ -54,6 +54,14 @@ public struct TrainingPlan: Sendable {
     public var gradientReduction = GradientReduction.auto
     /// Which weights to keep, when to stop, and the learning rate's course (`FitPolicy`).
     public var fitting = FitPolicy()
+    /// Bagging: each member trains on its own resample (with replacement) of its training
+    /// structures (`bootstrapResample`).
+    public var bootstrap = TrainingPlan.defaultBootstrap
+    /// One validation set for all members (`sharedValidation(count:)`), on which the ensemble's
+    /// interval is calibrated; else each member draws its own.
+    public var sharedValidation = TrainingPlan.defaultSharedValidation
+    /// Members trained with learning rate 0 (hidden test option: a member planted dead).
+    public var frozenMembers: Set<Int> = []
 
     /// Options that shape training beyond the fields above (the data's target column or
     /// energy key, the model's options), by command-line name; recorded in `run.json` and
@@ -117,14 +125,24 @@ public struct TrainingPlan: Sendable {
     }
 
     /// Train and validation indices of a member: the structures outside the test set, in a
-    /// seeded shuffle of the member's own, the first part held out for validation.
+    /// seeded shuffle of the member's own, the first part held out for validation (under
+    /// `sharedValidation`, the shared set instead, the rest in the member's order); under
+    /// `bootstrap`, the training part resampled (`bootstrapResample`).
     public func split(count: Int, member: Int) -> (train: [Int], validation: [Int]) {
         let test = Set(testSet(count: count))
         let remaining = (0..<count).filter { !test.contains($0) }
         var generator = SeededGenerator(seed: memberSeed(member), stream: 0xA11)
         let order = generator.permutation(remaining.count).map { remaining[$0] }
-        let held = min(order.count - 1, Int((validationFraction * Double(order.count)).rounded()))
-        return (Array(order[held...]), Array(order[..<held]))
+        var (train, validation): ([Int], [Int])
+        if sharedValidation {
+            validation = self.sharedValidation(count: count)
+            let held = Set(validation)
+            train = order.filter { !held.contains($0) }
+        } else {
+            let held = min(order.count - 1, Int((validationFraction * Double(order.count)).rounded()))
+            (train, validation) = (Array(order[held...]), Array(order[..<held]))
+        }
+        return (bootstrap ? bootstrapResample(train, member: member) : train, validation)
     }
 
     /// The global batches of one epoch, as training positions: the same on every rank and for

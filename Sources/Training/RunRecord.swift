@@ -39,6 +39,16 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// How the earlier parts were made, oldest first, when the run was resumed.
     public var earlierParts: [RunProvenance]?
     public var complete = false
+    /// `--bootstrap` (nil in records written before SiteLens had it: off).
+    public var bootstrap: Bool?
+    /// `--validation-split shared` (nil in records written before SiteLens had it: per member).
+    public var sharedValidation: Bool?
+    /// Members left out of the ensemble's predictions and decompositions, and why (`MemberHealth`);
+    /// nil until training has ended.
+    public var excludedMembers: [ExcludedMember]?
+    /// How the 95 % interval of predictions is calibrated (`IntervalCalibration`); nil until
+    /// training has ended. `predict` applies it to new structures.
+    public var calibration: IntervalCalibration?
 
     /// A learning rate a resume replaced, and the epoch each member had reached with it.
     public struct EarlierLearningRate: Codable, Sendable, Equatable {
@@ -63,6 +73,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.validationFraction = plan.validationFraction
         self.epochs = plan.epochs
         self.options = plan.recordedOptions.merging(plan.fitting.recordedOptions) { given, _ in given }
+        self.bootstrap = plan.bootstrap
+        self.sharedValidation = plan.sharedValidation
     }
 
     /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the
@@ -91,6 +103,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         compare("--batch-size", batchSize, earlier.batchSize)
         compare("--validation-fraction", validationFraction, earlier.validationFraction)
         compare("--test-fraction", testFraction, earlier.testFraction)
+        compare("--bootstrap", bootstrap ?? false ? "on" : "off", earlier.bootstrap ?? false ? "on" : "off")
+        compare("--validation-split", sharedValidation ?? false ? "shared" : "per-member", earlier.sharedValidation ?? false ? "shared" : "per-member")
         compare("structures read (--group, --skip-invalid, ...)", structureCount, earlier.structureCount)
         return found
     }
@@ -103,6 +117,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         plan.ensemble = ensemble
         plan.validationFraction = validationFraction
         plan.testFraction = testFraction
+        plan.bootstrap = bootstrap ?? false
+        plan.sharedValidation = sharedValidation ?? false
         return plan
     }
 
@@ -158,6 +174,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
         guard !dataHash.isEmpty, dataHash.allSatisfy(\.isHexDigit) else { throw refuse("dataHash", "'\(dataHash)'; a run records its data's hash in hexadecimal") }
         for (k, part) in ([provenance] + (earlierParts ?? []).map(Optional.some)).enumerated() {
             if let problem = part?.problem() { throw refuse(k == 0 ? "provenance" : "earlierParts[\(k - 1)]", problem) }
+        }
+        if let problem = calibration?.problem(ensemble: ensemble) { throw refuse("calibration", problem) }
+        for (k, excluded) in (excludedMembers ?? []).enumerated() where !(0..<ensemble).contains(excluded.member) {
+            throw refuse("excludedMembers[\(k)].member", "\(excluded.member); must be in 0..<\(ensemble)")
         }
         for (k, earlier) in earlierLearningRates.enumerated() {
             guard earlier.learningRate.isFinite, earlier.learningRate > 0, earlier.throughEpoch.count == ensemble,

@@ -102,6 +102,13 @@ public final class TrainingRun {
         return trained
     }
 
+    /// Records which members the ensemble kept and how its interval is calibrated (written to
+    /// run.json by `finish`).
+    public func record(_ check: EnsembleCheck) {
+        record?.excludedMembers = check.excluded
+        record?.calibration = check.calibration
+    }
+
     /// Each structure's role in this run: test set, or each member's train/validation.
     public func roles(count: Int) -> DataRoles { plan.roles(count: count) }
 
@@ -121,8 +128,9 @@ public final class TrainingRun {
     }
 }
 
-/// The members of a finished run, in member order. Refuses a run that did not complete or whose
-/// saved members are not the ones its record names, so an ensemble is never mixed from two runs.
+/// The members of a finished run, in member order, without those it left out (run.json
+/// `excludedMembers`). Refuses a run that did not complete or whose saved members are not the
+/// ones its record names, so an ensemble is never mixed from two runs.
 public func loadTrainedEnsemble(from folder: RunFolder) throws -> [EnergyModel] {
     let record = try RunRecord.read(from: folder)
     guard record.complete else {
@@ -136,7 +144,8 @@ public func loadTrainedEnsemble(from folder: RunFolder) throws -> [EnergyModel] 
     for (m, member) in members.enumerated() where member.modelDescription.architecture != record.architecture || member.modelDescription.encoding != record.encoding {
         throw RunFolderError("\(folder.modelFolder.path)/\(RunFolder.memberName(m)) is not a member of the run recorded in \(folder.file(.record).path)")
     }
-    return members
+    let excluded = Set((record.excludedMembers ?? []).map(\.member))
+    return members.enumerated().filter { !excluded.contains($0.offset) }.map(\.element)
 }
 
 extension TrainingPlan {

@@ -91,4 +91,23 @@ struct BenchmarkRunTests {
         }
         #expect(rows[2]["MAE ÷ best linear fit's"] == "1.00")
     }
+
+    /// A planted table is additive in site × element, so the one-hot linear fit recovers it to
+    /// the noise and is the baseline the sites ensemble is set beside; the ensemble's uncertainty is printed.
+    @Test func accuracyOnASiteTableSetsTheSitesModelBesideTheOneHotFit() throws {
+        let folder = try temporaryFolder("sitelens-bench-sites")
+        let table = folder.appendingPathComponent("planted.csv").path
+        let generated = try runProcess(sitelens.path, ["generate", "--out", table, "--structures", "200", "--noise", "0.01"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let run = try runProcess(sitelens.path, ["bench", "accuracy", table, "--ensemble", "2", "--sites-epochs", "20"], timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = markdownRows(run.stdout)
+        let oneHot = try #require(rows.first { $0["model"] == "linear on site × element counts" }, "\(run.stdout)")
+        let mean = try #require(rows.first { $0["model"] == "training mean" })
+        #expect(oneHot["MAE ÷ best linear fit's"] == "1.00")
+        #expect((leadingNumber(oneHot["test MAE (eV)"]) ?? 1) < 0.03, "the planted truth is additive: \(oneHot)")
+        #expect((leadingNumber(mean["test MAE (eV)"]) ?? 0) > 0.1)
+        #expect(rows.contains { $0["model"]?.hasPrefix("sites (") == true } && !rows.contains { $0["model"]?.hasPrefix("linear on pair") == true })
+        #expect(run.stdout.contains("test uncertainty: Spearman(std, |error|)") && run.stdout.contains("within [lo95, hi95]"), "\(run.stdout)")
+    }
 }

@@ -183,6 +183,15 @@ OPTIONS:
   --lr-patience <lr-patience>
                           plateau: epochs without a lower validation error
                           before a reduction (default 5).
+  --bootstrap <bootstrap> Bagging: on trains each member on its own resample
+                          (with replacement) of its training structures.
+                          (values: on, off; default: off)
+  --validation-split <validation-split>
+                          shared: all members hold out one validation set, on
+                          which the 95 % interval (lo95, hi95) is calibrated;
+                          per-member: each its own (the interval then rarely
+                          calibrates). (values: shared, per-member; default:
+                          shared)
   --hidden <hidden>       sites: hidden width. (default: 6)
   --descriptor-names <descriptor-names>
                           sites: element descriptors, comma-separated (Z,

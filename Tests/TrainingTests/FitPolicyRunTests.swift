@@ -23,8 +23,10 @@ struct FitPolicyRunTests {
     @Test func theBestEpochsWeightsAreSavedAndUsed() throws {
         let (folder, csv, _) = try plantedData(rows: 40)
         let best = folder.appendingPathComponent("best"), last = folder.appendingPathComponent("last")
-        let outcome = try train(ranks: 1, [csv, "--epochs", "15", "--run-dir", best.path] + Self.fast)
-        try train(ranks: 1, [csv, "--epochs", "15", "--keep", "last", "--run-dir", last.path] + Self.fast)
+        // This member's own split makes its validation error rise before epoch 15 (the shared split does not).
+        let split = ["--validation-split", "per-member"]
+        let outcome = try train(ranks: 1, [csv, "--epochs", "15", "--run-dir", best.path] + Self.fast + split)
+        try train(ranks: 1, [csv, "--epochs", "15", "--keep", "last", "--run-dir", last.path] + Self.fast + split)
         let history = try metrics(best)
         let lowest = try #require(history.min { ($0.validationMSE ?? .infinity) < ($1.validationMSE ?? .infinity) })
         let kept = try #require(try trainingRecord(best)?.keptEpoch)
@@ -35,7 +37,7 @@ struct FitPolicyRunTests {
         #expect(try file(best, "model/member-0.safetensors") != file(last, "model/member-0.safetensors"))
         // A run stopped at the best epoch holds the same weights, and so the same decomposition and predictions.
         let stopped = folder.appendingPathComponent("stopped")
-        try train(ranks: 1, [csv, "--epochs", "\(kept)", "--keep", "last", "--run-dir", stopped.path] + Self.fast)
+        try train(ranks: 1, [csv, "--epochs", "\(kept)", "--keep", "last", "--run-dir", stopped.path] + Self.fast + split)
         for name in ["model/member-0.safetensors", "decomposition.csv", "predictions.csv"] {
             #expect(try file(best, name) == file(stopped, name), "\(name)")
         }
@@ -91,7 +93,7 @@ struct FitPolicyRunTests {
     @Test func aResumedRunWithTheFitPolicyEndsBitIdentical() throws {
         let (folder, csv, _) = try plantedData(rows: 40)
         let common = [csv, "--epochs", "16", "--ensemble", "2", "--patience", "6", "--lr-schedule", "plateau", "--lr-patience", "2",
-                      "--checkpoint-every", "1"] + Self.fast
+                      "--checkpoint-every", "1", "--validation-split", "per-member"] + Self.fast  // the members' own splits stop them apart
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
         try train(ranks: 2, common + ["--run-dir", whole.path])
         try train(ranks: 2, common + ["--run-dir", parts.path, "--halt-after-epoch", "7"])

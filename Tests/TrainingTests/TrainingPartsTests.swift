@@ -39,6 +39,7 @@ struct TrainingPartsTests {
         plan.validationFraction = 0.2
         plan.seed = 5
         plan.testFraction = 0.1
+        plan.sharedValidation = false
         let test = plan.testSet(count: 50)
         #expect(test.count == 5)
         let (train, validation) = plan.split(count: 50, member: 1)

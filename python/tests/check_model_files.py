@@ -103,7 +103,7 @@ def main(doc, runs):
         with open(os.path.join(run_path, "predictions.csv"), newline="", encoding="utf-8") as handle:
             header = next(csv.reader(handle))
         compare(f"{run_path} predictions.csv", [(row[0], "") for row in spec["columns predictions"]], set(header), problems)
-        if len(header) != len(set(header)) or sum(1 for c in header if c.startswith("member_")) != len(run.members):
+        if len(header) != len(set(header)) or sum(1 for c in header if c.startswith("member_")) != len(run.members) - len(record.get("excludedMembers") or []):
             problems.append(f"{run_path} predictions.csv: header {header} does not give one member_K per member")
         contributions = os.path.join(run_path, "contributions.xyz")
         if member.kind == "atomic":
