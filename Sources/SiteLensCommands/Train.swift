@@ -106,7 +106,8 @@ package struct Train: ParsableCommand {
         return "sitelens train: \(plan.kind.rawValue) model, \(structures) structures from \(source), "
             + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(ranks) rank\(ranks == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
             + "\(plan.epochs) epochs, global batch \(plan.batchSize)"
-            + (ranks > 1 ? ", gradient all-reduce \(plan.gradientReduction)" + (plan.gradientReduction.automatic ? automatic : "") : "")
+            + (ranks > 1 ? ", gradient all-reduce \(plan.gradientReduction)" + (plan.gradientReduction.automatic ? automatic : "")
+               + (plan.gradientPrecision == .double ? "" : " in \(plan.gradientPrecision)") : "")
     }
 }
 

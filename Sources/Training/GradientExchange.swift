@@ -2,7 +2,8 @@ import MPI
 
 // How a step's gradient sum crosses a group's ranks: the mode a user writes
 // (`GradientReduction`), and one type per way of doing it (`GradientExchange`). A new way (a
-// hierarchical or compressed reduction) is a new `GradientExchange` and a case of `exchange(...)`.
+// hierarchical reduction) is a new `GradientExchange` and a case of `exchange(...)`; a precision
+// the sum crosses in is a `GradientWire` (GradientPrecision.swift).
 
 /// How a step's gradient sum crosses the group's ranks.
 ///
@@ -58,16 +59,21 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
     }
 
     /// The exchange for `sum` (Double sums; layers start at `layerStarts`, in the order backward
-    /// finishes them last) over `group`: overlapped buckets when the mode asks for them and the
-    /// gradient makes more than one, else one blocking all-reduce. One bucket can only start when
-    /// backward has ended: nothing to overlap, and the blocking all-reduce is the quicker call
-    /// (atomic's 90 KB gradient: Benchmarks.md).
-    func exchange(of sum: StableBuffer<Double>, layerStarts: [Int], over group: Communicator) -> GradientExchange {
-        if bucketBytes > 0, BucketedAllReduce<Double>.cut(count: sum.count, boundaries: layerStarts, bytes: bucketBytes).count > 1 {
-            return OverlappedExchange(BucketedAllReduce(buffer: sum, boundaries: layerStarts, bucketBytes: bucketBytes, over: group),
-                                      polls: polls)
+    /// finishes them last) over `group`, in `precision`: overlapped buckets when the mode asks for
+    /// them and the gradient makes more than one, else one blocking all-reduce. One bucket can
+    /// only start when backward has ended: nothing to overlap, and the blocking all-reduce is the
+    /// quicker call (atomic's 90 KB gradient: Benchmarks.md).
+    func exchange(of sum: StableBuffer<Double>, layerStarts: [Int], over group: Communicator,
+                  precision: GradientPrecision) -> GradientExchange {
+        exchange(on: precision.wire(for: sum), layerStarts: layerStarts, over: group)
+    }
+
+    private func exchange<Wire: GradientWire>(on wire: Wire, layerStarts: [Int], over group: Communicator) -> GradientExchange {
+        if bucketBytes > 0, BucketedAllReduce<Wire.Value>.cut(count: wire.buffer.count, boundaries: layerStarts, bytes: bucketBytes).count > 1 {
+            let buckets = BucketedAllReduce(buffer: wire.buffer, boundaries: layerStarts, bucketBytes: bucketBytes, over: group)
+            return OverlappedExchange(wire, buckets: buckets, polls: polls)
         }
-        return BlockingExchange(sum, over: group)
+        return BlockingExchange(wire, over: group)
     }
 
     /// The mode `group` uses: `auto` made concrete (collective over `group` then: it asks MPI
@@ -78,7 +84,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
     }
 }
 
-/// One way a step's Double gradient sum crosses a group: told as backward finishes each layer of
+/// One way a step's Double gradient sum crosses a group (on a `GradientWire`): told as backward finishes each layer of
 /// the step's last chunk, completed before the optimiser step.
 protocol GradientExchange: AnyObject {
     /// A new step: nothing of the last one is pending.
@@ -90,35 +96,59 @@ protocol GradientExchange: AnyObject {
 }
 
 /// One blocking all-reduce of the whole sum after backward.
-final class BlockingExchange: GradientExchange {
-    private let sum: StableBuffer<Double>
+final class BlockingExchange<Wire: GradientWire>: GradientExchange {
+    private let wire: Wire
     private let group: Communicator
 
-    init(_ sum: StableBuffer<Double>, over group: Communicator) { (self.sum, self.group) = (sum, group) }
+    init(_ wire: Wire, over group: Communicator) { (self.wire, self.group) = (wire, group) }
 
     func startStep() {}
     func layerFinished(startingAt offset: Int) throws {}
-    func complete() throws { try group.allReduce(inPlace: sum.storage, op: .sum) }
+
+    func complete() throws {
+        let all = 0..<wire.buffer.count
+        wire.pack(all)
+        try group.sum(inPlace: wire.buffer.storage)
+        wire.unpack(all)
+    }
 }
 
 /// Buckets of layers, each all-reduced (MPI_Iallreduce) as soon as backward has finished its
 /// layers, so the transfer overlaps the earlier layers' backward; `polls` calls MPI_Test on the
 /// pending ones after every layer, since Open MPI moves a started collective on only inside MPI
 /// calls.
-final class OverlappedExchange: GradientExchange {
-    private let buckets: BucketedAllReduce<Double>
+final class OverlappedExchange<Wire: GradientWire>: GradientExchange {
+    private let wire: Wire
+    private let buckets: BucketedAllReduce<Wire.Value>
     private let polls: Bool
+    /// The elements from here to the end are on the wire this step (layers finish from the last).
+    private var packedFrom: Int
 
-    init(_ buckets: BucketedAllReduce<Double>, polls: Bool) { (self.buckets, self.polls) = (buckets, polls) }
+    init(_ wire: Wire, buckets: BucketedAllReduce<Wire.Value>, polls: Bool) {
+        (self.wire, self.buckets, self.polls) = (wire, buckets, polls)
+        packedFrom = wire.buffer.count
+    }
 
-    func startStep() { buckets.reset() }
+    func startStep() {
+        buckets.reset()
+        packedFrom = wire.buffer.count
+    }
 
     func layerFinished(startingAt offset: Int) throws {
+        if offset < packedFrom {
+            wire.pack(offset..<packedFrom)
+            packedFrom = offset
+        }
         try buckets.startBuckets(from: offset)
         if polls { try buckets.progress() }
     }
 
     /// Waits for the buckets started during backward, and starts any not started (a rank with no
     /// sample in the step).
-    func complete() throws { try buckets.finish() }
+    func complete() throws {
+        wire.pack(0..<packedFrom)
+        packedFrom = 0
+        try buckets.finish()
+        wire.unpack(0..<wire.buffer.count)
+    }
 }

@@ -84,7 +84,7 @@ struct TrainingPartsTests {
     /// A step's first chunk writes the sum (no clearing), later chunks add to it, and a step
     /// with no chunk (a rank without samples) reduces zeros.
     @Test func eachStepsSumStartsFromZero() throws {
-        let accumulator = GradientAccumulator(parameterCount: 3, layerRanges: [0..<1, 1..<3], reduction: .single, group: nil)
+        let accumulator = GradientAccumulator(parameterCount: 3, layerRanges: [0..<1, 1..<3], reduction: .single, precision: .double, group: nil)
         func chunk(_ value: Float) throws {
             try accumulator.add(last: false) { gradient, afterLayer in
                 (gradient[1], gradient[2]) = (value, 2 * value)
