@@ -13,12 +13,15 @@ import MPI
 /// layer, since Open MPI moves a started collective on only inside MPI calls. `bucketBytes` == 0:
 /// one blocking all-reduce after backward. `automatic` (the default) picks one per group by where
 /// its ranks run (`resolved(for:)`). Written `auto`, `single`, `buckets[:BYTES]` or
-/// `buckets[:BYTES]:nopoll`.
+/// `buckets[:BYTES]:nopoll`; `han` is one blocking all-reduce through Open MPI's hierarchical
+/// coll/han (`HierarchicalCollectives`), which the command enables before MPI_Init.
 public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible {
     public var bucketBytes: Int
     public var polls: Bool
-    /// Decided per group: `overlapped` where it spans nodes, `single` where it shares one.
+    /// Decided per group by where its ranks run (`ReductionChoice`).
     public var automatic = false
+    /// One blocking all-reduce that Open MPI's coll/han makes hierarchical.
+    public var hierarchical = false
 
     /// One blocking all-reduce after backward.
     public static let single = GradientReduction(bucketBytes: 0, polls: false)
@@ -34,6 +37,13 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
         return reduction
     }()
 
+    /// One blocking all-reduce, within each node first and then once per node (coll/han).
+    public static let han: GradientReduction = {
+        var reduction = GradientReduction.single
+        reduction.hierarchical = true
+        return reduction
+    }()
+
     public init(bucketBytes: Int, polls: Bool) {
         (self.bucketBytes, self.polls) = (bucketBytes, polls)
     }
@@ -42,6 +52,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if parts == ["single"] { self = .single; return }
         if parts == ["auto"] { self = .auto; return }
+        if parts == ["han"] { self = .han; return }
         guard parts.first == "buckets", parts.count <= 3 else { return nil }
         var rest = parts.dropFirst()
         let polls = rest.last != "nopoll"
@@ -55,6 +66,7 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
 
     public var description: String {
         if automatic { return "auto" }
+        if hierarchical { return "han" }
         return bucketBytes == 0 ? "single" : "buckets:\(bucketBytes)" + (polls ? "" : ":nopoll")
     }
 
@@ -78,9 +90,15 @@ public struct GradientReduction: Sendable, Equatable, LosslessStringConvertible 
 
     /// The mode `group` uses: `auto` made concrete (collective over `group` then: it asks MPI
     /// which ranks share a node), any other mode as it is.
-    public func resolved(for group: Communicator) throws -> GradientReduction {
-        guard automatic else { return self }
-        return try group.splitByNode().size < group.size ? .overlapped : .single
+    public func resolved(for group: Communicator, gradientBytes: Int? = nil) throws -> GradientReduction {
+        try choice(for: group, gradientBytes: gradientBytes)?.mode ?? self
+    }
+
+    /// What `auto` makes of `group` and why (collective over `group`); nil for any other mode.
+    public func choice(for group: Communicator, gradientBytes: Int?) throws -> ReductionChoice? {
+        guard automatic else { return nil }
+        return ReductionChoice(layout: try NodeLayout(of: group), gradientBytes: gradientBytes,
+                               hierarchicalEnabled: HierarchicalCollectives.isEnabled)
     }
 }
 
