@@ -36,6 +36,19 @@ public struct LinkCost: Sendable, Equatable {
         return LinkCost(alpha: intercept / steps, beta: slope * Double(ranks) / steps)
     }
 
+    /// α from the sizes below `burst` and β from those of at least 4 × `burst`: a tc tbf link
+    /// lets a burst through at the host's own speed, so only small messages show the latency
+    /// and only large ones the shaped rate. All sizes when either side has fewer than two.
+    public static func fitted(bytes: [Double], seconds: [Double], ranks: Int, burst: Double) -> LinkCost? {
+        let pairs = zip(bytes, seconds)
+        let small = pairs.filter { $0.0 < burst }, large = pairs.filter { $0.0 >= 4 * burst }
+        guard let latency = fitted(bytes: small.map(\.0), seconds: small.map(\.1), ranks: ranks),
+              let bandwidth = fitted(bytes: large.map(\.0), seconds: large.map(\.1), ranks: ranks) else {
+            return fitted(bytes: bytes, seconds: seconds, ranks: ranks)
+        }
+        return LinkCost(alpha: latency.alpha, beta: bandwidth.beta)
+    }
+
     /// This cost less `other`'s (what is left when the CPU work `other` measures is taken
     /// out), never below zero.
     public func less(_ other: LinkCost) -> LinkCost {

@@ -30,7 +30,7 @@ public struct ClusterBenchmark: Sendable {
         /// Structures each rank trains per step (the global batch grows with the ranks).
         public var batchPerRank = 16
         /// All-reduce sizes for the α–β fit (the gradient's size is added), and rounds of each.
-        public var fitBytes = [8 << 10, 128 << 10, 1 << 20, 4 << 20]
+        public var fitBytes = [8 << 10, 64 << 10, 1 << 20, 4 << 20, 8 << 20]
         public var rounds = 10
         /// Rank counts projected, and the ranks per node of the hierarchical model.
         public var projectedRanks = [8, 64, 256, 1024]
@@ -43,10 +43,14 @@ public struct ClusterBenchmark: Sendable {
             var configuration = Configuration()
             (configuration.rates, configuration.checkedNodes, configuration.modes, configuration.precisions) = (["1gbit"], [2], ["single", "buckets"], ["double"])
             (configuration.grid, configuration.clusters, configuration.epochs) = (16, 64, 2)
-            (configuration.fitBytes, configuration.rounds) = ([8 << 10, 256 << 10], 4)
+            (configuration.fitBytes, configuration.rounds) = ([8 << 10, 64 << 10, 1 << 20, 4 << 20], 4)
             return configuration
         }
     }
+
+    /// The tc tbf burst of `Launch/cluster --rate` (its `burst 256kb`): messages up to it pass at
+    /// the host's speed, so the fit takes α below it and β well above it.
+    public static let linkBurstBytes = 256 << 10
 
     public let configuration: Configuration
     public let launcher: SiteLensLauncher
@@ -91,7 +95,7 @@ public struct ClusterBenchmark: Sendable {
         }
         var results = ClusterResults(computeSeconds: alone.stepSeconds, gradientBytes: gradientBytes, sharedMemory: shared, unlimited: unlimited)
         for rate in configuration.rates {
-            guard let link = runs.fit(try runs.allReduceTimes(nodes: 2, rate: rate, bytes: sizes)) else { continue }
+            guard let link = runs.fit(try runs.allReduceTimes(nodes: 2, rate: rate, bytes: sizes), shaped: true) else { continue }
             results.links.append((rate, link))
             for mode in configuration.modes {
                 for precision in configuration.precisions {

@@ -77,8 +77,11 @@ public struct ClusterRuns: Sendable {
         return AllReduceTiming.read(text)
     }
 
-    /// α and β of 2-rank timings (nil when they did not come).
-    func fit(_ times: [(bytes: Double, seconds: Double)]) -> LinkCost? {
-        LinkCost.fitted(bytes: times.map(\.bytes), seconds: times.map(\.seconds), ranks: 2)
+    /// α and β of 2-rank timings (nil when they did not come); `shaped`: through Launch/cluster's
+    /// tbf, whose burst the small and large sizes are fitted apart around.
+    func fit(_ times: [(bytes: Double, seconds: Double)], shaped: Bool = false) -> LinkCost? {
+        let (bytes, seconds) = (times.map(\.bytes), times.map(\.seconds))
+        return shaped ? LinkCost.fitted(bytes: bytes, seconds: seconds, ranks: 2, burst: Double(ClusterBenchmark.linkBurstBytes))
+                      : LinkCost.fitted(bytes: bytes, seconds: seconds, ranks: 2)
     }
 }

@@ -25,7 +25,7 @@ struct ClusterTables {
         let cpu = results.unlimited.ring(bytes: bytes, ranks: 2)
         log("")
         log("All-reduce of 2 ranks, α and β fitted (T = 2(p−1)α + 2(p−1)/p·n·β) to sizes \(configuration.fitBytes.map(String.init).joined(separator: ", ")) B "
-            + "and the gradient's \(Int(bytes)) B; \"CPU part\": the unlimited-rate time between namespaces, CPU work on this machine's shared cores "
+            + "and the gradient's \(Int(bytes)) B (shaped links: α from sizes below tc's \(ClusterBenchmark.linkBurstBytes >> 10) KiB burst, β from those of 4 bursts and more); \"CPU part\": the unlimited-rate time between namespaces, CPU work on this machine's shared cores "
             + "(kernel TCP copies) that a real network card would not cost:")
         var table = BenchmarkTable(columns: ["link", "alpha us", "beta ns/B", "GB/s", "gradient ms", "CPU part"], widths: [16, 10, 11, 8, 13, 10])
         log(table.header)

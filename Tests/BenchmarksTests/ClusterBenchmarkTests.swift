@@ -16,10 +16,16 @@ struct ClusterCostModelTests {
 
     @Test func aFitRecoversTheLatencyAndBandwidthThatMadeTheTimes() throws {
         let made = LinkCost(alpha: 50e-6, beta: 8e-9)
-        let sizes: [Double] = [8_192, 131_072, 1_048_576, 4_194_304]
+        let sizes: [Double] = [8_192, 65_536, 1_048_576, 4_194_304]
         let fitted = try #require(LinkCost.fitted(bytes: sizes, seconds: sizes.map { made.ring(bytes: $0, ranks: 2) }, ranks: 2))
         #expect(abs(fitted.alpha - made.alpha) < 1e-9 && abs(fitted.beta - made.beta) < 1e-15, "\(fitted)")
         #expect(LinkCost.fitted(bytes: [8, 8], seconds: [1, 2], ranks: 2) == nil, "one size fits no line")
+        // Behind a tbf burst of 256 KiB the small sizes pass at another link's speed (β 1e-9):
+        // α comes from them, β from the sizes of 1 MiB and more.
+        let fast = LinkCost(alpha: 50e-6, beta: 1e-9)
+        let shaped = sizes.map { $0 < 262_144 ? fast.ring(bytes: $0, ranks: 2) : made.ring(bytes: $0, ranks: 2) }
+        let split = try #require(LinkCost.fitted(bytes: sizes, seconds: shaped, ranks: 2, burst: 262_144))
+        #expect(abs(split.alpha - made.alpha) < 1e-9 && abs(split.beta - made.beta) < 1e-15, "\(split)")
     }
 
     @Test func theHierarchicalModelReducesWithinNodesAndCrossesOncePerNode() {
