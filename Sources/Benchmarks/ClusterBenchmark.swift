@@ -30,7 +30,9 @@ public struct ClusterBenchmark: Sendable {
         /// Structures each rank trains per step (the global batch grows with the ranks).
         public var batchPerRank = 16
         /// All-reduce sizes for the α–β fit (the gradient's size is added), and rounds of each.
-        public var fitBytes = [8 << 10, 64 << 10, 1 << 20, 4 << 20, 8 << 20]
+        /// The small ones, all rounds together, stay within tbf's burst (`linkBurstBytes`), which
+        /// they would otherwise drain and then wait for.
+        public var fitBytes = [4 << 10, 16 << 10, 1 << 20, 4 << 20, 8 << 20]
         public var rounds = 10
         /// Rank counts projected, and the ranks per node of the hierarchical model.
         public var projectedRanks = [8, 64, 256, 1024]
@@ -43,7 +45,7 @@ public struct ClusterBenchmark: Sendable {
             var configuration = Configuration()
             (configuration.rates, configuration.checkedNodes, configuration.modes, configuration.precisions) = (["1gbit"], [2], ["single", "buckets"], ["double"])
             (configuration.grid, configuration.clusters, configuration.epochs) = (16, 64, 2)
-            (configuration.fitBytes, configuration.rounds) = ([8 << 10, 64 << 10, 1 << 20, 4 << 20], 4)
+            (configuration.fitBytes, configuration.rounds) = ([4 << 10, 16 << 10, 1 << 20, 4 << 20], 4)
             return configuration
         }
     }

@@ -16,7 +16,7 @@ struct ClusterCostModelTests {
 
     @Test func aFitRecoversTheLatencyAndBandwidthThatMadeTheTimes() throws {
         let made = LinkCost(alpha: 50e-6, beta: 8e-9)
-        let sizes: [Double] = [8_192, 65_536, 1_048_576, 4_194_304]
+        let sizes: [Double] = [4_096, 16_384, 1_048_576, 4_194_304]
         let fitted = try #require(LinkCost.fitted(bytes: sizes, seconds: sizes.map { made.ring(bytes: $0, ranks: 2) }, ranks: 2))
         #expect(abs(fitted.alpha - made.alpha) < 1e-9 && abs(fitted.beta - made.beta) < 1e-15, "\(fitted)")
         #expect(LinkCost.fitted(bytes: [8, 8], seconds: [1, 2], ranks: 2) == nil, "one size fits no line")
