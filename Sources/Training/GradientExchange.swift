@@ -1,8 +1,8 @@
 import MPI
 
 // How a step's gradient sum crosses a group's ranks: the mode a user writes
-// (`GradientReduction`), and one type per way of doing it (`GradientExchange`). A new way (a
-// hierarchical reduction) is a new `GradientExchange` and a case of `exchange(...)`; a precision
+// (`GradientReduction`), and one type per way of doing it (`GradientExchange`). A new way (another
+// reduction) is a new `GradientExchange` and a case of `exchange(...)`; a precision
 // the sum crosses in is a `GradientWire` (GradientPrecision.swift).
 
 /// How a step's gradient sum crosses the group's ranks.
