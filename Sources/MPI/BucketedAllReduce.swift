@@ -11,7 +11,7 @@
 ///
 /// Throwing methods abandon every pending request before they throw (the job is then ending);
 /// otherwise every started bucket must be waited for with `finish` before `reset`.
-public final class BucketedAllReduce<T: MPIReducible & BitwiseCopyable> {
+public final class BucketedAllReduce<T: MPISummable> {
     public let buffer: StableBuffer<T>
     /// The buckets in the order they start: from the end of the buffer towards its start.
     public let buckets: [Range<Int>]
@@ -85,7 +85,7 @@ public final class BucketedAllReduce<T: MPIReducible & BitwiseCopyable> {
         // One rank alone has nothing to add: its buffer already holds the sum.
         guard group.size > 1 else { return }
         try abandoningOnError {
-            pending.append(try group.startAllReduce(inPlace: buffer, range: range, op: .sum))
+            pending.append(try group.startSum(inPlace: buffer, range: range))
         }
     }
 

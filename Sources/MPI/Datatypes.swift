@@ -9,6 +9,16 @@ public protocol MPIElement {
 /// An element type MPI can reduce with sum, max and min.
 public protocol MPIReducible: MPIElement, Comparable {}
 
+/// An element type whose sum over ranks MPI computes: with MPI_SUM for MPI's own number types,
+/// with an operation of SiteLens's own for the rest (`BFloat16`).
+public protocol MPISummable: MPIElement, BitwiseCopyable {
+    /// The MPI operation that adds two values of this type.
+    static var mpiSum: MPI_Op { get }
+}
+
+extension Float: MPISummable { public static var mpiSum: MPI_Op { cmpi_op_sum() } }
+extension Double: MPISummable { public static var mpiSum: MPI_Op { cmpi_op_sum() } }
+
 extension Float: MPIReducible { public static var mpiDatatype: MPI_Datatype { cmpi_float() } }
 extension Double: MPIReducible { public static var mpiDatatype: MPI_Datatype { cmpi_double() } }
 extension Int32: MPIReducible { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }

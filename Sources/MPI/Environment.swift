@@ -83,6 +83,13 @@ public final class MPIEnvironment: @unchecked Sendable {
         return environment
     }
 
+    /// Whether MPI_Init has run in this process.
+    public static var isInitialized: Bool {
+        var flag: Int32 = 0
+        MPI_Initialized(&flag)
+        return flag != 0
+    }
+
     /// Whether MPI_Finalize has run in this process.
     public static var isFinalized: Bool {
         var flag: Int32 = 0

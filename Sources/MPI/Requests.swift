@@ -110,4 +110,22 @@ extension Communicator {
                   "MPI_Iallreduce")
         return Request(handle: request, keeping: buffer, call: "MPI_Iallreduce")
     }
+
+    /// MPI_Iallreduce with MPI_IN_PLACE and the type's own sum (`MPISummable.mpiSum`) over
+    /// elements `range` of `buffer`; otherwise as `startAllReduce`.
+    public func startSum<T: MPISummable>(inPlace buffer: StableBuffer<T>, range: Range<Int>) throws -> Request {
+        let count = try mpiCount(range.count, "MPI_Iallreduce")
+        let memory = buffer.slice(range)
+        var request: MPI_Request? = cmpi_request_null()
+        try check(MPI_Iallreduce(cmpi_in_place(), memory.baseAddress, count, T.mpiDatatype, T.mpiSum, handle, &request),
+                  "MPI_Iallreduce")
+        return Request(handle: request, keeping: buffer, call: "MPI_Iallreduce")
+    }
+
+    /// MPI_Allreduce with MPI_IN_PLACE and the type's own sum (`MPISummable.mpiSum`).
+    public func sum<T: MPISummable>(inPlace buffer: UnsafeMutableBufferPointer<T>) throws {
+        let count = try mpiCount(buffer.count, "MPI_Allreduce")
+        guard count > 0 else { return }
+        try check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, T.mpiDatatype, T.mpiSum, handle), "MPI_Allreduce")
+    }
 }

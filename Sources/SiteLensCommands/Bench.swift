@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a named reference, run side by side.",
         subcommands: [BenchRasterise.self, BenchTrain.self, BenchScaling.self, BenchOverlapRun.self, BenchMemory.self, BenchMemoryRun.self,
-                       BenchIndexRun.self, BenchAccuracy.self])
+                       BenchIndexRun.self, BenchAccuracy.self, BenchCluster.self, BenchClusterRun.self])
 }
 
 /// The running `sitelens` and the reference scripts found from it.

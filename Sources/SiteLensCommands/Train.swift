@@ -75,6 +75,7 @@ package struct Train: ParsableCommand {
     }
 
     package func run() throws {
+        if compute.allReduce.hierarchical { try HierarchicalCollectives.enable() }
         try withMPI { mpi in
             let world = mpi.world
             compute.setThreads(ranks: world.size, model: runOptions.model)
@@ -87,7 +88,8 @@ package struct Train: ParsableCommand {
                 run = try TrainingRun(world: world, plan: plan, structures: structures, dataFile: URL(fileURLWithPath: source.path),
                                       overwrite: runOptions.overwrite, inputs: sites.inputs)
                 try announce(plan, notes: notes, structures: structures, leading: leading, skipped: table?.skippedSummary,
-                             source: source.path, world: world)
+                             source: source.path, world: world,
+                             gradientBytes: try Network(run.model.0).parameterCount * plan.gradientPrecision.bytesPerValue)
             }
             try trainAndReport(run, structures: structures)
         }
@@ -97,11 +99,11 @@ package struct Train: ParsableCommand {
     /// patch that cannot see as far as atoms interact, what `auto` chose. Every rank resolves
     /// the gradient reduction (a collective).
     func announce(_ plan: TrainingPlan, notes: [String], structures: StructureStore, leading: LeadingStructures, skipped: String?,
-                  source: String, world: Communicator) throws {
-        let reduction = try plan.gradientReduction.resolved(for: world)
+                  source: String, world: Communicator, gradientBytes: Int? = nil) throws {
+        let choice = try plan.gradientReduction.choice(for: world, gradientBytes: gradientBytes)
         guard world.rank == 0 else { return }
         if let skipped { print(skipped) }
-        print(startLine(plan: plan, structures: structures.count, source: source, ranks: world.size, reduction: reduction))
+        print(startLine(plan: plan, structures: structures.count, source: source, ranks: world.size, choice: choice))
         let range = { try atomic.interactionRange(of: leading) }
         if let warning = try plan.modelOptions.reachWarning(for: plan.kind, interactionRange: range) { print(warning) }
         notes.forEach { print($0) }
@@ -109,13 +111,14 @@ package struct Train: ParsableCommand {
     }
 
     /// The line that opens a run: what trains on what, where, for how long.
-    func startLine(plan: TrainingPlan, structures: Int, source: String, ranks: Int, reduction: GradientReduction) -> String {
+    func startLine(plan: TrainingPlan, structures: Int, source: String, ranks: Int, choice: ReductionChoice?) -> String {
         let groups = min(plan.ensemble, ranks)
-        let automatic = reduction == .single ? " → single (all ranks share one node)" : " → \(reduction) where a group's ranks span nodes, single within one"
+        let automatic = choice.map { " → \($0.mode) (\($0.reason))" + (groups > 1 ? "; each member's group decides for its own ranks" : "") } ?? ""
         return "sitelens train: \(plan.kind.rawValue) model, \(structures) structures from \(source), "
             + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(ranks) rank\(ranks == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
             + "\(plan.epochs) epochs, global batch \(plan.batchSize)"
-            + (ranks > 1 ? ", gradient all-reduce \(plan.gradientReduction)" + (plan.gradientReduction.automatic ? automatic : "") : "")
+            + (ranks > 1 ? ", gradient all-reduce \(plan.gradientReduction)" + automatic
+               + (plan.gradientPrecision == .double ? "" : " in \(plan.gradientPrecision)") : "")
     }
 }
 

@@ -28,6 +28,7 @@ struct ByteCount: ExpressibleByArgument {
 }
 extension ConvolutionBackend: ExpressibleByArgument {}
 extension GradientReduction: ExpressibleByArgument {}
+extension GradientPrecision: ExpressibleByArgument {}
 
 private let planDefaults = TrainingPlan()
 
@@ -154,12 +155,18 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: .hidden)
     var allReduce = planDefaults.gradientReduction
 
+    @Option(help: "Precision the gradient sum crosses ranks in: double, float (half the bytes) or bf16 (a quarter, rounded to nearest even); --reproducible needs double.")
+    var gradientPrecision = planDefaults.gradientPrecision
+
     @Option(help: "Seconds without a finished training step after which a rank says where it waits (a rank or node that stopped answering), and twice that after which the job ends; 0: wait forever.")
     var stallTimeout = planDefaults.stallTimeout ?? 0
 
     static let stallTimeoutRange = 5.0...86_400.0
 
     func check() throws {
+        if reproducible && !gradientPrecision.keepsRankCountsIdentical {
+            throw ValidationError("--reproducible needs --gradient-precision double: \(gradientPrecision) sums round at each addition across ranks, so another rank count ends with other weights")
+        }
         if let blasThreads, !(1...1024).contains(blasThreads) { throw ValidationError("--blas-threads must be in 1...1024, got \(blasThreads)") }
         guard stallTimeout == 0 || Self.stallTimeoutRange.contains(stallTimeout) else {
             throw ValidationError("--stall-timeout must be 0 (off) or in \(Self.stallTimeoutRange) s, got \(stallTimeout)")
@@ -168,6 +175,7 @@ struct ComputeOptions: ParsableArguments {
 
     func apply(to plan: inout TrainingPlan) {
         (plan.convolutionBackend, plan.reproducible, plan.gradientReduction) = (convBackend, reproducible, allReduce)
+        plan.gradientPrecision = gradientPrecision
         plan.stallTimeout = stallTimeout == 0 ? nil : stallTimeout
     }
 

@@ -3,7 +3,8 @@ import Networks
 
 /// The gradient of one optimiser step: each chunk's gradient is computed into a Float scratch
 /// buffer (the layers add into it), added layer by layer into a Double sum, and the Double sum
-/// crosses the group by the `GradientExchange` its `GradientReduction` makes. Double sums make the order of addition
+/// crosses the group by the `GradientExchange` its `GradientReduction` makes, in its
+/// `GradientPrecision`. Double sums make the order of addition
 /// (on this rank and across ranks, in one buffer or in buckets) vanish below Float rounding, so
 /// with one structure per chunk any rank count ends with the same parameters.
 ///
@@ -23,15 +24,16 @@ final class GradientAccumulator {
 
     /// One layer over the whole buffer and no group: for summing alone (tests).
     convenience init(parameterCount: Int) {
-        self.init(parameterCount: parameterCount, layerRanges: [0..<parameterCount], reduction: .single, group: nil)
+        self.init(parameterCount: parameterCount, layerRanges: [0..<parameterCount], reduction: .single, precision: .double, group: nil)
     }
 
-    convenience init(network: Network, reduction: GradientReduction, group: Communicator) {
+    convenience init(network: Network, reduction: GradientReduction, precision: GradientPrecision, group: Communicator) {
         self.init(parameterCount: network.parameterCount, layerRanges: network.layerParameterRanges,
-                  reduction: reduction, group: group)
+                  reduction: reduction, precision: precision, group: group)
     }
 
-    init(parameterCount: Int, layerRanges: [Range<Int>], reduction: GradientReduction, group: Communicator?) {
+    init(parameterCount: Int, layerRanges: [Range<Int>], reduction: GradientReduction, precision: GradientPrecision,
+         group: Communicator?) {
         // Every parameter belongs to exactly one layer: then adding layer by layer adds each once.
         let tiled = layerRanges.sorted { $0.lowerBound < $1.lowerBound }
         precondition(zip(tiled, tiled.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }
@@ -43,7 +45,7 @@ final class GradientAccumulator {
         sumBuffer = sum
         self.layerRanges = layerRanges
         if let group, group.size > 1 {
-            exchange = reduction.exchange(of: sum, layerStarts: layerRanges.map(\.lowerBound), over: group)
+            exchange = reduction.exchange(of: sum, layerStarts: layerRanges.map(\.lowerBound), over: group, precision: precision)
         } else {
             exchange = nil
         }

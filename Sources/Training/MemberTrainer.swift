@@ -72,7 +72,9 @@ final class MemberTrainer {
         targetBaseline = energies.reduce(0) { $0 + pow(($1 - normalisation.mean) / normalisation.scale, 2) } / Double(max(energies.count, 1))
         let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
         self.network = network
-        gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group), group: group)
+        let gradientBytes = network.parameterCount * plan.gradientPrecision.bytesPerValue
+        gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group, gradientBytes: gradientBytes),
+                                        precision: plan.gradientPrecision, group: group)
         var resumed: ResumePoint?
         state = try MemberState.agreed(in: group) { [plan] in
             guard plan.resumeFrom != nil else {

@@ -52,6 +52,9 @@ public struct TrainingPlan: Sendable {
     /// How the gradients cross ranks: chosen by where each group runs (`auto`), in buckets
     /// overlapped with backward, or one blocking all-reduce after it (hidden option `--all-reduce`).
     public var gradientReduction = GradientReduction.auto
+    /// The precision the gradient sum crosses ranks in (`--gradient-precision`); recorded in
+    /// `run.json` and compared on resume.
+    public var gradientPrecision = GradientPrecision.double
     /// Which weights to keep, when to stop, and the learning rate's course (`FitPolicy`).
     public var fitting = FitPolicy()
     /// Bagging: each member trains on its own resample (with replacement) of its training

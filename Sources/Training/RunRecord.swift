@@ -75,6 +75,16 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.options = plan.recordedOptions.merging(plan.fitting.recordedOptions) { given, _ in given }
         self.bootstrap = plan.bootstrap
         self.sharedValidation = plan.sharedValidation
+        options[Self.precisionOption] = plan.gradientPrecision.rawValue
+    }
+
+    /// The option naming the gradient's precision across ranks; records written before it
+    /// existed crossed in Double.
+    static let precisionOption = "--gradient-precision"
+
+    /// The value of option `name` in this record, with what records that predate it meant.
+    func recorded(_ name: String) -> String? {
+        options[name] ?? (name == Self.precisionOption ? GradientPrecision.double.rawValue : nil)
     }
 
     /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the
@@ -88,7 +98,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         compare("--seed", seed, earlier.seed)
         compare("--model", architecture.kind.rawValue, earlier.architecture.kind.rawValue)
         for name in Set(options.keys).union(earlier.options.keys).sorted() {
-            compare(name, options[name] ?? "(not used)", earlier.options[name] ?? "(not used)")
+            compare(name, recorded(name) ?? "(not used)", earlier.recorded(name) ?? "(not used)")
         }
         // Backstops for what no named option explains (e.g. image settings chosen from the data).
         if found.isEmpty && architecture.kind == earlier.architecture.kind {

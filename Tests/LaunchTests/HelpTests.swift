@@ -251,6 +251,11 @@ OPTIONS:
                           default: dnnl)
   --reproducible          One sample at a time with Double gradient sums:
                           bit-identical for any rank count, slower.
+  --gradient-precision <gradient-precision>
+                          Precision the gradient sum crosses ranks in: double,
+                          float (half the bytes) or bf16 (a quarter, rounded to
+                          nearest even); --reproducible needs double. (values:
+                          double, float, bf16; default: double)
   --stall-timeout <stall-timeout>
                           Seconds without a finished training step after which
                           a rank says where it waits (a rank or node that

@@ -57,7 +57,7 @@ struct MultiNodeTests {
     }
 
     /// Two nodes × one rank give the weights of two ranks on one node, bit for bit in the same
-    /// all-reduce mode; `auto` sees the nodes and overlaps the all-reduce across them.
+    /// all-reduce mode; `auto` sees the nodes (and the gradient's size).
     @Test func twoNodesTrainAsTwoRanksOnOneNode() throws {
         let folder = try sharedFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -79,7 +79,9 @@ struct MultiNodeTests {
         }
         let automatic = try onCluster(ranks: 2, ["train", data.path, "--epochs", "1", "--run-dir", folder.appendingPathComponent("auto").path])
         #expect(automatic.status == 0, "\(automatic.stderr.suffix(1500))")
-        #expect(automatic.stdout.contains("→ buckets") && automatic.stdout.contains("span nodes"), "\(automatic.stdout.prefix(600))")
+        // auto sees the nodes, and that the sites model's gradient is one bucket (nothing to overlap).
+        #expect(automatic.stdout.contains("→ single (ranks span nodes (2 nodes, up to 1 rank each), but the")
+                && automatic.stdout.contains("gradient is one bucket"), "\(automatic.stdout.prefix(600))")
     }
 
     /// Two nodes × two ranks (shared memory within a node, TCP between) agree with one rank
@@ -98,6 +100,30 @@ struct MultiNodeTests {
         let tensors = { (run: URL) in try EnergyModel.load(from: run.appendingPathComponent("model"), name: "member-0").tensors().map(\.values) }
         let difference = largestRelativeDifference(try tensors(four), try tensors(one))
         #expect(difference <= 1e-5, "2 nodes × 2 ranks against 1 rank: \(difference)")
+    }
+
+    /// `--all-reduce han` enables Open MPI's coll/han before MPI_Init (its own selection log
+    /// says so) and trains, on 2 nodes × 2 ranks, the weights one flat all-reduce trains (Double
+    /// sums added in another grouping: within the one-node tests' tolerance).
+    @Test func hanIsEnabledAcrossNodesAndTrainsAsOneAllReduce() throws {
+        let folder = try sharedFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("sites.csv")
+        #expect(try runProcess(sitelens, ["generate", "--out", data.path, "--structures", "120"]).status == 0)
+        let common = ["train", data.path, "--epochs", "2", "--batch-size", "16", "--seed", "8"]
+        let han = folder.appendingPathComponent("han"), flat = folder.appendingPathComponent("flat")
+        let hierarchical = try runProcess(cluster, ["--nodes", "2", "--slots", "2", "--", "mpirun", "-np", "4", "-x", "OPENBLAS_NUM_THREADS=1",
+                                                    "--mca", "coll_base_verbose", "30", sitelens]
+                                                   + common + ["--all-reduce", "han", "--run-dir", han.path], timeout: 300)
+        #expect(hierarchical.status == 0, "\(hierarchical.stderr.suffix(1500))")
+        #expect(hierarchical.stdout.contains("gradient all-reduce han"), "\(hierarchical.stdout.prefix(600))")
+        let log = hierarchical.stdout + hierarchical.stderr
+        #expect(log.contains("han, priority \(100), Enabled"), "coll/han was not selected: \(log.suffix(1500))")
+        let single = try onCluster(slots: 2, ranks: 4, common + ["--all-reduce", "single", "--run-dir", flat.path])
+        #expect(single.status == 0, "\(single.stderr.suffix(1500))")
+        let tensors = { (run: URL) in try EnergyModel.load(from: run.appendingPathComponent("model"), name: "member-0").tensors().map(\.values) }
+        let difference = largestRelativeDifference(try tensors(han), try tensors(flat))
+        #expect(difference <= 1e-5, "han against one flat all-reduce: \(difference)")
     }
 
     /// An ensemble whose members train on different nodes is gathered to rank 0 and written

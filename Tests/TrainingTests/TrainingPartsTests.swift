@@ -85,7 +85,7 @@ struct TrainingPartsTests {
     /// A step's first chunk writes the sum (no clearing), later chunks add to it, and a step
     /// with no chunk (a rank without samples) reduces zeros.
     @Test func eachStepsSumStartsFromZero() throws {
-        let accumulator = GradientAccumulator(parameterCount: 3, layerRanges: [0..<1, 1..<3], reduction: .single, group: nil)
+        let accumulator = GradientAccumulator(parameterCount: 3, layerRanges: [0..<1, 1..<3], reduction: .single, precision: .double, group: nil)
         func chunk(_ value: Float) throws {
             try accumulator.add(last: false) { gradient, afterLayer in
                 (gradient[1], gradient[2]) = (value, 2 * value)
@@ -238,12 +238,12 @@ struct RunFolderTests {
 /// `--all-reduce` spellings: each reads back as written; out-of-range and unknown ones are refused.
 struct GradientReductionSpellingTests {
     @Test func everyModeReadsBackAsWritten() throws {
-        for text in ["auto", "single", "buckets:1048576", "buckets:256:nopoll"] {
+        for text in ["auto", "single", "han", "buckets:1048576", "buckets:256:nopoll"] {
             #expect(try #require(GradientReduction(text)).description == text)
         }
         #expect(GradientReduction("buckets") == .overlapped)
         #expect(try #require(GradientReduction("auto")).automatic && !GradientReduction.overlapped.automatic)
         #expect(TrainingPlan().gradientReduction == .auto)
-        for bad in ["buckets:0", "buckets:2147483648", "auto:1", "buckets:x", "Single", ""] { #expect(GradientReduction(bad) == nil, "\(bad)") }
+        for bad in ["buckets:0", "buckets:2147483648", "auto:1", "han:1", "buckets:x", "Single", ""] { #expect(GradientReduction(bad) == nil, "\(bad)") }
     }
 }
