@@ -56,11 +56,14 @@ let package = Package(
         // `sitelens` under mpirun, and its overlap and frame-index runs call the MPI collectives
         // they measure: besides Training, the one other MPI user (the command target calls none).
         .target(name: "Benchmarks", dependencies: ["MPI", "Basics", "Structures", "Images", "Networks", "Training", "Reports"]),
+        // Screening: every site occupation of `sites` runs scored from exact member tables, ranked
+        // with the ensemble's spread, sharded over ranks (its runner gathers once: a collective user).
+        .target(name: "Screening", dependencies: ["MPI", "Networks", "Structures", "Basics", "Training", "Reports"]),
         // The subcommands: each parses its options and calls the modules.
         .target(
             name: "SiteLensCommands",
             dependencies: [
-                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports", "Benchmarks",
+                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports", "Benchmarks", "Screening",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "sitelens", dependencies: ["SiteLensCommands"]),
