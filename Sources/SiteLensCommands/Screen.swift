@@ -9,7 +9,7 @@ import Training
 /// with its spread, sharded over the ranks (Screening does the work; this only parses).
 struct Screen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Search every site occupation of trained sites runs for the best by an objective, with the ensemble's spread.",
+        abstract: "Search every site occupation of sites runs for the best, with the ensemble spread.",
         discussion: """
         Each member of a sites run is an exact site × element table, so every occupation is scored by table look-ups. \
         Ranks split the index space into contiguous blocks; the top K and the objective's histogram are gathered on rank 0, \
