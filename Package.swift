@@ -4,7 +4,7 @@
 // Targets follow the pipeline, and data flows one way (Docs/Architecture.md draws it):
 //   Structures → Images → Networks → Training and Decomposition → Reports → Benchmarks, all
 //   driven by SiteLensCommands (one type per subcommand, parsing only), which the `sitelens`
-//   executable starts. Only MPI talks to Open MPI; only Training and Benchmarks call collectives.
+//   executable starts. Only MPI talks to Open MPI; only Training, Benchmarks and Screening call collectives.
 import PackageDescription
 
 let package = Package(

@@ -50,7 +50,8 @@ struct ScreenCommandTests {
     @Test func badOptionsAreRefusedNamingTheOptionAndRange() throws {
         let folder = try temporaryFolder("sitelens-screen-bad")
         let cases: [([String], String)] = [
-            (["--objective", "min", "--kappa", "-1"], "0.0...10.0"),
+            (["--objective", "min", "--kappa=-1"], "0.0...10.0"),
+            (["--objective", "min", "--kappa", "11"], "0.0...10.0"),
             (["--objective", "best"], "allowed: min, max, target:EV"),
             (["--objective", "min", "--top", "0"], "--top 0: must be within 1..."),
             (["--objective", "min", "--count", "Cu=3"], "--count expects ELEMENT=LOW:HIGH"),
