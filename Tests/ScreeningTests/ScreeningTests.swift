@@ -89,6 +89,23 @@ struct ScreeningUnitTests {
         #expect(try ObjectiveHistogram.summed(histograms) == histogram)
     }
 
+    /// The predictor seam (batched, as image models would be scored) gives the table scan's
+    /// top K and histogram exactly, with a κ that uses the spread and a count window.
+    @Test func batchedPredictorScanEqualsTheTableScan() throws {
+        let x = randomRun(name: "CO", sites: sites, elements: elements, members: 4, seed: 7)
+        let y = randomRun(name: "COOH", sites: sites, elements: elements, members: 2, seed: 8)
+        let space = try CandidateSpace(sites: sites, elements: elements, windows: [.init(element: "Ni", low: 1, high: 4)])
+        let scorer = try Scorer(space: space, runs: [x, y], ranking: Ranking(objective: .scalingDeparture, kappa: 1.5),
+                                line: ScalingLine(intercept: -0.1, slope: 0.9, pairs: []))
+        var tableTop = try TopKeeper(capacity: 7), batchedTop = try TopKeeper(capacity: 7)
+        var tableHistogram = try ObjectiveHistogram(low: 0, high: 3, bins: 11), batchedHistogram = tableHistogram
+        let tableCount = scorer.scan(0..<space.size, top: &tableTop, histogram: &tableHistogram)
+        let batchedCount = try scorer.scanBatched(0..<space.size, predictors: [x.tables, y.tables], batch: 50,
+                                                  top: &batchedTop, histogram: &batchedHistogram)
+        #expect(tableCount == batchedCount && tableCount > 0 && tableCount < space.size)
+        #expect(tableTop == batchedTop && tableHistogram == batchedHistogram)
+    }
+
     @Test func kappaCountsTheSpreadAgainstACandidate() throws {
         let lowSpread = try Ranking(objective: .max, kappa: 2).score(objective: 1.0, std: 0.1)
         let highSpread = try Ranking(objective: .max, kappa: 2).score(objective: 1.1, std: 0.5)
