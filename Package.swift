@@ -4,7 +4,7 @@
 // Targets follow the pipeline, and data flows one way (Docs/Architecture.md draws it):
 //   Structures → Images → Networks → Training and Decomposition → Reports → Benchmarks, all
 //   driven by SiteLensCommands (one type per subcommand, parsing only), which the `sitelens`
-//   executable starts. Only MPI talks to Open MPI; only Training and Benchmarks call collectives.
+//   executable starts. Only MPI talks to Open MPI; only Training, Benchmarks and Screening call collectives.
 import PackageDescription
 
 let package = Package(
@@ -56,11 +56,14 @@ let package = Package(
         // `sitelens` under mpirun, and its overlap and frame-index runs call the MPI collectives
         // they measure: besides Training, the one other MPI user (the command target calls none).
         .target(name: "Benchmarks", dependencies: ["MPI", "Basics", "Structures", "Images", "Networks", "Training", "Reports"]),
+        // Screening: every site occupation of `sites` runs scored from exact member tables, ranked
+        // with the ensemble's spread, sharded over ranks (its runner gathers once: a collective user).
+        .target(name: "Screening", dependencies: ["MPI", "Networks", "Structures", "Basics", "Training", "Reports"]),
         // The subcommands: each parses its options and calls the modules.
         .target(
             name: "SiteLensCommands",
             dependencies: [
-                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports", "Benchmarks",
+                "MPI", "Basics", "Structures", "Images", "Networks", "Training", "Decomposition", "Reports", "Benchmarks", "Screening",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "sitelens", dependencies: ["SiteLensCommands"]),
@@ -81,6 +84,7 @@ let package = Package(
         .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens", "SiteLensCommands", "Networks"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Structures", "Basics", "TestSupport", "sitelens", "mpi-test-helper"]),
         // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens-fuzz` run.
         .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens", "sitelens-fuzz"]),
     ]

@@ -214,6 +214,43 @@ public struct RunFolder: Sendable, Equatable {
         catch { throw RunFolderError("cannot create the output folder \(path): \(systemReason(error))") }
     }
 
+    /// The files `sitelens screen` writes into its output folder.
+    public enum ScreenOutput: String, CaseIterable, Sendable {
+        case top = "top.csv"
+        case topContributions = "top-contributions.csv"
+        case histogram = "histogram.csv"
+        case scalingSVG = "scaling.svg"
+        case summary = "screen.json"
+    }
+
+    public func file(_ output: ScreenOutput) -> URL { url.appendingPathComponent(output.rawValue) }
+
+    /// Takes the folder for a screen's outputs (its parent must exist) and locks it. A folder
+    /// holding an earlier screen is refused unless `overwrite`; then its screen files are removed
+    /// first (so no file of the old screen stays beside the new), and a folder holding anything
+    /// else (a training run, a user's files) is always refused.
+    public func claimForScreen(overwrite: Bool) throws -> RunLock {
+        try requireParent()
+        _ = try existsAsFolder()
+        try createForOutputs()
+        let lock = try RunLock(file: lockFile)
+        let present = contents()
+        guard !present.isEmpty else { return lock }
+        let screenFiles = Set(ScreenOutput.allCases.map(\.rawValue))
+        let foreign = present.filter { !screenFiles.contains($0) && !isAtomicWriteTemporary($0) }
+        guard foreign.isEmpty else {
+            throw RunFolderError("\(path) holds files a screen does not write (\(foreign.prefix(4).joined(separator: ", "))); give the screen its own --out")
+        }
+        guard overwrite else {
+            throw RunFolderError("\(path) holds an earlier screen (\(present.prefix(4).joined(separator: ", "))); choose a new --out or replace it with --overwrite")
+        }
+        for name in present {
+            do { try FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
+            catch { throw RunFolderError("cannot remove \(name) of the earlier screen in \(path): \(systemReason(error))") }
+        }
+        return lock
+    }
+
     /// What the folder holds, the lock file aside.
     private func contents() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0 != RunFolder.lockName }.sorted()

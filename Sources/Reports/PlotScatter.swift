@@ -5,8 +5,10 @@ public struct PlotSeries: Sendable {
     public let points: [(Double, Double)]
     public let colour: String
     public let dashed: Bool
-    public init(points: [(Double, Double)], colour: String, dashed: Bool = false) {
-        self.points = points; self.colour = colour; self.dashed = dashed
+    /// A line through the points even when the plot draws dots (a fitted line among data).
+    public let asLine: Bool
+    public init(points: [(Double, Double)], colour: String, dashed: Bool = false, asLine: Bool = false) {
+        self.points = points; self.colour = colour; self.dashed = dashed; self.asLine = asLine
     }
 }
 
@@ -93,7 +95,7 @@ extension SVGPlot {
         }
         for s in series {
             let points = s.points.filter { $0.0.isFinite && $0.1.isFinite }
-            if connect {
+            if connect || s.asLine {
                 let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
                 body += "<polyline fill=\"none\" stroke=\"\(s.colour)\" stroke-width=\"1.5\"\(dash) points=\""
                     + points.map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " ") + "\"/>\n"

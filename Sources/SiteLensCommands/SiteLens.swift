@@ -22,5 +22,5 @@ public struct SiteLens: ParsableCommand {
         commandName: "sitelens",
         abstract: "Train energy models of atomic structures under MPI, then explain them site by site.",
         version: SiteLensVersion.described,
-        subcommands: [Train.self, Check.self, Decompose.self, Predict.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self])
+        subcommands: [Train.self, Check.self, Decompose.self, Predict.self, Screen.self, Generate.self, Rasterise.self, Bench.self, MPIInfo.self])
 }

@@ -1,0 +1,59 @@
+/// Marks candidates that lie outside what the runs were trained on: a candidate is *far* when
+/// it puts an element on a site where no training row has it, or holds a count of an element
+/// outside the range of counts in the training rows; it is *flagged* when it is far and the
+/// spread of its objective is above `spreadLimit` (`spreadFactor` × the median spread over the
+/// training rows). Rows are those of the runs the objective reads.
+public struct ExtrapolationCheck: Sendable {
+    public static let spreadFactor = 2.0
+    let seenPairs: Set<String>
+    let countRanges: [String: ClosedRange<Int>]
+    /// The objective spread above which a far candidate is flagged, eV.
+    public let spreadLimit: Double
+
+    public init(runs: [ScreenedRun], scorer: Scorer) {
+        let used = Array(runs.prefix(scorer.ranking.objective.runsNeeded))
+        let rows = used.flatMap(\.rows)
+        let sites = scorer.space.sites
+        seenPairs = Set(rows.flatMap { row in row.enumerated().map { "\($0.offset)|\($0.element)" } })
+        var ranges: [String: ClosedRange<Int>] = [:]
+        for element in scorer.space.elements {
+            let counts = rows.map { row in row.filter { $0 == element }.count }
+            ranges[element] = (counts.min() ?? 0)...(counts.max() ?? sites.count)
+        }
+        countRanges = ranges
+        var spreads: [Double] = []
+        for row in rows {
+            var means: [Double] = [], stds: [Double] = []
+            for run in used {
+                let indices = row.compactMap { run.tables.elements.firstIndex(of: $0) }
+                guard indices.count == row.count else { break }
+                let spread = Self.meanAndStd(run.tables.memberPredictions(indices))
+                means.append(spread.0); stds.append(spread.1)
+            }
+            if means.count == used.count { spreads.append(scorer.objective(means: means, stds: stds).1) }
+        }
+        let sorted = spreads.sorted()
+        spreadLimit = Self.spreadFactor * (sorted.isEmpty ? 0 : sorted[sorted.count / 2])
+    }
+
+    static func meanAndStd(_ values: [Double]) -> (Double, Double) {
+        let mean = values.reduce(0, +) / Double(max(values.count, 1))
+        let squares = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        return (mean, values.count > 1 ? (squares / Double(values.count - 1)).squareRoot() : 0)
+    }
+
+    /// Why an occupation is far from the training rows (empty when it is not).
+    public func reasons(_ occupation: [String], sites: [String]) -> [String] {
+        var found = occupation.enumerated().filter { !seenPairs.contains("\($0.offset)|\($0.element)") }
+            .map { "\($0.element) at \(sites[$0.offset]) never in training" }
+        for (element, range) in countRanges.sorted(by: { $0.key < $1.key }) {
+            let count = occupation.filter { $0 == element }.count
+            if !range.contains(count) { found.append("\(count) \(element) (training \(range.lowerBound)-\(range.upperBound))") }
+        }
+        return found
+    }
+
+    public func isFlagged(_ occupation: [String], sites: [String], objectiveStd: Double) -> Bool {
+        !reasons(occupation, sites: sites).isEmpty && objectiveStd > spreadLimit
+    }
+}

@@ -1,0 +1,105 @@
+/// What a screen looks for. Each candidate gets an objective value from the ensemble means and
+/// a spread of that value from the members; `Ranking` turns both into the score it sorts by.
+public enum Objective: Sendable, Equatable, Codable {
+    /// The lowest (strongest binding) energy of the first run.
+    case min
+    /// The highest energy of the first run.
+    case max
+    /// The energy of the first run nearest `target` eV: objective |mean − target|, smallest first.
+    case target(Double)
+    /// The largest |departure| from the scaling line y = a + b·x fitted on the training rows the
+    /// first two runs share (x: first run, y: second): objective |ȳ − a − b·x̄|, largest first.
+    case scalingDeparture
+
+    /// Parses `min|max|target:EV|scaling-departure`.
+    public init(parsing text: String) throws {
+        switch text {
+        case "min": self = .min
+        case "max": self = .max
+        case "scaling-departure": self = .scalingDeparture
+        default:
+            if text.hasPrefix("target:"), let value = Double(text.dropFirst("target:".count)), value.isFinite, abs(value) <= 1e6 {
+                self = .target(value)
+            } else {
+                throw ScreenError("--objective: '\(text)'; allowed: min, max, target:EV (a finite energy, |EV| ≤ 1e6), scaling-departure")
+            }
+        }
+    }
+
+    /// Whether larger objective values are better.
+    public var largerIsBetter: Bool {
+        switch self { case .max, .scalingDeparture: true; case .min, .target: false }
+    }
+
+    /// The runs the objective reads.
+    public var runsNeeded: Int { self == .scalingDeparture ? 2 : 1 }
+
+    public var name: String {
+        switch self {
+        case .min: "min"
+        case .max: "max"
+        case .target(let value): "target:\(value)"
+        case .scalingDeparture: "scaling-departure"
+        }
+    }
+}
+
+/// The rule a screen ranks by: score = objective ∓ κ·std, the sign chosen so that a spread
+/// counts against a candidate (a lower confidence bound for "larger is better", an upper one
+/// for "smaller is better"); κ = 0 ranks by the ensemble mean alone.
+public struct Ranking: Sendable, Equatable, Codable {
+    public static let kappaRange = 0.0...10.0
+    public let objective: Objective
+    public let kappa: Double
+
+    public init(objective: Objective, kappa: Double) throws {
+        guard kappa.isFinite, Self.kappaRange.contains(kappa) else {
+            throw ScreenError("--kappa \(kappa): must be within \(Self.kappaRange.lowerBound)...\(Self.kappaRange.upperBound)")
+        }
+        self.objective = objective
+        self.kappa = kappa
+    }
+
+    /// The score candidates are sorted by, larger first.
+    @inline(__always) public func score(objective value: Double, std: Double) -> Double {
+        objective.largerIsBetter ? value - kappa * std : -(value + kappa * std)
+    }
+
+    /// The rule in words, as the command prints it and the outputs record it.
+    public var statement: String {
+        let sign = objective.largerIsBetter ? "−" : "+"
+        let order = objective.largerIsBetter ? "largest first" : "smallest first"
+        return kappa == 0 ? "ranked by the ensemble-mean objective, \(order)"
+            : "ranked by objective \(sign) \(kappa)·std (a \(objective.largerIsBetter ? "lower" : "upper") confidence bound), \(order)"
+    }
+}
+
+/// The linear scaling line y = intercept + slope·x between two adsorbates' energies.
+public struct ScalingLine: Sendable, Equatable, Codable {
+    public let intercept: Double
+    public let slope: Double
+    /// The training rows (x, y) the line was fitted on: occupations in both runs' data.
+    public let pairs: [[Double]]
+
+    /// Least squares on the occupations both runs' data hold (their energies averaged per occupation).
+    public static func fit(x: ScreenedRun, y: ScreenedRun) throws -> ScalingLine {
+        func averaged(_ run: ScreenedRun) -> [[String]: Double] {
+            var sums: [[String]: (Double, Int)] = [:]
+            for (row, energy) in zip(run.rows, run.energies) { sums[row, default: (0, 0)].0 += energy; sums[row, default: (0, 0)].1 += 1 }
+            return sums.mapValues { $0.0 / Double($0.1) }
+        }
+        let xs = averaged(x), ys = averaged(y)
+        let pairs = xs.keys.filter { ys[$0] != nil }.sorted { $0.joined(separator: ",") < $1.joined(separator: ",") }
+            .compactMap { key in xs[key].flatMap { a in ys[key].map { [a, $0] } } }
+        guard pairs.count >= 3 else {
+            throw ScreenError("scaling-departure fits the \(x.name)–\(y.name) line on occupations both runs' data hold; they share \(pairs.count) (at least 3 needed)")
+        }
+        let n = Double(pairs.count)
+        let mx = pairs.map { $0[0] }.reduce(0, +) / n, my = pairs.map { $0[1] }.reduce(0, +) / n
+        let sxx = pairs.map { ($0[0] - mx) * ($0[0] - mx) }.reduce(0, +)
+        let sxy = pairs.map { ($0[0] - mx) * ($0[1] - my) }.reduce(0, +)
+        guard sxx > 1e-12 else { throw ScreenError("the \(x.name) energies of the shared occupations do not vary: no scaling line") }
+        let slope = sxy / sxx
+        return ScalingLine(intercept: my - slope * mx, slope: slope, pairs: pairs)
+    }
+}

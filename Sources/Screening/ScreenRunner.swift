@@ -1,0 +1,83 @@
+import Foundation
+import MPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a screen found over the whole space: the best K, the exact histogram of the objective,
+/// how many candidates met the windows, and how long the scan took.
+public struct ScreenResult: Sendable, Codable {
+    public let top: TopKeeper
+    public let histogram: ObjectiveHistogram
+    /// Candidates that met the count windows (all of them without windows).
+    public let scored: Int
+    /// Wall time of the scan and reduction (seconds, rank 0's clock), and the slowest rank's scan.
+    public let wallSeconds: Double
+    public let slowestScanSeconds: Double
+    public let ranks: Int
+}
+
+/// One rank's share before the reduction.
+struct RankShare: Codable {
+    let top: TopKeeper
+    let histogram: ObjectiveHistogram
+    let scored: Int
+    let scanSeconds: Double
+}
+
+/// Runs a screen over the ranks of `world`: each rank scores its own contiguous block of
+/// indices (`CandidateSpace.block`), keeps its best K and its histogram; one gather brings the
+/// shares to rank 0, which merges them. Ties break by candidate index, so the result is the
+/// same for any number of ranks. The one place screening calls a collective.
+public enum ScreenRunner {
+    /// Rank 0 gets the result, other ranks nil. `range`: the objective's range (the histogram's
+    /// bins). `progress`: rank 0 prints a progress line to stderr with an estimate of what remains
+    /// (its block stands for everyone's).
+    public static func run(_ scorer: Scorer, range: ClosedRange<Double>, world: Communicator, top: Int, bins: Int,
+                           progress: Bool) throws -> ScreenResult? {
+        let start = Date()
+        var keeper = try TopKeeper(capacity: top)
+        var histogram = try ObjectiveHistogram(low: range.lowerBound, high: range.upperBound, bins: bins)
+        let block = scorer.space.block(rank: world.rank, of: world.size)
+        let line = ProgressLine(enabled: progress && world.rank == 0, total: block.count, start: start)
+        let scored = scorer.scan(block, top: &keeper, histogram: &histogram) { line.update(done: $0) }
+        line.finish()
+        let share = RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start))
+        guard let shares = try world.gather(share, root: 0) else { return nil }
+        return ScreenResult(top: try TopKeeper.merged(shares.map(\.top), capacity: top),
+                            histogram: try ObjectiveHistogram.summed(shares.map(\.histogram)),
+                            scored: shares.map(\.scored).reduce(0, +), wallSeconds: Date().timeIntervalSince(start),
+                            slowestScanSeconds: shares.map(\.scanSeconds).max() ?? 0, ranks: world.size)
+    }
+}
+
+/// A one-line progress display on a terminal: share done, rate, and the time left at that rate.
+final class ProgressLine {
+    let enabled: Bool
+    let total: Int
+    let start: Date
+    var lastPrint = Date.distantPast
+    var printed = false
+
+    init(enabled: Bool, total: Int, start: Date) {
+        self.enabled = enabled && isatty(2) != 0
+        self.total = total
+        self.start = start
+    }
+
+    func update(done: Int) {
+        guard enabled, Date().timeIntervalSince(lastPrint) > 0.5 else { return }
+        lastPrint = Date()
+        let elapsed = lastPrint.timeIntervalSince(start)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let left = Double(total - done) / max(rate, 1e-9)
+        let text = String(format: "\rscreen: %.0f%% of this rank's %d candidates, %.3g candidates/s, about %.1f s left ",
+                          100 * Double(done) / Double(max(total, 1)), total, rate, left)
+        FileHandle.standardError.write(Data(text.utf8))
+        printed = true
+    }
+
+    func finish() {
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
