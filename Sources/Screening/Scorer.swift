@@ -37,18 +37,24 @@ public struct Scorer: Sendable {
         memberCounts = counts; memberStarts = starts; totalMembers = total
     }
 
+    /// Run r's member mean and sample std (n − 1) from the member sums.
+    @inline(__always) func spread(ofRun r: Int, _ sums: UnsafeMutableBufferPointer<Double>) -> (mean: Double, std: Double) {
+        let start = memberStarts[r], count = memberCounts[r]
+        var mean = 0.0
+        for j in start..<(start + count) { mean += sums[j] }
+        mean /= Double(count)
+        var squares = 0.0
+        for j in start..<(start + count) { squares += (sums[j] - mean) * (sums[j] - mean) }
+        return (mean, count > 1 ? (squares / Double(count - 1)).squareRoot() : 0)
+    }
+
     /// The candidate given per-member predictions `sums` (flat member axis).
     @inline(__always) func candidate(index: Int, sums: UnsafeMutableBufferPointer<Double>) -> ScoredCandidate {
         var means: [Double] = [], stds: [Double] = []
         means.reserveCapacity(memberCounts.count); stds.reserveCapacity(memberCounts.count)
         for r in memberCounts.indices {
-            let start = memberStarts[r], count = memberCounts[r]
-            var mean = 0.0
-            for j in start..<(start + count) { mean += sums[j] }
-            mean /= Double(count)
-            var squares = 0.0
-            for j in start..<(start + count) { squares += (sums[j] - mean) * (sums[j] - mean) }
-            means.append(mean); stds.append(count > 1 ? (squares / Double(count - 1)).squareRoot() : 0)
+            let (mean, std) = spread(ofRun: r, sums)
+            means.append(mean); stds.append(std)
         }
         let (value, std) = objective(means: means, stds: stds)
         return ScoredCandidate(index: index, score: ranking.score(objective: value, std: std), objective: value,
@@ -58,22 +64,13 @@ public struct Scorer: Sendable {
     /// The objective and its spread straight from the member sums, without allocating (the
     /// objective reads the first two runs at most); the same arithmetic as `candidate`.
     @inline(__always) func quickObjective(_ sums: UnsafeMutableBufferPointer<Double>) -> (Double, Double) {
-        @inline(__always) func spread(_ r: Int) -> (Double, Double) {
-            let start = memberStarts[r], count = memberCounts[r]
-            var mean = 0.0
-            for j in start..<(start + count) { mean += sums[j] }
-            mean /= Double(count)
-            var squares = 0.0
-            for j in start..<(start + count) { squares += (sums[j] - mean) * (sums[j] - mean) }
-            return (mean, count > 1 ? (squares / Double(count - 1)).squareRoot() : 0)
-        }
-        let first = spread(0)
+        let first = spread(ofRun: 0, sums)
         switch ranking.objective {
         case .min, .max: return first
         case .target(let target): return (abs(first.0 - target), first.1)
         case .scalingDeparture: break
         }
-        let second = spread(1)
+        let second = spread(ofRun: 1, sums)
         let slope = line?.slope ?? 0, intercept = line?.intercept ?? 0
         return (abs(second.0 - intercept - slope * first.0), (second.1 * second.1 + slope * slope * first.1 * first.1).squareRoot())
     }

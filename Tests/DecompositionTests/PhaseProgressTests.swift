@@ -8,15 +8,6 @@ import TestSupport
 /// mpirun (which hands its ranks a pseudo-terminal even when its output goes to a log).
 @Suite(.serialized)
 struct PhaseProgressTests {
-    static let script = "/usr/bin/script"
-    static let withoutLauncher = "env -u SLURM_JOB_ID -u PBS_JOBID -u PMI_SIZE -u PMIX_RANK -u OMPI_COMM_WORLD_SIZE "
-    /// What a bar writes before each redraw: carriage return, erase to the end of the line.
-    static let redraw = "\r\u{1B}[K["
-
-    func underTerminal(_ command: String) throws -> ProcessOutcome {
-        try runProcess(Self.script, ["-qec", command, "/dev/null"], environment: ["COLUMNS": "200"], timeout: 600)
-    }
-
     /// A finished 2-member atomic run on labelled slabs (its decomposition swaps elements).
     func atomicRun() throws -> (folder: URL, data: URL, run: URL) {
         let folder = try temporaryFolder("sitelens-phase-progress")
@@ -37,29 +28,31 @@ struct PhaseProgressTests {
 
     /// The bar of `title`, full, with an ETA (the last redraw of a finished phase).
     func finishedBar(_ title: String, in output: String) -> Bool {
-        output.contains("\(Self.redraw)\(String(repeating: "#", count: 20))] ETA 0s  \(title)")
+        output.contains("\(PseudoTerminal.redraw)\(String(repeating: "#", count: 20))] ETA 0s  \(title)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    @Test(.enabled(if: PseudoTerminal.available, "needs util-linux's script for a pseudo-terminal"))
     func decomposeAndPredictDrawABarWithAnETA() throws {
         let (folder, data, run) = try atomicRun()
-        let decompose = try underTerminal(Self.withoutLauncher + "\(sitelens) decompose --run \(run.path) --out \(folder.path)/again")
+        let decompose = try PseudoTerminal.run(PseudoTerminal.withoutLauncher + "\(sitelens) decompose --run \(run.path) --out \(folder.path)/again")
         #expect(decompose.status == 0, "\(decompose.stdout.suffix(2000))")
         #expect(finishedBar("evaluating 12/12 structures", in: decompose.stdout), "\(decompose.stdout.prefix(1500))")
-        #expect(finishedBar("decomposing: swaps 24/24", in: decompose.stdout), "\(decompose.stdout.prefix(1500))")
+        // 12 structures × the kept members: after one epoch a member may not have learnt and is left out.
+        #expect(finishedBar("decomposing: swaps 24/24", in: decompose.stdout) || finishedBar("decomposing: swaps 12/12", in: decompose.stdout),
+                "\(decompose.stdout.prefix(1500))")
         // Each finished bar ends its line, so the summary that follows starts on a fresh one.
         #expect(decompose.stdout.contains("structures × members\r\n") || decompose.stdout.contains("structures × members\n"))
 
-        let predict = try underTerminal(Self.withoutLauncher + "\(sitelens) predict --run \(run.path) \(data.path) --out \(folder.path)/p.csv")
+        let predict = try PseudoTerminal.run(PseudoTerminal.withoutLauncher + "\(sitelens) predict --run \(run.path) \(data.path) --out \(folder.path)/p.csv")
         #expect(predict.status == 0, "\(predict.stdout.suffix(2000))")
         #expect(finishedBar("evaluating 12/12 structures", in: predict.stdout), "\(predict.stdout.prefix(1500))")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    @Test(.enabled(if: PseudoTerminal.available, "needs util-linux's script for a pseudo-terminal"))
     func underMpirunNoBarIsDrawn() throws {
         let (folder, data, run) = try atomicRun()
         let root = getuid() == 0 ? "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " : ""
-        let predict = try underTerminal(Self.withoutLauncher + root
+        let predict = try PseudoTerminal.run(PseudoTerminal.withoutLauncher + root
                                         + "mpirun -np 2 \(sitelens) predict --run \(run.path) \(data.path) --out \(folder.path)/p.csv")
         #expect(predict.status == 0, "\(predict.stdout.suffix(2000))")
         #expect(!predict.stdout.contains("\u{1B}[K"), "a bar under mpirun: \(predict.stdout.prefix(600))")

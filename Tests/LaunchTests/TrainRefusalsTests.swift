@@ -71,8 +71,7 @@ struct TrainRefusalsTests {
         #expect(trained.stdout.contains("images: --extent auto:"), "\(trained.stdout)")
         // The model's box holds every atom, from the model file's own settings.
         let model = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("model/member-0.json")))
-        let image = try #require(findValue("image", in: model) as? [String: Any], "no image encoding in the model file")
-        let settings = try #require((image["_0"] ?? image.values.first) as? [String: Any])
+        let settings = try #require(findValue("raster", in: model) as? [String: Any], "no image raster settings in the model file")
         let extent = try #require(settings["extent"] as? Double), origin = try #require(settings["origin"] as? [Double])
         for p in positions {
             #expect(p[0] >= origin[0] && p[0] <= origin[0] + extent && p[1] >= origin[1] && p[1] <= origin[1] + extent,

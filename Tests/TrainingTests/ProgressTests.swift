@@ -8,43 +8,32 @@ import TestSupport
 /// epochs printed, also those a group other than rank 0's trains.
 @Suite(.serialized)
 struct ProgressTests {
-    static let script = "/usr/bin/script"
-    /// Clears the launcher variables a CI job may carry, so the command sees only the pseudo-terminal.
-    static let withoutLauncher = "env -u SLURM_JOB_ID -u PBS_JOBID -u PMI_SIZE -u PMIX_RANK -u OMPI_COMM_WORLD_SIZE "
-    /// What the bar writes before each redraw: carriage return, erase to the end of the line.
-    static let redraw = "\r\u{1B}[K["
-
-    /// `command` run under a pseudo-terminal by util-linux's `script`, its terminal output captured.
-    func underTerminal(_ command: String) throws -> ProcessOutcome {
-        try runProcess(Self.script, ["-qec", command, "/dev/null"], environment: ["COLUMNS": "200"], timeout: 600)
-    }
-
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    @Test(.enabled(if: PseudoTerminal.available, "needs util-linux's script for a pseudo-terminal"))
     func aTerminalSeesABarWithAnETAForEveryMember() throws {
         let data = try plantedData(rows: 60)
         let run = data.folder.appendingPathComponent("run")
-        let outcome = try underTerminal(Self.withoutLauncher + "\(sitelens) train \(data.csv) --epochs 4 --ensemble 2 --run-dir \(run.path)")
+        let outcome = try PseudoTerminal.run(PseudoTerminal.withoutLauncher + "\(sitelens) train \(data.csv) --epochs 4 --ensemble 2 --run-dir \(run.path)")
         #expect(outcome.status == 0, "\(outcome.stdout.suffix(2000))")
         for member in 0..<2 {
             for epoch in 1...4 {
-                #expect(outcome.stdout.contains(Self.redraw), "no bar redraw: \(outcome.stdout.prefix(600))")
+                #expect(outcome.stdout.contains(PseudoTerminal.redraw), "no bar redraw: \(outcome.stdout.prefix(600))")
                 let bar = String(repeating: "#", count: 5 * epoch) + String(repeating: ".", count: 20 - 5 * epoch)
-                #expect(outcome.stdout.contains("\(Self.redraw)\(bar)] ETA "), "member \(member) epoch \(epoch)")
+                #expect(outcome.stdout.contains("\(PseudoTerminal.redraw)\(bar)] ETA "), "member \(member) epoch \(epoch)")
                 #expect(outcome.stdout.contains("member \(member) epoch \(epoch)/4"))
             }
         }
         // The last bar of each member ends its line, so what follows starts on a fresh one.
         let afterFirst = try #require(outcome.stdout.range(of: "member 0 epoch 4/4"))
-        let nextBar = try #require(outcome.stdout.range(of: Self.redraw, range: afterFirst.upperBound..<outcome.stdout.endIndex))
+        let nextBar = try #require(outcome.stdout.range(of: PseudoTerminal.redraw, range: afterFirst.upperBound..<outcome.stdout.endIndex))
         #expect(outcome.stdout[afterFirst.upperBound..<nextBar.lowerBound].contains("\n"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs util-linux's script for a pseudo-terminal"))
+    @Test(.enabled(if: PseudoTerminal.available, "needs util-linux's script for a pseudo-terminal"))
     func mpirunUnderATerminalPrintsEveryGroupsMembersAsLines() throws {
         let data = try plantedData(rows: 60)
         let run = data.folder.appendingPathComponent("run")
         let root = getuid() == 0 ? "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " : ""
-        let outcome = try underTerminal(Self.withoutLauncher + root
+        let outcome = try PseudoTerminal.run(PseudoTerminal.withoutLauncher + root
                                         + "mpirun -np 2 \(sitelens) train \(data.csv) --epochs 3 --ensemble 2 --run-dir \(run.path)")
         #expect(outcome.status == 0, "\(outcome.stdout.suffix(2000))")
         #expect(!outcome.stdout.contains("\u{1B}[K"), "a bar under mpirun: \(outcome.stdout.prefix(600))")
