@@ -192,7 +192,7 @@ func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], 
     result.reserveCapacity(structures.count)
     func take(_ done: [(tag: Int, contributions: [[Double]])]) {
         for (index, contributions) in done { result.append(Evaluated(index: index, contributions: contributions)) }
-        progress?.advance(by: done.count)
+        if !done.isEmpty { progress?.advance(by: done.count) }
     }
     prepare(0)
     for start in stride(from: 0, to: structures.count, by: chunk) {
