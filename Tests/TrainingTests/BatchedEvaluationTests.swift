@@ -14,7 +14,7 @@ struct BatchedEvaluationTests {
     static let structures = LennardJonesClusters.generate(count: 200, seed: 11)
 
     /// Two members of `kind` with different weights; ryczko at G = 32 (about 32 images a
-    /// pass), atomic on square patches (1024 atoms a pass).
+    /// pass), atomic on square patches (64 atoms a pass).
     static func members(_ kind: ModelKind) throws -> [EnergyModel] {
         var options = ModelOptions()
         options.raster = RasterSettings(gridSize: 32, extent: 6, sigma: 0.3)
