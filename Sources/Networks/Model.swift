@@ -122,8 +122,8 @@ public final class EnergyModel {
     }
 
     /// Each item's contribution in eV: scale·f(item) + mean/items for additive models, so they
-    /// sum to the predicted energy; the whole prediction for image models.
-    /// One forward pass of the structure's items; many structures at once: `BatchedEvaluation`.
+    /// sum to the predicted energy; the whole prediction for image models. One structure in one
+    /// forward pass (many structures' items in passes of one shape: `BatchedEvaluation`).
     public func contributions(_ encoded: EncodedStructure) throws -> [Double] {
         try contributions(outputs: networkOutputs(encoded)[...])
     }
