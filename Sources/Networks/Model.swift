@@ -122,18 +122,27 @@ public final class EnergyModel {
     }
 
     /// Each item's contribution in eV: scale·f(item) + mean/items for additive models, so they
-    /// sum to the predicted energy; the whole prediction for image models.
+    /// sum to the predicted energy; the whole prediction for image models. One structure in one
+    /// forward pass (many structures' items in passes of one shape: `BatchedEvaluation`).
     public func contributions(_ encoded: EncodedStructure) throws -> [Double] {
-        let offset = modelDescription.normalisation.mean / Double(encoded.itemCount)
-        return try scaledOutputs(encoded).map { $0 + offset }
+        try contributions(outputs: networkOutputs(encoded)[...])
     }
 
     /// Each item's network output in eV, scale·f(item), without the constant offset.
     public func scaledOutputs(_ encoded: EncodedStructure) throws -> [Double] {
-        let outputs = try encoded.values.withUnsafeBufferPointer { input in
+        try networkOutputs(encoded).map { modelDescription.normalisation.scale * Double($0) }
+    }
+
+    /// The contributions of one structure's items from their network outputs f(item).
+    func contributions(outputs: ArraySlice<Float>) -> [Double] {
+        let offset = modelDescription.normalisation.mean / Double(outputs.count)
+        return outputs.map { modelDescription.normalisation.scale * Double($0) + offset }
+    }
+
+    private func networkOutputs(_ encoded: EncodedStructure) throws -> [Float] {
+        try encoded.values.withUnsafeBufferPointer { input in
             try parameters.withUnsafeBufferPointer { try network.forward(input.baseAddress!, items: encoded.itemCount, parameters: $0.baseAddress!) }
         }
-        return outputs.map { modelDescription.normalisation.scale * Double($0) }
     }
 
     /// Predicted energy in eV.

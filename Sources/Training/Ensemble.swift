@@ -172,7 +172,9 @@ struct Evaluated: Codable {
 }
 
 /// The contributions of `structures` under every member: each encoded once, by `kept` where it
-/// holds the structure, else here (with the next few prepared on a second thread).
+/// holds the structure, else here (with the next few prepared on a second thread), and run in
+/// passes of many structures' items (`BatchedEvaluation`: the same shape of pass in every path,
+/// so the result does not depend on how the structures were shared out).
 func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], kept: SampleSource?,
               structures store: StructureStore, progress: ProgressMeter? = nil) throws -> [Evaluated] {
     guard let first = members.first else { return [] }
@@ -185,17 +187,22 @@ func evaluate(_ structures: [(index: Int, kept: Bool)], members: [EnergyModel], 
         fresh.prefetch(next.filter { !($0.kept && kept != nil) }.map(\.index))
         kept?.prefetch(next.filter(\.kept).map(\.index))
     }
+    var batch = try BatchedEvaluation(members: members)
     var result: [Evaluated] = []
     result.reserveCapacity(structures.count)
+    func take(_ done: [(tag: Int, contributions: [[Double]])]) {
+        for (index, contributions) in done { result.append(Evaluated(index: index, contributions: contributions)) }
+        if !done.isEmpty { progress?.advance(by: done.count) }
+    }
     prepare(0)
     for start in stride(from: 0, to: structures.count, by: chunk) {
         prepare(start + chunk)
         for (index, isKept) in structures[start..<min(start + chunk, structures.count)] {
             let encoded = try isKept ? (kept ?? fresh).sample(index) : fresh.sample(index)
-            result.append(Evaluated(index: index, contributions: try members.map { try $0.contributions(encoded) }))
-            progress?.advance()
+            take(try batch.add(encoded, tag: index))
         }
     }
+    take(try batch.finish())
     return result
 }
 
