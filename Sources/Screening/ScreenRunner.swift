@@ -28,7 +28,8 @@ struct RankShare: Codable {
 /// Runs a screen over the ranks of `world`: each rank scores its own contiguous block of
 /// indices (`Communicator.shareOut`, as the swap decomposition shares its structures), keeps its
 /// best K and its histogram; one gather brings the shares to rank 0, which merges them. Ties
-/// break by candidate index, so the result is the same for any number of ranks. The one place screening calls a collective.
+/// break by candidate index, so the result is the same for any number of ranks. The one place
+/// screening calls a collective.
 public enum ScreenRunner {
     /// Rank 0 gets the result, other ranks nil. `range`: the objective's range (the histogram's
     /// bins). `progress`: rank 0 prints a progress line to stderr with an estimate of what remains
