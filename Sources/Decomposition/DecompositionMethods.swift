@@ -8,14 +8,20 @@ extension SiteDecomposer {
     /// The decomposition of an ensemble by its kind's method. `contributions[m][i]` are member
     /// m's item contributions for structure i (used by the per-atom split).
     /// `progress` makes the meter of the swaps (given how many structures × members they take).
+    /// `measured`: the swaps already measured (e.g. shared out over ranks), one energy list per
+    /// member in `members` order; without it they are measured here.
     public static func decompose(_ members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]],
+                                 measured: SwapMeasurements? = nil,
                                  progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
         guard let kind = members.first?.modelDescription.architecture.kind else { throw DecompositionError("no members to decompose") }
+        let swapped = { try measured.map { try swaps(members, measured: $0) } ?? swaps(members, structures: structures, progress: progress) }
         var decomposition: Decomposition
         switch kind.decompositionMethod {
         case .readOff: decomposition = try sites(members, elements: structures.elements)
-        case .swaps: decomposition = try swaps(members, structures: structures, progress: progress)
-        case .swapsAndAtomSplit: decomposition = try atomic(members, structures: structures, contributions: contributions, progress: progress)
+        case .swaps: decomposition = try swapped()
+        case .swapsAndAtomSplit:
+            decomposition = try swapped()
+            decomposition.perAtom = try atomicSplit(structures: structures, contributions: contributions)
         }
         decomposition.memberNumbers = memberNumbers(members)
         return decomposition

@@ -126,35 +126,14 @@ public enum SiteDecomposer {
 
     /// Any model, by swaps on the structures (partial dependence, `SwapEffects`): per member the
     /// centred c(s, e), then mean and spread over members. Only the swapped structures are read.
+    /// All in this process: `SwapWork` measures, `swaps(_:measured:)` combines.
     public static func swaps(_ members: [EnergyModel], structures: StructureStore, settings: SwapEffects = SwapEffects(),
                              progress: ((_ structureCount: Int) -> ProgressMeter)? = nil) throws -> Decomposition {
-        let kind = members.first?.modelDescription.architecture.kind ?? .sites
-        let chosen = settings.chosen(count: structures.count)
-        let sample = try chosen.map { try structures.structure($0) }
-        let labelled = sample.filter { $0.siteLabels != nil }
-        let (sites, elements) = SwapEffects.siteElements(labelled)
-        var perMember: [[SiteElement: Double]] = [], structureStd: [SiteElement: Double] = [:], counts: [SiteElement: Int] = [:]
-        let meter = progress?(members.count * labelled.count)
+        let work = try SwapWork(structures: structures, settings: settings)
+        let meter = progress?(members.count * work.count)
         defer { meter?.finish() }
-        for model in members {
-            let table = try settings.table(model, structures: labelled, sites: Set(sites), elements: elements, progress: meter)
-            perMember.append(table.mapValues(\.mean))
-            for (key, value) in table {
-                structureStd[key, default: 0] += value.structureStd / Double(members.count)
-                counts[key] = value.count
-            }
-        }
-        var decomposition = summarise(kind: kind, exactness: .partialDependence,
-                                      method: "c(s,e) = mean over \(labelled.count) structures and the atoms labelled s of E(e at that atom) − E(as is), centred over the elements seen at s",
-                                      sites: sites, elements: PeriodicTable.inTableOrder(elements.values.flatMap { $0 }),
-                                      perMember: perMember, absolute: nil, counts: counts, structureStd: structureStd)
-        let unlabelled = zip(chosen, sample).filter { $0.1.siteLabels == nil }.map { "\($0.0 + 1)" }
-        if !unlabelled.isEmpty {
-            decomposition.notes.append("\(unlabelled.count) of \(chosen.count) structures have no site labels (no 'site' column, or the --site-rule "
-                                       + "found none) and were not swapped: structures \(unlabelled.prefix(10).joined(separator: ", "))\(unlabelled.count > 10 ? ", …" : "")")
-        }
-        if sites.isEmpty { decomposition.notes.append("no site shows two or more elements in the data: nothing to decompose (see --site-rule)") }
-        return decomposition
+        let measurements = try work.measure(members, range: 0..<work.count, progress: meter)
+        return try swaps(members, measured: SwapMeasurements(work: work, measurements: measurements))
     }
 
     /// The swap decomposition of structures held in memory.

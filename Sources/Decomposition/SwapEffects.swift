@@ -37,45 +37,55 @@ public struct SwapEffects: Sendable {
         return (0..<maxStructures).map { $0 * count / maxStructures }
     }
 
-    /// One member's swap table: per (site, element), the centred mean effect, the standard
-    /// deviation of the centred per-swap effect over structures and atoms, and the swap count.
-    func table(_ model: EnergyModel, structures: [Structure], sites: Set<String>, elements: [String: [String]],
-               progress: ProgressMeter? = nil) throws -> [SiteElement: (mean: Double, structureStd: Double, count: Int)] {
-        var sum: [SiteElement: Double] = [:], sumSquares: [SiteElement: Double] = [:], count: [SiteElement: Int] = [:]
-        for structure in structures {
-            guard let labels = structure.siteLabels else { continue }
-            let atoms = structure.realAtoms.filter { sites.contains(labels[$0]) }
-            var variants: [Structure] = [structure]
-            for atom in atoms {
-                for element in elements[labels[atom]] ?? [] where element != structure.symbols[atom] {
-                    var swapped = structure
-                    swapped.symbols[atom] = element
-                    variants.append(swapped)
-                }
+    /// The structure as is, then each swap of one atom at a decomposed site to another element
+    /// its site shows, atom by atom in order: the variants whose energies `accumulate` reads.
+    func variants(of structure: Structure, sites: Set<String>, elements: [String: [String]]) -> [Structure] {
+        guard let labels = structure.siteLabels else { return [] }
+        var variants: [Structure] = [structure]
+        for atom in structure.realAtoms where sites.contains(labels[atom]) {
+            for element in elements[labels[atom]] ?? [] where element != structure.symbols[atom] {
+                var swapped = structure
+                swapped.symbols[atom] = element
+                variants.append(swapped)
             }
-            let energies = try predictions(model, variants)
-            var next = 1
-            for atom in atoms {
-                let site = labels[atom], list = elements[site] ?? []
-                let effects = list.map { element -> Double in
-                    guard element != structure.symbols[atom] else { return 0 }
-                    defer { next += 1 }
-                    return energies[next] - energies[0]
-                }
-                let centre = effects.reduce(0, +) / Double(max(list.count, 1))
-                for (element, effect) in zip(list, effects) {
-                    let key = SiteElement(site: site, element: element)
-                    sum[key, default: 0] += effect - centre
-                    sumSquares[key, default: 0] += (effect - centre) * (effect - centre)
-                    count[key, default: 0] += 1
-                }
-            }
-            progress?.advance()
         }
-        return sum.reduce(into: [:]) { table, item in
-            let n = Double(count[item.key] ?? 1), mean = item.value / n
-            let variance = n > 1 ? max(0, (sumSquares[item.key] ?? 0) - n * mean * mean) / (n - 1) : 0
-            table[item.key] = (mean, variance.squareRoot(), count[item.key] ?? 0)
+        return variants
+    }
+
+    /// Per (site, element) sums over swaps of the centred effect and its square, and the swap count.
+    struct Totals {
+        var sum: [SiteElement: Double] = [:], sumSquares: [SiteElement: Double] = [:], count: [SiteElement: Int] = [:]
+
+        /// One member's swap table: per (site, element), the centred mean effect, the standard
+        /// deviation of the centred per-swap effect over structures and atoms, and the swap count.
+        var table: [SiteElement: (mean: Double, structureStd: Double, count: Int)] {
+            sum.reduce(into: [:]) { table, item in
+                let n = Double(count[item.key] ?? 1), mean = item.value / n
+                let variance = n > 1 ? max(0, (sumSquares[item.key] ?? 0) - n * mean * mean) / (n - 1) : 0
+                table[item.key] = (mean, variance.squareRoot(), count[item.key] ?? 0)
+            }
+        }
+    }
+
+    /// Adds one structure's swaps to `totals`, from one member's `energies` of its `variants`
+    /// (in that order; the caller checked the count).
+    func accumulate(_ structure: Structure, energies: [Double], sites: Set<String>, elements: [String: [String]], into totals: inout Totals) {
+        guard let labels = structure.siteLabels else { return }
+        var next = 1
+        for atom in structure.realAtoms where sites.contains(labels[atom]) {
+            let site = labels[atom], list = elements[site] ?? []
+            let effects = list.map { element -> Double in
+                guard element != structure.symbols[atom] else { return 0 }
+                defer { next += 1 }
+                return energies[next] - energies[0]
+            }
+            let centre = effects.reduce(0, +) / Double(max(list.count, 1))
+            for (element, effect) in zip(list, effects) {
+                let key = SiteElement(site: site, element: element)
+                totals.sum[key, default: 0] += effect - centre
+                totals.sumSquares[key, default: 0] += (effect - centre) * (effect - centre)
+                totals.count[key, default: 0] += 1
+            }
         }
     }
 

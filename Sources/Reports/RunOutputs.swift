@@ -21,10 +21,12 @@ public func ensemblePredictions(structures: StructureStore, contributions: [[[Do
 /// decomposition with a per-atom split also writes each atom's contribution (contributions.xyz).
 /// `members` are the ensemble's kept members (a run's excluded ones left out) and
 /// `calibration` makes the 95 % interval of predictions.csv. Returns the decomposition and the
-/// test-set errors (nil without a test set).
+/// test-set errors (nil without a test set). `swaps`: the swaps measured over the ranks
+/// (`measureSwapsShared`), for `members`; without them they are measured here.
 @discardableResult
 public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, contributions: [[[Double]]], roles: DataRoles,
-                            calibration: IntervalCalibration?, to folder: RunFolder) throws -> (decomposition: Decomposition, test: TestMetrics?) {
+                            calibration: IntervalCalibration?, swaps: SwapMeasurements? = nil,
+                            to folder: RunFolder) throws -> (decomposition: Decomposition, test: TestMetrics?) {
     let kind = members[0].modelDescription.architecture.kind
     let predictions = ensemblePredictions(structures: structures, contributions: contributions, roles: roles, calibration: calibration)
     let test = TestMetrics(predictions, roles: roles, calibration: calibration)
@@ -35,7 +37,7 @@ public func writeRunOutputs(members: [EnergyModel], structures: StructureStore, 
     let numbers = SiteDecomposer.memberNumbers(members)
     try RunReport.writeParity(predictions, to: folder, title: "Parity, \(kind.rawValue) model, ensemble of \(members.count)",
                               test: test, memberNumbers: numbers)
-    let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions) { total in
+    let decomposition = try SiteDecomposer.decompose(members, structures: structures, contributions: contributions, measured: swaps) { total in
         ProgressMeter(title: "decomposing: swaps", total: total, unit: "structures × members")
     }
     if let perAtom = decomposition.perAtom {

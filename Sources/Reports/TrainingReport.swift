@@ -1,15 +1,20 @@
 import Basics
+import Decomposition
 import Structures
 import Training
 
 /// A training run from its first epoch to its last file, in its one order: train the ensemble
-/// and evaluate every structure with it (every rank), then on world rank 0 write the learning
-/// curve and the run's outputs (`writeRunOutputs`), finish the run folder (`TrainingRun.finish`:
-/// the record marked complete, a replacement moved in) and name what it holds. It lives here,
+/// and evaluate every structure with it and measure the swaps of its decomposition (every rank,
+/// each its share), then on world rank 0 write the learning curve and the run's outputs
+/// (`writeRunOutputs`), finish the run folder (`TrainingRun.finish`: the record marked
+/// complete, a replacement moved in) and name what it holds. It lives here,
 /// not in `Training`, because the outputs are this module's and it sits downstream of `Training`.
 public func trainAndReport(_ run: TrainingRun, structures: StructureStore) throws {
     let trained = try run.train(structures: structures)
-    guard let contributions = try run.evaluate(trained, structures: structures) else { return }
+    let evaluated = try run.evaluate(trained, structures: structures)
+    // Every rank measures its share of the swaps (for every member: which are kept is decided below, on rank 0).
+    let swaps = try measureSwapsShared(members: trained.members, structures: structures, sharing: run.sharing)
+    guard let contributions = evaluated else { return }
     let folder = run.plan.runFolder
     try RunReport.writeLearningCurve(trained.metrics.map { LearningPoint(member: $0.member, epoch: $0.epoch, trainMAE: $0.trainMAE, validationMAE: $0.validationMAE) },
                                      to: folder)
@@ -18,7 +23,7 @@ public func trainAndReport(_ run: TrainingRun, structures: StructureStore) throw
     run.record(check)
     let (decomposition, test) = try writeRunOutputs(members: check.kept.map { trained.members[$0] }, structures: structures,
                                                     contributions: check.kept.map { contributions[$0] }, roles: run.roles(count: structures.count),
-                                                    calibration: check.calibration, to: folder)
+                                                    calibration: check.calibration, swaps: try swaps?.members(check.kept), to: folder)
     try run.finish()
     let names = finishedRunContents(of: run.destination, withContributions: decomposition.perAtom != nil)
     print("outputs in \(run.destination.path): \(names.joined(separator: ", "))")

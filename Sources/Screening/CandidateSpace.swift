@@ -1,4 +1,5 @@
 import Basics
+import MPI
 
 /// A screening error: an option out of range, runs that cannot be screened together.
 public struct ScreenError: Error, CustomStringConvertible, Sendable {
@@ -126,11 +127,10 @@ public struct CandidateSpace: Sendable, Equatable, Codable {
         return true
     }
 
-    /// The block of indices rank `rank` of `ranks` scans: contiguous, sizes differing by at most one.
+    /// The block of indices rank `rank` of `ranks` scans: contiguous, sizes differing by at most
+    /// one (the one rule of `contiguousBlock`, which `Communicator.shareOut` hands out).
     public func block(rank: Int, of ranks: Int) -> Range<Int> {
-        let base = size / ranks, extra = size % ranks
-        let start = rank * base + min(rank, extra)
-        return start..<(start + base + (rank < extra ? 1 : 0))
+        contiguousBlock(rank: rank, of: ranks, count: size)
     }
 }
 

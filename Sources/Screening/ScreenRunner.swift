@@ -26,9 +26,10 @@ struct RankShare: Codable {
 }
 
 /// Runs a screen over the ranks of `world`: each rank scores its own contiguous block of
-/// indices (`CandidateSpace.block`), keeps its best K and its histogram; one gather brings the
-/// shares to rank 0, which merges them. Ties break by candidate index, so the result is the
-/// same for any number of ranks. The one place screening calls a collective.
+/// indices (`Communicator.shareOut`, as the swap decomposition shares its structures), keeps its
+/// best K and its histogram; one gather brings the shares to rank 0, which merges them. Ties
+/// break by candidate index, so the result is the same for any number of ranks. The one place
+/// screening calls a collective.
 public enum ScreenRunner {
     /// Rank 0 gets the result, other ranks nil. `range`: the objective's range (the histogram's
     /// bins). `progress`: rank 0 prints a progress line to stderr with an estimate of what remains
@@ -36,14 +37,15 @@ public enum ScreenRunner {
     public static func run(_ scorer: Scorer, range: ClosedRange<Double>, world: Communicator, top: Int, bins: Int,
                            progress: Bool) throws -> ScreenResult? {
         let start = Date()
-        var keeper = try TopKeeper(capacity: top)
-        var histogram = try ObjectiveHistogram(low: range.lowerBound, high: range.upperBound, bins: bins)
-        let block = scorer.space.block(rank: world.rank, of: world.size)
-        let line = ProgressLine(enabled: progress && world.rank == 0, total: block.count, start: start)
-        let scored = scorer.scan(block, top: &keeper, histogram: &histogram) { line.update(done: $0) }
-        line.finish()
-        let share = RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start))
-        guard let shares = try world.gather(share, root: 0) else { return nil }
+        let shares = try world.shareOut(count: scorer.space.size, root: 0) { block -> RankShare in
+            var keeper = try TopKeeper(capacity: top)
+            var histogram = try ObjectiveHistogram(low: range.lowerBound, high: range.upperBound, bins: bins)
+            let line = ProgressLine(enabled: progress && world.rank == 0, total: block.count, start: start)
+            let scored = scorer.scan(block, top: &keeper, histogram: &histogram) { line.update(done: $0) }
+            line.finish()
+            return RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start))
+        }
+        guard let shares else { return nil }
         return ScreenResult(top: try TopKeeper.merged(shares.map(\.top), capacity: top),
                             histogram: try ObjectiveHistogram.summed(shares.map(\.histogram)),
                             scored: shares.map(\.scored).reduce(0, +), wallSeconds: Date().timeIntervalSince(start),

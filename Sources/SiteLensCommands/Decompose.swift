@@ -35,12 +35,13 @@ struct Decompose: ParsableCommand {
                 let source = try data.source(recorded: recorded)
                 let structures = try openStructures(source, world: mpi.world).store
                 let contributions = try evaluateShared(world: mpi.world, members: members, structures: structures)
+                let swaps = try measureSwapsShared(members: members, structures: structures, sharing: WorkSharing(world: mpi.world))
                 guard mpi.world.rank == 0, let contributions else { return }
                 try folder.createForOutputs()
                 let roles = try dataRoles(of: RunFolder(path: runFolder), dataFile: URL(fileURLWithPath: source.path), count: structures.count)
                 let calibration = try RunRecord.read(from: RunFolder(path: runFolder)).calibration
                 try writeRunOutputs(members: members, structures: structures, contributions: contributions, roles: roles,
-                                    calibration: calibration, to: folder)
+                                    calibration: calibration, swaps: swaps, to: folder)
             } else {
                 guard kind.decompositionMethod == .readOff else {
                     throw ValidationError("the \(kind.rawValue) model needs the structures to decompose (the input argument)")
