@@ -103,22 +103,21 @@ extension Communicator {
     /// every rank (MPI's rule for collectives).
     public func startAllReduce<T: MPIReducible & BitwiseCopyable>(inPlace buffer: StableBuffer<T>, range: Range<Int>,
                                                                  op: ReductionOp) throws -> Request {
-        let count = try mpiCount(range.count, "MPI_Iallreduce")
-        let memory = buffer.slice(range)
-        var request: MPI_Request? = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), memory.baseAddress, count, T.mpiDatatype, op.handle, handle, &request),
-                  "MPI_Iallreduce")
-        return Request(handle: request, keeping: buffer, call: "MPI_Iallreduce")
+        try startInPlace(buffer, range: range, datatype: T.mpiDatatype, op: op.handle)
     }
 
     /// MPI_Iallreduce with MPI_IN_PLACE and the type's own sum (`MPISummable.mpiSum`) over
     /// elements `range` of `buffer`; otherwise as `startAllReduce`.
     public func startSum<T: MPISummable>(inPlace buffer: StableBuffer<T>, range: Range<Int>) throws -> Request {
+        try startInPlace(buffer, range: range, datatype: T.mpiDatatype, op: T.mpiSum)
+    }
+
+    /// The MPI_Iallreduce both starts make, given the element type's datatype and the op.
+    private func startInPlace<T>(_ buffer: StableBuffer<T>, range: Range<Int>, datatype: MPI_Datatype, op: MPI_Op) throws -> Request {
         let count = try mpiCount(range.count, "MPI_Iallreduce")
         let memory = buffer.slice(range)
         var request: MPI_Request? = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), memory.baseAddress, count, T.mpiDatatype, T.mpiSum, handle, &request),
-                  "MPI_Iallreduce")
+        try check(MPI_Iallreduce(cmpi_in_place(), memory.baseAddress, count, datatype, op, handle, &request), "MPI_Iallreduce")
         return Request(handle: request, keeping: buffer, call: "MPI_Iallreduce")
     }
 
