@@ -21,12 +21,19 @@ public struct AdditiveObjective: Sendable {
         }
         guard runs.count >= objective.runsNeeded else { throw ScreenError("--objective \(objective.name) needs \(objective.runsNeeded) runs") }
         let x = try meanColumn(runs[0])
-        if objective == .scalingDeparture {
+        switch objective {
+        case .scalingDeparture:
             guard let line else { throw ScreenError("scaling-departure needs the fitted scaling line") }
             let y = try meanColumn(runs[1])
             g = zip(x, y).map { xs, ys in zip(xs, ys).map { $1 - line.slope * $0 } }
             constant = -line.intercept
-        } else {
+        case .weighted(let weights):
+            let columns = try runs.prefix(weights.count).map(meanColumn)
+            g = space.sites.indices.map { s in
+                space.allowed[s].indices.map { d in zip(weights, columns).reduce(0) { $0 + $1.0 * $1.1[s][d] } }
+            }
+            constant = 0
+        case .min, .max, .target:
             g = x
             constant = 0
         }
@@ -36,7 +43,7 @@ public struct AdditiveObjective: Sendable {
     /// The objective of a signed value v.
     public func objectiveValue(_ v: Double) -> Double {
         switch objective {
-        case .min, .max: v
+        case .min, .max, .weighted: v
         case .target(let target): abs(v - target)
         case .scalingDeparture: abs(v)
         }
@@ -52,7 +59,7 @@ public struct AdditiveObjective: Sendable {
         let low = constant + g.map { $0.min() ?? 0 }.reduce(0, +)
         let high = constant + g.map { $0.max() ?? 0 }.reduce(0, +)
         switch objective {
-        case .min, .max: return low...high
+        case .min, .max, .weighted: return low...high
         case .target(let t): return (t >= low && t <= high ? 0 : min(abs(low - t), abs(high - t)))...max(abs(low - t), abs(high - t))
         case .scalingDeparture: return (low <= 0 && high >= 0 ? 0 : min(abs(low), abs(high)))...max(abs(low), abs(high))
         }
@@ -64,7 +71,7 @@ public struct AdditiveObjective: Sendable {
     public func optimum() -> (digits: [Int], objective: Double)? {
         let candidates: [[Int]?]
         switch objective {
-        case .min: candidates = [extreme(largest: false)]
+        case .min, .weighted: candidates = [extreme(largest: false)]
         case .max: candidates = [extreme(largest: true)]
         case .scalingDeparture: candidates = [extreme(largest: true), extreme(largest: false)]
         case .target: return nil
@@ -107,7 +114,7 @@ public struct AdditiveObjective: Sendable {
         let v = value(digits)
         let direction: Double
         switch objective {
-        case .min, .max: direction = 1
+        case .min, .max, .weighted: direction = 1
         case .target(let t): direction = v >= t ? 1 : -1
         case .scalingDeparture: direction = v >= 0 ? 1 : -1
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a screen looks for. Each candidate gets an objective value from the ensemble means and
 /// a spread of that value from the members; `Ranking` turns both into the score it sorts by.
 public enum Objective: Sendable, Equatable, Codable {
@@ -10,29 +12,61 @@ public enum Objective: Sendable, Equatable, Codable {
     /// The largest |departure| from the scaling line y = a + b·x fitted on the training rows the
     /// first two runs share (x: first run, y: second): objective |ȳ − a − b·x̄|, largest first.
     case scalingDeparture
+    /// A weighted sum of the first runs' energies, Σ_r w_r·mean_r, smallest first: one weight per
+    /// run in `--run` order (`weighted:1,-1`: binds the first adsorbate strongly, the second weakly).
+    case weighted([Double])
 
-    /// Parses `min|max|target:EV|scaling-departure`.
+    /// At most this many weights (as many runs as `screen` takes), each within ±`weightLimit`.
+    public static let weightCountLimit = 8
+    public static let weightLimit = 1000.0
+
+    /// Parses `min|max|target:EV|scaling-departure|weighted:W1,W2,...`.
     public init(parsing text: String) throws {
         switch text {
         case "min": self = .min
         case "max": self = .max
         case "scaling-departure": self = .scalingDeparture
         default:
-            if text.hasPrefix("target:"), let value = Double(text.dropFirst("target:".count)), value.isFinite, abs(value) <= 1e6 {
+            if text.hasPrefix("weighted:") {
+                self = .weighted(try Self.weights(String(text.dropFirst("weighted:".count))))
+            } else if text.hasPrefix("target:"), let value = Double(text.dropFirst("target:".count)), value.isFinite, abs(value) <= 1e6 {
                 self = .target(value)
             } else {
-                throw ScreenError("--objective: '\(text)'; allowed: min, max, target:EV (a finite energy, |EV| ≤ 1e6), scaling-departure")
+                throw ScreenError("--objective: '\(text)'; allowed: min, max, target:EV (a finite energy, |EV| ≤ 1e6), scaling-departure, "
+                                  + "weighted:W1,W2,... (one weight per --run)")
             }
         }
     }
 
+    /// The weights of `weighted:`, checked: 1...8 finite numbers within ±1000, not all zero.
+    static func weights(_ text: String) throws -> [Double] {
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...weightCountLimit).contains(fields.count) else {
+            throw ScreenError("--objective weighted: 1 to \(weightCountLimit) comma-separated weights, one per --run; \(fields.count) given")
+        }
+        let weights = try fields.map { field -> Double in
+            guard let weight = Double(field.trimmingCharacters(in: .whitespaces)), weight.isFinite, abs(weight) <= weightLimit else {
+                throw ScreenError("--objective weighted: '\(field)' is not a number within ±\(Int(weightLimit))")
+            }
+            return weight
+        }
+        guard weights.contains(where: { $0 != 0 }) else { throw ScreenError("--objective weighted: every weight is 0") }
+        return weights
+    }
+
     /// Whether larger objective values are better.
     public var largerIsBetter: Bool {
-        switch self { case .max, .scalingDeparture: true; case .min, .target: false }
+        switch self { case .max, .scalingDeparture: true; case .min, .target, .weighted: false }
     }
 
     /// The runs the objective reads.
-    public var runsNeeded: Int { self == .scalingDeparture ? 2 : 1 }
+    public var runsNeeded: Int {
+        switch self {
+        case .scalingDeparture: 2
+        case .weighted(let weights): weights.count
+        case .min, .max, .target: 1
+        }
+    }
 
     public var name: String {
         switch self {
@@ -40,6 +74,7 @@ public enum Objective: Sendable, Equatable, Codable {
         case .max: "max"
         case .target(let value): "target:\(value)"
         case .scalingDeparture: "scaling-departure"
+        case .weighted(let weights): "weighted:" + weights.map { "\($0)" }.joined(separator: ",")
         }
     }
 }

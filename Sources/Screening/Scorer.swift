@@ -68,6 +68,13 @@ public struct Scorer: Sendable {
         switch ranking.objective {
         case .min, .max: return first
         case .target(let target): return (abs(first.0 - target), first.1)
+        case .weighted(let weights):
+            var value = 0.0, variance = 0.0
+            for r in weights.indices {
+                let (mean, std) = r == 0 ? first : spread(ofRun: r, sums)
+                value += weights[r] * mean; variance += weights[r] * weights[r] * std * std
+            }
+            return (value, variance.squareRoot())
         case .scalingDeparture: break
         }
         let second = spread(ofRun: 1, sums)
@@ -80,6 +87,9 @@ public struct Scorer: Sendable {
         switch ranking.objective {
         case .min, .max: return (means[0], stds[0])
         case .target(let target): return (abs(means[0] - target), stds[0])
+        case .weighted(let weights):
+            return (zip(weights, means).reduce(0) { $0 + $1.0 * $1.1 },
+                    zip(weights, stds).reduce(0) { $0 + $1.0 * $1.0 * $1.1 * $1.1 }.squareRoot())
         case .scalingDeparture:
             let slope = line?.slope ?? 0, intercept = line?.intercept ?? 0
             let departure = means[1] - intercept - slope * means[0]

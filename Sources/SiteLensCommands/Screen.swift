@@ -20,7 +20,7 @@ struct Screen: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder of a finished `sitelens train --model sites`; repeat, one per adsorbate (scaling-departure: x first, y second).")
     var runs: [String] = []
 
-    @Option(help: "min, max, target:EV (nearest EV) or scaling-departure (largest |departure| from the scaling line of the first two runs).")
+    @Option(help: "min, max, target:EV (nearest EV), scaling-departure (largest |departure| from the scaling line of the first two runs) or weighted:W1,W2,... (smallest Σ W·energy, one weight per --run).")
     var objective: String
 
     @Option(help: "Rank by objective ∓ kappa·std (a confidence bound that counts the spread against a candidate), 0...10.")

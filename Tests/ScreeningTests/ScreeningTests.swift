@@ -42,7 +42,7 @@ struct ScreeningUnitTests {
     /// Every candidate scored by explicit sums over members; the scan's top-1 at κ = 0 and the
     /// additive optimum (per-site choice, or the dynamic programme under a count window) agree
     /// with it, and a scan split into blocks merges to the whole scan's answer.
-    @Test(arguments: ["min", "max", "scaling-departure"], [false, true])
+    @Test(arguments: ["min", "max", "scaling-departure", "weighted:1,-0.5"], [false, true])
     func additiveOptimumMatchesBruteForce(objectiveText: String, windowed: Bool) throws {
         let x = randomRun(name: "CO", sites: sites, elements: elements, members: 4, seed: 5)
         let y = randomRun(name: "COOH", sites: sites, elements: elements, members: 3, seed: 6)
@@ -63,9 +63,10 @@ struct ScreeningUnitTests {
             let value: Double
             switch objective {
             case .min, .max: value = means[0]
+            case .weighted: value = means[0] - 0.5 * means[1]
             default: value = abs(means[1] - 0.2 - 0.7 * means[0])
             }
-            if best == nil || (objective == .min ? value < best!.value : value > best!.value) { best = (index, value) }
+            if best == nil || (objective.largerIsBetter ? value > best!.value : value < best!.value) { best = (index, value) }
         }
         let bruteBest = try #require(best)
         var top = try TopKeeper(capacity: 5)
