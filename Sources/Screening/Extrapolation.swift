@@ -1,3 +1,5 @@
+import Basics
+
 /// Marks candidates that lie outside what the runs were trained on: a candidate is *far* when
 /// it puts an element on a site where no training row has it, or holds a count of an element
 /// outside the range of counts in the training rows; it is *flagged* when it is far and the
@@ -27,19 +29,13 @@ public struct ExtrapolationCheck: Sendable {
             for run in used {
                 let indices = row.compactMap { run.tables.elements.firstIndex(of: $0) }
                 guard indices.count == row.count else { break }
-                let spread = Self.meanAndStd(run.tables.memberPredictions(indices))
-                means.append(spread.0); stds.append(spread.1)
+                let spread = Spread(run.tables.memberPredictions(indices))
+                means.append(spread.mean); stds.append(spread.std)
             }
             if means.count == used.count { spreads.append(scorer.objective(means: means, stds: stds).1) }
         }
         let sorted = spreads.sorted()
         spreadLimit = Self.spreadFactor * (sorted.isEmpty ? 0 : sorted[sorted.count / 2])
-    }
-
-    static func meanAndStd(_ values: [Double]) -> (Double, Double) {
-        let mean = values.reduce(0, +) / Double(max(values.count, 1))
-        let squares = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
-        return (mean, values.count > 1 ? (squares / Double(values.count - 1)).squareRoot() : 0)
     }
 
     /// Why an occupation is far from the training rows (empty when it is not).

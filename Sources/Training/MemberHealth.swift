@@ -40,12 +40,10 @@ public struct EnsembleCheck: Sendable {
         let held = (0..<count).filter { !seen.contains($0) && structures.energy($0) != nil }
         var (targets, means, stds) = ([Double](), [Double](), [Double]())
         for i in held {
-            let predictions = kept.map { contributions[$0][i].reduce(0, +) }
-            let mean = predictions.reduce(0, +) / Double(predictions.count)
-            let variance = predictions.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(predictions.count - 1, 1))
+            let spread = Spread(kept.map { contributions[$0][i].reduce(0, +) })
             targets.append(structures.energy(i) ?? .nan)
-            means.append(mean)
-            stds.append(variance.squareRoot())
+            means.append(spread.mean)
+            stds.append(spread.std)
         }
         calibration = IntervalCalibration.fitted(targets: targets, means: means, stds: stds, members: kept.count)
     }

@@ -147,7 +147,7 @@ struct ScreeningUnitTests {
         let scorer = try Scorer(space: space, runs: [run], ranking: Ranking(objective: .min, kappa: 0), line: nil)
         let check = ExtrapolationCheck(runs: [run], scorer: scorer)
         var unseen = rows[0]; unseen[0] = "Mo"
-        let spread = ExtrapolationCheck.meanAndStd(run.tables.memberPredictions(unseen.map { elements.firstIndex(of: $0) ?? 0 })).1
+        let spread = Spread(run.tables.memberPredictions(unseen.map { elements.firstIndex(of: $0) ?? 0 })).std
         #expect(check.reasons(unseen, sites: sites).contains { $0.contains("Mo at T/B1") })
         #expect(check.isFlagged(unseen, sites: sites, objectiveStd: spread))
         #expect(check.reasons(rows[1], sites: sites).isEmpty)
