@@ -25,8 +25,8 @@ static const dnnl_dim_t no_dilation[2] = {0, 0};
 typedef dnnl_memory_desc_t owned_md;
 typedef const_dnnl_memory_desc_t md_ref;
 static md_ref md(const owned_md *m) { return *m; }
-static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
-    return dnnl_memory_desc_create_with_tag(m, ndims, dims, dnnl_f32, tag);
+static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_data_type_t type, dnnl_format_tag_t tag) {
+    return dnnl_memory_desc_create_with_tag(m, ndims, dims, type, tag);
 }
 static void md_free(owned_md *m) {
     if (*m) dnnl_memory_desc_destroy(*m);
@@ -59,8 +59,8 @@ static dnnl_status_t backward_weights_pd(dnnl_primitive_desc_t *pd, dnnl_engine_
 typedef dnnl_memory_desc_t owned_md;
 typedef const dnnl_memory_desc_t *md_ref;
 static md_ref md(const owned_md *m) { return m; }
-static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
-    return dnnl_memory_desc_init_by_tag(m, ndims, dims, dnnl_f32, tag);
+static dnnl_status_t md_make(owned_md *m, int ndims, const dnnl_dim_t *dims, dnnl_data_type_t type, dnnl_format_tag_t tag) {
+    return dnnl_memory_desc_init_by_tag(m, ndims, dims, type, tag);
 }
 static void md_free(owned_md *m) { (void)m; }
 static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg) {
@@ -221,6 +221,16 @@ failed:
     return pd;
 }
 
+/// Under bf16, oneDNN's slow reference kernels (or emulation) are refused rather than used.
+static int refuse_reference(const_dnnl_primitive_desc_t pd, const char *pass) {
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return 0;
+    if (strncmp(name, "ref", 3) != 0) return 0;
+    snprintf(last_error, sizeof last_error,
+             "oneDNN has no bf16 %s kernel for this convolution on this CPU (only its slow reference, %s)", pass, name);
+    return 1;
+}
+
 static int create_primitives(sitelens_conv *c) {
     const sitelens_conv_shape *s = &c->shape;
     // oneDNN orders dimensions N, C, H, W (and O, I, H, W for weights) whatever the layout.
@@ -230,24 +240,34 @@ static int create_primitives(sitelens_conv *c) {
     const dnnl_dim_t bias_dims[1] = {s->out_channels};
     const dnnl_dim_t strides[2] = {s->stride, s->stride};
     const dnnl_dim_t pad_l[2] = {s->pad_top, s->pad_left}, pad_r[2] = {s->pad_bottom, s->pad_right};
+    // Each primitive reads its inputs (src, weights, diff_dst) in `in` and writes its outputs
+    // (dst, diff_src, diff_weights, diff_bias) in f32. Under bf16 the inputs are bf16, reordered
+    // from the caller's f32 by the bindings, and oneDNN accumulates in f32: nothing the caller
+    // gets back was rounded to bf16 after the products were summed.
+    const dnnl_data_type_t in = s->bf16 ? dnnl_bf16 : dnnl_f32;
     owned_md src_nhwc = {0}, dst_nhwc = {0}, weights_hwio = {0}, bias_x = {0};
-    owned_md src_any = {0}, dst_any = {0}, weights_any = {0};
+    owned_md src_in = {0}, dst_in = {0}, weights_in = {0}, src_out = {0}, dst_out = {0}, weights_out = {0};
     dnnl_primitive_desc_t fwd = NULL, data = NULL, grads = NULL;
     int ok = 0;
-    CHECK(md_make(&src_nhwc, 4, src_dims, dnnl_nhwc));
-    CHECK(md_make(&dst_nhwc, 4, dst_dims, dnnl_nhwc));
-    CHECK(md_make(&weights_hwio, 4, weight_dims, dnnl_hwio));
-    CHECK(md_make(&bias_x, 1, bias_dims, dnnl_x));
+    CHECK(md_make(&src_nhwc, 4, src_dims, dnnl_f32, dnnl_nhwc));
+    CHECK(md_make(&dst_nhwc, 4, dst_dims, dnnl_f32, dnnl_nhwc));
+    CHECK(md_make(&weights_hwio, 4, weight_dims, dnnl_f32, dnnl_hwio));
+    CHECK(md_make(&bias_x, 1, bias_dims, dnnl_f32, dnnl_x));
     const dnnl_format_tag_t activations = s->blocked_activations ? dnnl_format_tag_any : dnnl_nhwc;
-    CHECK(md_make(&src_any, 4, src_dims, activations));
-    CHECK(md_make(&dst_any, 4, dst_dims, activations));
-    CHECK(md_make(&weights_any, 4, weight_dims, dnnl_format_tag_any));
+    CHECK(md_make(&src_in, 4, src_dims, in, activations));
+    CHECK(md_make(&dst_in, 4, dst_dims, in, activations));
+    CHECK(md_make(&weights_in, 4, weight_dims, in, dnnl_format_tag_any));
+    CHECK(md_make(&src_out, 4, src_dims, dnnl_f32, activations));
+    CHECK(md_make(&dst_out, 4, dst_dims, dnnl_f32, activations));
+    CHECK(md_make(&weights_out, 4, weight_dims, dnnl_f32, dnnl_format_tag_any));
     md_ref bias = s->has_bias ? md(&bias_x) : NULL;
 
-    fwd = make_forward(s, md(&src_any), md(&weights_any), bias, md(&dst_any), strides, pad_l, pad_r);
+    fwd = make_forward(s, md(&src_in), md(&weights_in), bias, md(&dst_out), strides, pad_l, pad_r);
     if (!fwd) goto failed;
-    CHECK(backward_data_pd(&data, engine, md(&src_any), md(&weights_any), md(&dst_any), strides, pad_l, pad_r, fwd));
-    CHECK(backward_weights_pd(&grads, engine, md(&src_any), md(&weights_any), bias, md(&dst_any), strides, pad_l, pad_r, fwd));
+    CHECK(backward_data_pd(&data, engine, md(&src_out), md(&weights_in), md(&dst_in), strides, pad_l, pad_r, fwd));
+    CHECK(backward_weights_pd(&grads, engine, md(&src_in), md(&weights_out), bias, md(&dst_in), strides, pad_l, pad_r, fwd));
+    if (s->bf16 && (refuse_reference(fwd, "forward") || refuse_reference(data, "backward-data")
+                    || refuse_reference(grads, "backward-weights"))) goto failed;
     CHECK(dnnl_primitive_create(&c->forward, fwd));
     CHECK(dnnl_primitive_create(&c->backward_data, data));
     CHECK(dnnl_primitive_create(&c->backward_weights, grads));
@@ -271,7 +291,8 @@ failed:
     if (data) dnnl_primitive_desc_destroy(data);
     if (grads) dnnl_primitive_desc_destroy(grads);
     md_free(&src_nhwc); md_free(&dst_nhwc); md_free(&weights_hwio); md_free(&bias_x);
-    md_free(&src_any); md_free(&dst_any); md_free(&weights_any);
+    md_free(&src_in); md_free(&dst_in); md_free(&weights_in);
+    md_free(&src_out); md_free(&dst_out); md_free(&weights_out);
     return ok;
 }
 
@@ -379,6 +400,27 @@ const char *sitelens_dnnl_description(void) {
                         : v->cpu_runtime == DNNL_RUNTIME_THREADPOOL ? "threadpool" : "other";
     snprintf(text, sizeof text, "oneDNN %d.%d.%d (%s threads)", v->major, v->minor, v->patch, runtime);
     return text;
+}
+
+/// The widest ISA oneDNN dispatches to here (the CPU's, capped by DNNL_MAX_CPU_ISA), by the
+/// name oneDNN gives it; the enum's values are cumulative bit masks in 2.x and 3.x alike.
+static int isa_has(dnnl_cpu_isa_t isa, dnnl_cpu_isa_t wanted) { return (isa & wanted) == wanted; }
+
+const char *sitelens_dnnl_cpu_isa(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core_amx)) return "avx512_core_amx";
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core_bf16)) return "avx512_core_bf16";
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core_vnni)) return "avx512_core_vnni";
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core)) return "avx512_core";
+    if (isa_has(isa, dnnl_cpu_isa_avx2)) return "avx2";
+    if (isa_has(isa, dnnl_cpu_isa_avx)) return "avx";
+    if (isa_has(isa, dnnl_cpu_isa_sse41)) return "sse41";
+    return "no vector ISA";
+}
+
+int sitelens_dnnl_has_bf16(void) {
+    // AMX CPUs have AVX512_BF16 too; oneDNN's avx512_core_bf16 level is both.
+    return isa_has(dnnl_get_effective_cpu_isa(), dnnl_cpu_isa_avx512_core_bf16);
 }
 
 int sitelens_dnnl_set_threads(int count) {

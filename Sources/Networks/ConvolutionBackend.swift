@@ -17,15 +17,26 @@ protocol ConvolutionEngine: Sendable {
     var hasOwnThreads: Bool { get }
     /// Sets its own thread pool's size, if it has one.
     func setThreads(_ count: Int)
-    /// The kernel of one convolution layer. Throws when the backend cannot run this shape, so
-    /// that a network fails when it is made, not mid-training.
-    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel
+    /// Why it cannot compute in `precision` here, naming the options; nil when it can.
+    func refusal(of precision: ConvolutionPrecision) -> String?
+    /// The kernel of one convolution layer computing in `precision`. Throws when the backend
+    /// cannot run this shape or precision, so that a network fails when it is made, not mid-training.
+    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
+                    precision: ConvolutionPrecision) throws -> any LayerKernel
 }
 
 extension ConvolutionEngine {
     var itemMultiple: Int { 1 }
     var hasOwnThreads: Bool { false }
     func setThreads(_ count: Int) {}
+    /// fp32 only, unless the backend says otherwise.
+    func refusal(of precision: ConvolutionPrecision) -> String? {
+        precision == .fp32 ? nil : "--precision \(precision) runs on the dnnl backend only; --conv-backend \(name) computes in fp32"
+    }
+    /// An fp32 kernel.
+    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel {
+        try makeKernel(geometry, activation: activation, parameters: parameters, precision: .fp32)
+    }
 }
 
 /// The one list of convolution backends: `--conv-backend` accepts exactly these names, and its

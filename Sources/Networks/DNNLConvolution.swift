@@ -11,8 +11,14 @@ struct DNNLEngine: ConvolutionEngine {
     var hasOwnThreads: Bool { true }
     func setThreads(_ count: Int) { DNNLConvolution.setThreads(count) }
 
-    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel {
-        try DNNLConvolution(geometry, activation: activation, parameters: parameters)
+    func refusal(of precision: ConvolutionPrecision) -> String? {
+        precision == .bf16 ? ConvolutionPrecision.bf16HardwareProblem : nil
+    }
+
+    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
+                    precision: ConvolutionPrecision) throws -> any LayerKernel {
+        if let refusal = refusal(of: precision) { throw NetworkError(refusal) }
+        return try DNNLConvolution(geometry, activation: activation, parameters: parameters, precision: precision)
     }
 }
 
@@ -41,10 +47,14 @@ final class DNNLConvolution: LayerKernel {
     /// against 13 samples/s, Docs/Benchmarks.md).
     enum ActivationLayout { case nhwc, blocked }
     let layout: ActivationLayout
+    /// bf16: the shim hands oneDNN bf16 copies of the Float inputs and gets Float outputs back.
+    let precision: ConvolutionPrecision
 
     /// Creates the primitives for one item at once, so an unsupported shape fails here, not mid-training.
-    init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters, layout: ActivationLayout = .nhwc) throws {
+    init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters, layout: ActivationLayout = .nhwc,
+         precision: ConvolutionPrecision = .fp32) throws {
         (self.geometry, self.activation, self.parameters, self.layout) = (geometry, activation, parameters, layout)
+        self.precision = precision
         primitives.append((1, try makePrimitives(items: 1)))
     }
 
@@ -124,10 +134,11 @@ final class DNNLConvolution: LayerKernel {
         shape.activation = switch activation { case .identity: 0; case .relu: 1; case .tanh: 2 }
         shape.has_bias = parameters.bias == nil ? 0 : 1
         shape.blocked_activations = layout == .blocked ? 1 : 0
+        shape.bf16 = precision == .bf16 ? 1 : 0
         var message = [CChar](repeating: 0, count: 512)
         guard let conv = sitelens_conv_create(&shape, &message, message.count) else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw NetworkError("oneDNN cannot run a \(g.kernel)×\(g.kernel)/\(g.stride) convolution of \(items) items: \(text)")
+            throw NetworkError("oneDNN cannot run a \(g.kernel)×\(g.kernel)/\(g.stride) \(precision) convolution of \(items) items: \(text)")
         }
         return conv
     }

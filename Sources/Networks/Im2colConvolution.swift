@@ -4,8 +4,10 @@ struct Im2colEngine: ConvolutionEngine {
     var name: String { "im2col" }
     var summary: String { "OpenBLAS GEMMs, the reference" }
 
-    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel {
-        Im2colConvolution(geometry, activation: activation, parameters: parameters)
+    func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
+                    precision: ConvolutionPrecision) throws -> any LayerKernel {
+        if let refusal = refusal(of: precision) { throw NetworkError(refusal) }
+        return Im2colConvolution(geometry, activation: activation, parameters: parameters)
     }
 }
 

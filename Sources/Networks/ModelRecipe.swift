@@ -76,6 +76,9 @@ extension ModelKind {
     /// A few words on the kind, for `--model`'s help.
     public var summary: String { recipe.summary }
 
+    /// Whether its network has convolution layers (which `--conv-backend` and `--precision` apply to).
+    public var convolves: Bool { recipe.convolves }
+
     /// How this kind's members are explained.
     public var decompositionMethod: DecompositionMethod { recipe.decomposition }
 }

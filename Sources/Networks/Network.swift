@@ -26,9 +26,10 @@ public final class Network {
     /// The input copied with its padding items, when the item count needs them (backward reads it).
     private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
-    /// `convolutionBackend` makes the kernels of the convolution layers; it changes no parameter
-    /// layout, so a model file or checkpoint runs on any backend.
-    public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .standard) throws {
+    /// `convolutionBackend` makes the kernels of the convolution layers, computing in `precision`;
+    /// neither changes the (Float) parameter layout, so a model file or checkpoint runs on any backend.
+    public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .standard,
+                precision: ConvolutionPrecision = .standard) throws {
         self.architecture = architecture
         var layout = ParameterLayout()
         var kernels: [any LayerKernel] = []
@@ -61,7 +62,8 @@ public final class Network {
                 let biases = bias ? layout.range("layer\(index).conv.bias", [filters]) : nil
                 let parameters = LayerParameters(weights: weights, bias: biases, fanIn: kernel * kernel * c,
                                                  fanOut: kernel * kernel * filters)
-                kernels.append(try convolutionBackend.engine.makeKernel(g, activation: activation, parameters: parameters))
+                kernels.append(try convolutionBackend.engine.makeKernel(g, activation: activation, parameters: parameters,
+                                                                         precision: precision))
                 convolves = true
                 (h, w, c) = (g.outHeight, g.outWidth, filters)
             }

@@ -37,6 +37,7 @@ package struct Train: ParsableCommand {
         try fit.check(learningRate: runOptions.resolvedLearningRate(modelDefaults))
         try atomic.check()
         try compute.check()
+        try compute.checkPrecision(model: runOptions.model)
         try ensembleOptions.check()
     }
 
@@ -117,6 +118,7 @@ package struct Train: ParsableCommand {
         return "sitelens train: \(plan.kind.rawValue) model, \(structures) structures from \(source), "
             + "\(plan.ensemble) member\(plan.ensemble == 1 ? "" : "s") on \(ranks) rank\(ranks == 1 ? "" : "s") in \(groups) group\(groups == 1 ? "" : "s"), "
             + "\(plan.epochs) epochs, global batch \(plan.batchSize)"
+            + (plan.kind.convolves ? ", convolutions in \(plan.convolutionPrecision)" : "")
             + (ranks > 1 ? ", gradient all-reduce \(plan.gradientReduction)" + automatic
                + (plan.gradientPrecision == .double ? "" : " in \(plan.gradientPrecision)") : "")
     }

@@ -29,6 +29,7 @@ struct ByteCount: ExpressibleByArgument {
 extension ConvolutionBackend: ExpressibleByArgument {}
 extension GradientReduction: ExpressibleByArgument {}
 extension GradientPrecision: ExpressibleByArgument {}
+extension ConvolutionPrecision: ExpressibleByArgument {}
 
 private let planDefaults = TrainingPlan()
 
@@ -148,6 +149,9 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Convolutions by \(ConvolutionBackend.choicesDescription).")
     var convBackend: ConvolutionBackend = planDefaults.convolutionBackend
 
+    @Option(help: "Number format of the convolutions: fp32, or bf16 (bf16 inputs, Float sums, Float weights and files; dnnl backend on a CPU with AVX512_BF16 or AMX).")
+    var precision = planDefaults.convolutionPrecision
+
     @Flag(help: "One sample at a time with Double gradient sums: bit-identical for any rank count, slower.")
     var reproducible = false
 
@@ -173,8 +177,18 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
+    /// `--precision` other than fp32 needs convolutions to apply to, and a backend and CPU that run it.
+    func checkPrecision(model: ModelKind) throws {
+        guard precision != .fp32 else { return }
+        guard model.convolves else {
+            throw ValidationError("--precision \(precision) sets the convolutions' number format, and the \(model) model has none (it trains in fp32); leave --precision at fp32")
+        }
+        if let refusal = convBackend.refusal(of: precision) { throw ValidationError(refusal) }
+    }
+
     func apply(to plan: inout TrainingPlan) {
-        (plan.convolutionBackend, plan.reproducible, plan.gradientReduction) = (convBackend, reproducible, allReduce)
+        (plan.convolutionBackend, plan.convolutionPrecision) = (convBackend, precision)
+        (plan.reproducible, plan.gradientReduction) = (reproducible, allReduce)
         plan.gradientPrecision = gradientPrecision
         plan.stallTimeout = stallTimeout == 0 ? nil : stallTimeout
     }

@@ -70,7 +70,7 @@ final class MemberTrainer {
         }
         let normalisation = modelDescription.normalisation
         targetBaseline = energies.reduce(0) { $0 + pow(($1 - normalisation.mean) / normalisation.scale, 2) } / Double(max(energies.count, 1))
-        let network = try Network(architecture, convolutionBackend: plan.convolutionBackend)
+        let network = try Network(architecture, convolutionBackend: plan.convolutionBackend, precision: plan.convolutionPrecision)
         self.network = network
         let gradientBytes = network.parameterCount * plan.gradientPrecision.bytesPerValue
         gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group, gradientBytes: gradientBytes),

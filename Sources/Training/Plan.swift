@@ -43,6 +43,9 @@ public struct TrainingPlan: Sendable {
     public var memoryBudget: Int?
     /// Which backend runs the convolutions.
     public var convolutionBackend = ConvolutionBackend.standard
+    /// The number format the convolutions compute in (`--precision`); parameters, the optimiser
+    /// and every file stay Float either way. Recorded in `run.json` and compared on resume.
+    public var convolutionPrecision = ConvolutionPrecision.standard
     /// One sample at a time with Double gradient sums: bit-identical for any rank count, and
     /// slower. Otherwise each rank runs all its samples of a batch through the network at once
     /// (bit-identical on the same rank count, equal to rounding across rank counts).

@@ -76,15 +76,22 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.bootstrap = plan.bootstrap
         self.sharedValidation = plan.sharedValidation
         options[Self.precisionOption] = plan.gradientPrecision.rawValue
+        options[Self.convolutionPrecisionOption] = plan.convolutionPrecision.rawValue
     }
 
     /// The option naming the gradient's precision across ranks; records written before it
     /// existed crossed in Double.
     static let precisionOption = "--gradient-precision"
+    /// The option naming the convolutions' number format; records written before it trained in fp32.
+    public static let convolutionPrecisionOption = "--precision"
+
+    /// What options a record written before they existed meant.
+    private static let meaningWhenAbsent = [precisionOption: GradientPrecision.double.rawValue,
+                                            convolutionPrecisionOption: ConvolutionPrecision.standard.rawValue]
 
     /// The value of option `name` in this record, with what records that predate it meant.
     func recorded(_ name: String) -> String? {
-        options[name] ?? (name == Self.precisionOption ? GradientPrecision.double.rawValue : nil)
+        options[name] ?? Self.meaningWhenAbsent[name]
     }
 
     /// Each setting in which `self` (a resumed run) differs from `earlier`, named as the

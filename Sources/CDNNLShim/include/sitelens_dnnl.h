@@ -23,6 +23,10 @@ typedef struct {
     /// 1: activations in the layout oneDNN prefers (blocked; reordered from and to NHWC around
     /// each primitive); 0: oneDNN works on the NHWC activations directly.
     int blocked_activations;
+    /// 1: src, weights and the output gradient go to oneDNN in bf16 (converted from the caller's
+    /// f32 by reorders); dst, dSrc, dW and db come back in f32, accumulated in f32. Callers check
+    /// `sitelens_dnnl_has_bf16` first; creation fails where only a reference kernel would run.
+    int bf16;
 } sitelens_conv_shape;
 
 /// Primitives (forward, backward-data, backward-weights) and reorders of one convolution shape.
@@ -42,6 +46,14 @@ int sitelens_conv_backward(sitelens_conv *conv, const float *src, const float *d
 
 /// The oneDNN version and CPU threading runtime, e.g. "oneDNN 2.6.3 (GNU OpenMP)".
 const char *sitelens_dnnl_description(void);
+
+/// The widest instruction set oneDNN dispatches to on this CPU, by oneDNN's name for it
+/// (e.g. "avx512_core_bf16"); DNNL_MAX_CPU_ISA in the environment caps it.
+const char *sitelens_dnnl_cpu_isa(void);
+
+/// 1 when oneDNN runs bf16 convolutions in hardware here (its ISA avx512_core_bf16 or wider:
+/// AVX512_BF16 or AMX), 0 when it could only emulate them.
+int sitelens_dnnl_has_bf16(void);
 
 /// Sets the threads oneDNN's OpenMP runtime uses; returns 0 when the runtime is not OpenMP.
 int sitelens_dnnl_set_threads(int count);

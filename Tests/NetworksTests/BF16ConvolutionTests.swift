@@ -1,0 +1,94 @@
+import Basics
+import Foundation
+import Testing
+@testable import Networks
+
+/// Whether this CPU runs oneDNN's bf16 convolutions in hardware: the bf16 tests need it.
+let cpuHasBF16 = ConvolutionPrecision.bf16HardwareProblem == nil
+
+/// `x` rounded to the nearest bfloat16 (ties to even), held in a Float.
+func roundedToBF16(_ x: Float) -> Float {
+    let bits = x.bitPattern
+    return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+}
+
+@Suite(.enabled(if: cpuHasBF16, "the CPU has no bf16 instructions (lscpu flags avx512_bf16, amx_bf16): bf16 is refused, not emulated"))
+struct BF16ConvolutionTests {
+    /// Model shapes: the ryczko entry layer (3×3/2), a 4×4/1 block layer of 64 channels and
+    /// the atomic model's 3×3 layer on 17×17 patches.
+    func shapes() throws -> [(ConvGeometry, Activation)] {
+        let all = try modelConvolutionShapes()
+        let wanted: [(ConvGeometry) -> Bool] = [
+            { $0.kernel == 3 && $0.stride == 2 && $0.inHeight == 64 },
+            { $0.kernel == 4 && $0.stride == 1 && $0.inChannels == 64 && $0.inHeight <= 16 },
+            { $0.kernel == 3 && $0.stride == 1 && $0.inHeight == 17 },
+        ]
+        return wanted.compactMap { test in all.first { test($0.0) } }
+    }
+
+    /// bf16 forward and backward agree with fp32 to bf16's precision (relative 1e-2) and differ
+    /// from it by more than Float rounding (so bf16 really ran); and they match fp32 run on
+    /// inputs rounded to bf16 far more closely than bf16 itself resolves, which is what Float
+    /// sums and Float outputs give (outputs rounded to bf16 would be ~1e-3 off).
+    @Test func bf16ConvolutionsRoundTheirInputsAndSumInFloat() throws {
+        let items = 3
+        let shapes = try shapes()
+        #expect(shapes.count == 3)
+        for (g, activation) in shapes {
+            let (parameters, values, input, outputGradient, start) = BackendAgreementTests().randomLayer(g, items: items)
+            let name = "\(g.kernel)×\(g.kernel)/\(g.stride) \(g.inHeight)×\(g.inWidth)×\(g.inChannels)→\(g.filters)"
+            func run(_ precision: ConvolutionPrecision, _ input: [Float], _ values: [Float], _ outputGradient: [Float],
+                     backwardOutput: [Float]? = nil) throws -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
+                let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters, precision: precision)
+                let run = try runLayer(kernel, input: input, outputGradient: outputGradient, parameters: values, items: items,
+                                       startingGradients: start, backwardOutput: backwardOutput)
+                return (run.output, zip(run.gradients, start).map { $0 - $1 }, run.inputGradient)
+            }
+            let fp32 = try run(.fp32, input, values, outputGradient)
+            // Backward reads the same (fp32) output, so a ReLU mask is the same in all three.
+            let bf16 = try run(.bf16, input, values, outputGradient, backwardOutput: fp32.output)
+            let bf16Output = try run(.bf16, input, values, outputGradient).output
+            // The bias is added in Float: only the weights are rounded.
+            let weightCount = g.patchLength * g.filters
+            let roundedValues = values.prefix(weightCount).map(roundedToBF16) + values.dropFirst(weightCount)
+            let rounded = try run(.fp32, input.map(roundedToBF16), roundedValues, outputGradient.map(roundedToBF16),
+                                  backwardOutput: fp32.output)
+            let pairs: [(String, [Float], [Float], [Float])] = [
+                ("forward", bf16Output, fp32.output, try run(.fp32, input.map(roundedToBF16), roundedValues, outputGradient).output),
+                ("weight gradient", Array(bf16.gradients.prefix(weightCount)), Array(fp32.gradients.prefix(weightCount)),
+                 Array(rounded.gradients.prefix(weightCount))),
+                ("input gradient", bf16.inputGradient, fp32.inputGradient, rounded.inputGradient),
+            ]
+            for (pass, ofBF16, ofFP32, ofRounded) in pairs {
+                let againstFP32 = relativeDifference(ofBF16, ofFP32)
+                #expect(againstFP32 <= 1e-2, "\(name) \(pass): bf16 against fp32 \(againstFP32)")
+                #expect(againstFP32 >= 1e-4, "\(name) \(pass): bf16 against fp32 only \(againstFP32): was bf16 used?")
+                let againstRounded = relativeDifference(ofBF16, ofRounded)
+                #expect(againstRounded <= againstFP32 / 10, "\(name) \(pass): bf16 against fp32 on rounded inputs \(againstRounded)")
+            }
+        }
+    }
+
+    /// A network made for bf16 keeps the fp32 parameter layout, so files and checkpoints are the same.
+    @Test func bf16NetworksKeepTheFloatParameterLayout() throws {
+        let architecture = Architecture.ryczko(grid: 16, channels: 1, blocks: ModelOptions().ryczkoBlocks, dense: ModelOptions().ryczkoDense)
+        let fp32 = try Network(architecture, convolutionBackend: .dnnl, precision: .fp32)
+        let bf16 = try Network(architecture, convolutionBackend: .dnnl, precision: .bf16)
+        #expect(fp32.layout == bf16.layout && fp32.parameterCount == bf16.parameterCount)
+        #expect(fp32.initialParameters(seed: 3) == bf16.initialParameters(seed: 3))
+    }
+}
+
+struct PrecisionRefusalTests {
+    /// im2col computes in fp32 only, on any CPU: refused by name, both by the backend and when a network is made.
+    @Test func im2colRefusesBF16() throws {
+        let refusal = try #require(ConvolutionBackend.im2col.refusal(of: .bf16))
+        #expect(refusal.contains("--precision bf16") && refusal.contains("--conv-backend im2col"), "\(refusal)")
+        #expect(ConvolutionBackend.im2col.refusal(of: .fp32) == nil && ConvolutionBackend.dnnl.refusal(of: .fp32) == nil)
+        #expect(throws: NetworkError.self) {
+            try Network(.atomic(patch: 9, channels: 2, filters: 4, hidden: 8), convolutionBackend: .im2col, precision: .bf16)
+        }
+        // oneDNN takes bf16 exactly where the CPU has it.
+        #expect((ConvolutionBackend.dnnl.refusal(of: .bf16) == nil) == cpuHasBF16)
+    }
+}
