@@ -20,6 +20,8 @@ public struct TrainingSpeedBenchmark: Sendable {
         public var siteEpochs = 3000
         /// Convolution backends timed side by side.
         public var backends: [ConvolutionBackend] = [.dnnl, .im2col]
+        /// Convolution precisions timed side by side on each backend that takes them (bf16: dnnl).
+        public var precisions: [ConvolutionPrecision] = [.fp32]
         /// Whether to run the Keras references.
         public var runsReferences = true
         /// Planted structures of the atomic table.
@@ -61,38 +63,54 @@ public struct TrainingSpeedBenchmark: Sendable {
                       sites: try sitesLine(world: world))
     }
 
-    /// Per grid and backend: the trainer's samples/s and GFLOP/s, the network's own forward +
-    /// backward of one batch at once, and Keras's samples/s on the same model.
+    /// Per grid, backend and precision: the trainer's samples/s and GFLOP/s, the network's own
+    /// forward + backward of one batch at once, Keras's samples/s on the same model (fp32 rows
+    /// only: Keras runs in fp32), and each precision's rate against fp32's on that backend.
     private func ryczkoTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
         log("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
-        var table = BenchmarkTable(columns: ["grid", "backend", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s", "Keras samples/s", "ratio"],
-                                   width: 19)
+        var table = BenchmarkTable(columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s",
+                                             "Keras samples/s", "ratio", "against fp32"], width: 19)
         log(table.header)
         for grid in configuration.grids {
             let steps = configuration.stepsPerGrid[grid] ?? 2
             let keras = configuration.runsReferences ? kerasRate(grid: grid, steps: steps) : nil
             for backend in configuration.backends {
-                var plan = timingPlan(.ryczko, epochs: 2)
-                plan.convolutionBackend = backend
-                setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .ryczko, backend: backend)
-                // The seed's 5 Å box and σ at this grid size, one channel.
-                plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
-                let trained = try trainEnsemble(world: world, plan: plan, structures: LennardJonesClusters.generate(count: 32 * steps, seed: 5))
-                let rate = trained.metrics.last?.samplesPerSecond ?? 0
-                let network = try Network(trained.members[0].modelDescription.architecture, convolutionBackend: backend)
-                let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
-                let alone = try network.stepRate(items: 32, repeats: 2)
-                var kerasText = "-", ratio = "-"
-                switch keras {
-                case .some(.success(let value)): kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
-                case .some(.failure(let why)): kerasText = "not run: \(why.reason.prefix(60))"
-                case .none: break
+                var fp32Rate: Double?
+                // In the order of `allCases`: fp32 first, which the others are set against.
+                let precisions = ConvolutionPrecision.allCases.filter { configuration.precisions.contains($0) && backend.refusal(of: $0) == nil }
+                for precision in precisions {
+                    let (rate, gflops, alone) = try ryczkoRates(world: world, grid: grid, steps: steps, backend: backend, precision: precision)
+                    if precision == .fp32 { fp32Rate = rate }
+                    var kerasText = "-", ratio = "-"
+                    switch keras {
+                    case .some(.success(let value)) where precision == .fp32:
+                        kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
+                    case .some(.failure(let why)) where precision == .fp32: kerasText = "not run: \(why.reason.prefix(60))"
+                    default: break
+                    }
+                    log(table.append(["\(grid)", backend.rawValue, precision.rawValue, String(format: "%.2f", rate),
+                                      String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak), String(format: "%.2f", alone), kerasText, ratio,
+                                      fp32Rate.map { String(format: "%.2f×", rate / $0) } ?? "-"]))
                 }
-                log(table.append(["\(grid)", backend.rawValue, String(format: "%.2f", rate), String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak),
-                                  String(format: "%.2f", alone), kerasText, ratio]))
             }
         }
         return table
+    }
+
+    /// One ryczko row's figures: the trainer's samples/s, its GFLOP/s, and the network's own
+    /// forward + backward steps of 32 items per second.
+    private func ryczkoRates(world: Communicator, grid: Int, steps: Int, backend: ConvolutionBackend,
+                             precision: ConvolutionPrecision) throws -> (rate: Double, gflops: Double, alone: Double) {
+        var plan = timingPlan(.ryczko, epochs: 2)
+        (plan.convolutionBackend, plan.convolutionPrecision) = (backend, precision)
+        setThreads(ProcessInfo.processInfo.activeProcessorCount, model: .ryczko, backend: backend)
+        // The seed's 5 Å box and σ at this grid size, one channel.
+        plan.modelOptions.raster = RasterSettings(gridSize: grid, extent: 5, sigma: 0.2)
+        let trained = try trainEnsemble(world: world, plan: plan, structures: LennardJonesClusters.generate(count: 32 * steps, seed: 5))
+        let rate = trained.metrics.last?.samplesPerSecond ?? 0
+        let network = try Network(trained.members[0].modelDescription.architecture, convolutionBackend: backend, precision: precision)
+        let gflops = rate * 3 * 2 * Double(network.multiplyAddsPerItem) / 1e9
+        return (rate, gflops, try network.stepRate(items: 32, repeats: 2))
     }
 
     /// The atomic model (per-atom patches) on a planted site table: the seed's way (im2col, one

@@ -201,7 +201,34 @@ struct sitelens_conv {
     dnnl_memory_t bias, bias_gradient;
     float *weight_gradient_scratch, *bias_gradient_scratch; // hwio and [out], added into the caller's
     size_t weight_count;
+    /// Per kernel tap (kh × kw): 1 when it meets only padding at every output position.
+    unsigned char *padding_only_taps;
 };
+
+/// Whether tap `k` along one dimension reads the input (not padding) at some output position.
+static int tap_meets_input(int k, int in, int out, int stride, int pad) {
+    for (int o = 0; o < out; o++) {
+        long i = (long)o * stride - pad + k;
+        if (i >= 0 && i < in) return 1;
+    }
+    return 0;
+}
+
+/// Marks the taps that only ever meet padding (a 3×3/2 convolution of a 1×1 image has eight).
+/// Their weight gradient is exactly zero, yet oneDNN 2.6's bf16 weight-gradient kernel hands
+/// back whatever its scratch memory held for them: stale values, NaN in a later network.
+static int find_padding_only_taps(sitelens_conv *c) {
+    const sitelens_conv_shape *s = &c->shape;
+    c->padding_only_taps = calloc((size_t)s->kernel * s->kernel, 1);
+    if (!c->padding_only_taps) return 0;
+    for (int ky = 0; ky < s->kernel; ky++) {
+        for (int kx = 0; kx < s->kernel; kx++) {
+            c->padding_only_taps[ky * s->kernel + kx] = !tap_meets_input(ky, s->in_height, s->out_height, s->stride, s->pad_top)
+                                                     || !tap_meets_input(kx, s->in_width, s->out_width, s->stride, s->pad_left);
+        }
+    }
+    return 1;
+}
 
 static dnnl_primitive_desc_t make_forward(const sitelens_conv_shape *s, md_ref src, md_ref weights, md_ref bias, md_ref dst,
                                           const dnnl_dim_t *strides, const dnnl_dim_t *pad_l, const dnnl_dim_t *pad_r) {
@@ -312,7 +339,7 @@ sitelens_conv *sitelens_conv_create(const sitelens_conv_shape *shape, char *erro
     c->weight_count = (size_t)shape->kernel * shape->kernel * shape->in_channels * shape->out_channels;
     c->weight_gradient_scratch = calloc(c->weight_count, sizeof(float));
     c->bias_gradient_scratch = calloc((size_t)shape->out_channels, sizeof(float));
-    if (!c->weight_gradient_scratch || !c->bias_gradient_scratch) {
+    if (!c->weight_gradient_scratch || !c->bias_gradient_scratch || !find_padding_only_taps(c)) {
         snprintf(last_error, sizeof last_error, "out of memory");
     } else if (create_primitives(c)) {
         return c;
@@ -334,6 +361,7 @@ void sitelens_conv_destroy(sitelens_conv *c) {
     if (c->bias_gradient) dnnl_memory_destroy(c->bias_gradient);
     free(c->weight_gradient_scratch);
     free(c->bias_gradient_scratch);
+    free(c->padding_only_taps);
     free(c);
 }
 
@@ -382,6 +410,10 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
         CHECK(take_out(&c->src_gradient));
     }
     CHECK(dnnl_stream_wait(stream));
+    const size_t per_tap = (size_t)c->shape.in_channels * c->shape.out_channels; // hwio: one tap's weights are contiguous
+    for (int tap = 0; tap < c->shape.kernel * c->shape.kernel; tap++) {
+        if (c->padding_only_taps[tap]) memset(c->weight_gradient_scratch + tap * per_tap, 0, per_tap * sizeof(float));
+    }
     for (size_t i = 0; i < c->weight_count; i++) weight_gradient[i] += c->weight_gradient_scratch[i];
     if (c->shape.has_bias && bias_gradient) {
         for (int o = 0; o < c->shape.out_channels; o++) bias_gradient[o] += c->bias_gradient_scratch[o];

@@ -25,6 +25,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Convolution backends to time side by side, comma-separated (\(ConvolutionBackend.allCases.map(\.rawValue).joined(separator: ", "))).")
     var convBackends = TrainingSpeedBenchmark.Configuration().backends.map(\.rawValue).joined(separator: ",")
 
+    @Option(help: "Convolution precisions to time side by side on each backend that takes them, comma-separated (fp32, bf16: dnnl on a CPU with AVX512_BF16 or AMX).")
+    var precisions = TrainingSpeedBenchmark.Configuration().precisions.map(\.rawValue).joined(separator: ",")
+
     @Flag(help: "Skip the Keras references.")
     var noReference = false
 
@@ -50,6 +53,13 @@ struct BenchTrain: ParsableCommand {
         configuration.backends = try commaSeparated(convBackends, option: "--conv-backends",
                                                     expecting: "one of \(ConvolutionBackend.allCases.map(\.rawValue).joined(separator: ", "))") {
             ConvolutionBackend(rawValue: $0)
+        }
+        configuration.precisions = try commaSeparated(precisions, option: "--precisions",
+                                                      expecting: "one of \(ConvolutionPrecision.allCases.map(\.rawValue).joined(separator: ", "))") {
+            ConvolutionPrecision(rawValue: $0)
+        }
+        for precision in configuration.precisions where !configuration.backends.contains(where: { $0.refusal(of: precision) == nil }) {
+            throw ValidationError("--precisions \(precision): " + (configuration.backends.lazy.compactMap { $0.refusal(of: precision) }.first ?? "no backend takes it"))
         }
         configuration.runsReferences = !noReference
         guard (32...100_000).contains(atomicStructures) else { throw ValidationError("--atomic-structures must be in 32...100000") }

@@ -69,6 +69,35 @@ struct BF16ConvolutionTests {
         }
     }
 
+    /// A 3×3/2 convolution of a 1×1 image (ryczko's deepest blocks at small grids): eight of its
+    /// nine taps meet only padding, and oneDNN 2.6's bf16 weight-gradient kernel left theirs as
+    /// whatever its scratch memory held (NaN in the next network of a process). Each fresh
+    /// kernel, made after the heap was filled with NaN, must give fp32's gradients to bf16's
+    /// precision and the same ones every time.
+    @Test func paddingOnlyTapsGetZeroGradientsInEveryKernel() throws {
+        let items = 32
+        let g = ConvGeometry(inHeight: 1, inWidth: 1, inChannels: 16, kernel: 3, stride: 2, filters: 64)
+        let (parameters, values, input, outputGradient, start) = BackendAgreementTests().randomLayer(g, items: items)
+        func gradients(_ precision: ConvolutionPrecision) throws -> [Float] {
+            let kernel = try DNNLConvolution(g, activation: .relu, parameters: parameters, precision: precision)
+            let run = try runLayer(kernel, input: input, outputGradient: outputGradient, parameters: values, items: items, startingGradients: start)
+            return zip(run.gradients, start).map { $0 - $1 }
+        }
+        let fp32 = try gradients(.fp32)
+        let first = try gradients(.bf16)
+        for round in 1...4 {
+            for size in [1 << 12, 1 << 14, 1 << 16, 1 << 18] {
+                let garbage = UnsafeMutableBufferPointer<Float>.allocate(capacity: size)
+                garbage.initialize(repeating: .nan)
+                garbage.deallocate()
+            }
+            let again = try gradients(.bf16)
+            #expect(again.allSatisfy(\.isFinite) && relativeDifference(again, fp32) <= 1e-2, "round \(round): \(relativeDifference(again, fp32))")
+            let differing = zip(again, first).filter { $0 != $1 }.count
+            #expect(differing == 0, "round \(round): a fresh bf16 kernel gave \(differing) other gradients")
+        }
+    }
+
     /// A network made for bf16 keeps the fp32 parameter layout, so files and checkpoints are the same.
     @Test func bf16NetworksKeepTheFloatParameterLayout() throws {
         let architecture = Architecture.ryczko(grid: 16, channels: 1, blocks: ModelOptions().ryczkoBlocks, dense: ModelOptions().ryczkoDense)
