@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 import Testing
 import TestSupport
 @testable import Benchmarks
@@ -69,13 +70,32 @@ struct BenchmarkRunTests {
                                                  "--atomic-structures", "32"], directory: elsewhere, timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("sites benchmark not run: no HEA site table"), "\(run.stdout)")
-        let ryczko = fixedWidthRows(run.stdout, columns: ["grid", "backend", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s"])
+        let ryczko = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s"])
         #expect(ryczko.map { $0["backend"] } == ["im2col", "dnnl"], "\(run.stdout)\n\(run.stderr)")
+        #expect(ryczko.allSatisfy { $0["precision"] == "fp32" }, "\(run.stdout)")
         for row in ryczko { #expect(leadingNumber(row["trainer samples/s"]).map { $0 > 0 } == true && leadingNumber(row["GFLOP/s (% peak)"]) != nil, "\(row)") }
         let atomic = fixedWidthRows(run.stdout, columns: ["backend", "steps", "samples/s", "GFLOP/s (% peak)", "against the first"])
         #expect(atomic.map { $0["steps"] } == ["one by one", "batched", "one by one", "batched"], "\(run.stdout)")
         for row in atomic { #expect(leadingNumber(row["samples/s"]).map { $0 > 0 } == true, "\(row)") }
         #expect(atomic.first?["against the first"] == "1.00×")
+    }
+
+    /// `--precisions fp32,bf16`: bf16 beside fp32 on dnnl (fp32 first, bf16 set against it),
+    /// fp32 alone on im2col, which computes in fp32 only.
+    @Test(.enabled(if: ConvolutionPrecision.bf16HardwareProblem == nil, "the CPU has no bf16 instructions: bf16 is refused, not emulated"))
+    func trainingSpeedTableSetsBF16BesideFP32() throws {
+        let elsewhere = try temporaryFolder("sitelens-bench-train-bf16")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let run = try runProcess(sitelens.path, ["bench", "train", "--grids", "16", "--steps", "16:1", "--conv-backends", "dnnl,im2col",
+                                                 "--precisions", "bf16,fp32", "--no-reference", "--atomic-structures", "32"],
+                                 directory: elsewhere, timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)",
+                                                        "net fwd+bwd ×32/s", "Keras samples/s", "ratio", "against fp32"])
+        #expect(rows.map { "\($0["backend"] ?? "") \($0["precision"] ?? "")" } == ["dnnl fp32", "dnnl bf16", "im2col fp32"], "\(run.stdout)")
+        for row in rows { #expect(leadingNumber(row["trainer samples/s"]).map { $0 > 0 } == true, "\(row)") }
+        #expect(rows.first?["against fp32"] == "1.00×")
+        #expect(leadingNumber(rows.dropFirst().first?["against fp32"]).map { $0 > 0 } == true, "\(rows)")
     }
 
     @Test func accuracyTableHasTheBaselinesAndEachModel() throws {
