@@ -26,6 +26,19 @@ public enum ConvolutionPrecision: String, Codable, Sendable, CaseIterable, Custo
     }
 }
 
+extension ConvolutionPrecision {
+    /// Why training `model` with `backend` convolutions cannot compute in this precision here,
+    /// naming the options; nil when it can. A precision other than fp32 needs convolutions to
+    /// apply to, and a backend and CPU that run it.
+    public func refusal(model: ModelKind, backend: ConvolutionBackend) -> String? {
+        guard self != .fp32 else { return nil }
+        guard model.convolves else {
+            return "--precision \(self) sets the convolutions' number format, and the \(model) model has none (it trains in fp32); leave --precision at fp32"
+        }
+        return backend.refusal(of: self)
+    }
+}
+
 extension ConvolutionBackend {
     /// Why convolutions of this backend cannot compute in `precision` on this machine (the
     /// message names the options); nil when they can. fp32 runs on every backend.

@@ -37,7 +37,7 @@ package struct Train: ParsableCommand {
         try fit.check(learningRate: runOptions.resolvedLearningRate(modelDefaults))
         try atomic.check()
         try compute.check()
-        try compute.checkPrecision(model: runOptions.model)
+        if let refusal = compute.precision.refusal(model: runOptions.model, backend: compute.convBackend) { throw ValidationError(refusal) }
         try ensembleOptions.check()
     }
 

@@ -177,15 +177,6 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
-    /// `--precision` other than fp32 needs convolutions to apply to, and a backend and CPU that run it.
-    func checkPrecision(model: ModelKind) throws {
-        guard precision != .fp32 else { return }
-        guard model.convolves else {
-            throw ValidationError("--precision \(precision) sets the convolutions' number format, and the \(model) model has none (it trains in fp32); leave --precision at fp32")
-        }
-        if let refusal = convBackend.refusal(of: precision) { throw ValidationError(refusal) }
-    }
-
     func apply(to plan: inout TrainingPlan) {
         (plan.convolutionBackend, plan.convolutionPrecision) = (convBackend, precision)
         (plan.reproducible, plan.gradientReduction) = (reproducible, allReduce)

@@ -251,6 +251,10 @@ OPTIONS:
                           Convolutions by dnnl (oneDNN) or im2col (OpenBLAS
                           GEMMs, the reference). (values: dnnl, im2col;
                           default: dnnl)
+  --precision <precision> Number format of the convolutions: fp32, or bf16
+                          (bf16 inputs, Float sums, Float weights and files;
+                          dnnl backend on a CPU with AVX512_BF16 or AMX).
+                          (values: fp32, bf16; default: fp32)
   --reproducible          One sample at a time with Double gradient sums:
                           bit-identical for any rank count, slower.
   --gradient-precision <gradient-precision>
