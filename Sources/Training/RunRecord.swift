@@ -83,7 +83,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// existed crossed in Double.
     static let precisionOption = "--gradient-precision"
     /// The option naming the convolutions' number format; records written before it trained in fp32.
-    public static let convolutionPrecisionOption = "--precision"
+    static let convolutionPrecisionOption = "--precision"
 
     /// What options a record written before they existed meant.
     private static let meaningWhenAbsent = [precisionOption: GradientPrecision.double.rawValue,

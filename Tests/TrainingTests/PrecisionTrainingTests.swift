@@ -121,3 +121,16 @@ struct PrecisionRefusalCommandTests {
                 && text.contains("'avx2'"), "\(text)")
     }
 }
+
+struct PrecisionRecordTests {
+    /// A record written before `--precision` existed trained in fp32: an fp32 resume matches it, a bf16 one is refused by name.
+    @Test func recordsWithoutThePrecisionMeanFP32() {
+        var earlier = sampleRunRecord()
+        earlier.options["--precision"] = nil
+        var now = sampleRunRecord()
+        now.options["--precision"] = "fp32"
+        #expect(now.mismatches(resuming: earlier).isEmpty)
+        now.options["--precision"] = "bf16"
+        #expect(now.mismatches(resuming: earlier) == ["--precision: this run bf16, the checkpointed run fp32"])
+    }
+}
