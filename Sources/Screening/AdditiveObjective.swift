@@ -11,10 +11,11 @@ public struct AdditiveObjective: Sendable {
 
     public init(space: CandidateSpace, runs: [ScreenedRun], objective: Objective, line: ScalingLine?) throws {
         func meanColumn(_ run: ScreenedRun) throws -> [[Double]] {
-            let mean = run.tables.meanTable
+            guard let tables = run.tables else { throw ScreenError("run \(run.name) is not a sites run: its objective is not a sum over sites") }
+            let mean = tables.meanTable
             return try space.sites.indices.map { s in
                 try space.allowed[s].map { e in
-                    guard let column = run.tables.elements.firstIndex(of: space.elements[e]) else { throw ScreenError("run \(run.name) never saw \(space.elements[e])") }
+                    guard let column = tables.elements.firstIndex(of: space.elements[e]) else { throw ScreenError("run \(run.name) never saw \(space.elements[e])") }
                     return mean[s][column]
                 }
             }
