@@ -112,13 +112,7 @@ public struct AdditiveObjective: Sendable {
     /// elements (only differences between elements at a site are identified), and its effect on
     /// the objective to first order (the sign of v's effect on |v| or |v − target| applied).
     public func siteShares(_ digits: [Int]) -> [(share: Double, effect: Double)] {
-        let v = value(digits)
-        let direction: Double
-        switch objective {
-        case .min, .max, .weighted: direction = 1
-        case .target(let t): direction = v >= t ? 1 : -1
-        case .scalingDeparture: direction = v >= 0 ? 1 : -1
-        }
+        let direction = objective.direction(atSignedValue: value(digits))
         return digits.enumerated().map { s, d in
             let centre = g[s].reduce(0, +) / Double(max(g[s].count, 1))
             let share = g[s][d] - centre

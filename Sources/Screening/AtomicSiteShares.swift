@@ -48,20 +48,8 @@ public struct AtomicSiteShares {
             guard let split = try run.memberContributions([occupation], space: space).first else { return baseline.map { _ in 0 } }
             return zip(Self.siteMeans(split, sites: space.sites), baseline).map { $0 - $1 }
         }
-        let direction: Double
-        let combined: [Double]
-        switch objective {
-        case .min, .max:
-            (direction, combined) = (1, perRun[0])
-        case .target(let target):
-            (direction, combined) = (candidate.means[0] >= target ? 1 : -1, perRun[0])
-        case .weighted(let weights):
-            (direction, combined) = (1, space.sites.indices.map { s in zip(weights, perRun).reduce(0) { $0 + $1.0 * $1.1[s] } })
-        case .scalingDeparture:
-            let slope = line?.slope ?? 0, intercept = line?.intercept ?? 0
-            let departure = candidate.means[1] - intercept - slope * candidate.means[0]
-            (direction, combined) = (departure >= 0 ? 1 : -1, space.sites.indices.map { perRun[1][$0] - slope * perRun[0][$0] })
-        }
+        let direction = objective.direction(atSignedValue: objective.signedValue(means: candidate.means, line: line))
+        let combined = space.sites.indices.map { s in objective.linearPart(perRun.map { $0[s] }, slope: line?.slope ?? 0) }
         return combined.map { ($0, direction * $0) }
     }
 }

@@ -139,15 +139,18 @@ public struct ScreenJob {
     func writeContributions(_ top: [ScoredCandidate], outputs: ScreenOutputs, space: CandidateSpace, additive: AdditiveObjective?,
                             line: ScalingLine?) throws -> String {
         if let additive {
-            try outputs.writeContributions(top) { additive.siteShares($1) }
+            try outputs.writeContributions(top) { additive.siteShares($2) }
             return "each site's share of the additive ensemble-mean objective, centred per site"
         }
         let used = Array(runs.prefix(ranking.objective.runsNeeded))
-        guard let atomic = try AtomicSiteShares(runs: used, space: space, objective: ranking.objective, line: line) else {
-            return "not written: a \(used.map { ($0.predictor as? ImageEnsemblePredictor)?.kind ?? "sites" }.joined(separator: "/")) run gives one energy per structure, "
-                + "and a swap decomposition of each top candidate is not part of screen (run decompose on chosen candidates)"
+        if let atomic = try AtomicSiteShares(runs: used, space: space, objective: ranking.objective, line: line) {
+            try outputs.writeContributions(top) { try atomic.shares(candidate: $1, digits: $2) }
+            return "each site's atom's ensemble-mean contribution to the objective less that site's mean over the training rows (atomic split)"
         }
-        try outputs.writeContributions(top) { try atomic.shares(candidate: $0, digits: $1) }
-        return "each site's atom's ensemble-mean contribution to the objective less that site's mean over the training rows (atomic split)"
+        let swaps = SwapSiteShares(runs: used, space: space, objective: ranking.objective, line: line)
+        try outputs.writeContributions(top) { $0 < SwapSiteShares.candidateLimit ? try swaps.shares(candidate: $1, digits: $2) : nil }
+        return "each site's swap effect at the candidate: the objective's value less its mean over the elements allowed at the site "
+            + "(\(used.map(\.predictor).compactMap { ($0 as? ImageEnsemblePredictor)?.kind }.joined(separator: "/")) gives one energy per structure)"
+            + (top.count > SwapSiteShares.candidateLimit ? ", for the first \(SwapSiteShares.candidateLimit) candidates only" : "")
     }
 }

@@ -54,16 +54,16 @@ public struct ScreenOutputs {
     }
 
     /// `top-contributions.csv`: per top candidate and site, the element's share of the
-    /// ensemble-mean objective's linear part (`shares`: centred per site for `sites` runs, the
-    /// site's atom's contribution for `atomic` runs) and its first-order effect on the objective;
-    /// `largest` marks the site whose element moves the objective most.
+    /// ensemble-mean objective's linear part (`shares`: `AdditiveObjective`, `AtomicSiteShares`
+    /// or `SwapSiteShares`) and its first-order effect on the objective; `largest` marks the site
+    /// whose element moves the objective most. Candidates `shares` gives nil for are left out.
     public func writeContributions(_ top: [ScoredCandidate],
-                                   shares sharesOf: (ScoredCandidate, [Int]) throws -> [(share: Double, effect: Double)]) throws {
+                                   shares sharesOf: (Int, ScoredCandidate, [Int]) throws -> [(share: Double, effect: Double)]?) throws {
         var rows: [[String]] = []
         for (rank, candidate) in top.enumerated() {
             let digits = space.digits(of: candidate.index)
             let occupation = space.occupation(digits)
-            let shares = try sharesOf(candidate, digits)
+            guard let shares = try sharesOf(rank, candidate, digits) else { continue }
             let largest = shares.indices.max { abs(shares[$0].effect) < abs(shares[$1].effect) }
             for s in space.sites.indices {
                 rows.append(["\(rank + 1)", space.sites[s], occupation[s], tableNumber(shares[s].share), tableNumber(shares[s].effect), s == largest ? "yes" : "no"])

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Networks
+@testable import Screening
 import Structures
 import Testing
 import TestSupport
@@ -90,6 +91,41 @@ struct ImageScreenTests {
             #expect(abs((sums[k] - sums[0]) - expected) < 1e-4, "rank \(k + 1): \(sums[k] - sums[0]) vs \(expected)")
         }
         #expect(Set(sums).count > 1)
+    }
+
+    /// The swap shares (what image models that give one energy per structure get) at the best
+    /// candidate, against every candidate's mean in an exhaustive top.csv: own value less the
+    /// mean over each free site's elements, 0 at the fixed sites.
+    @Test func swapSharesAreTheOwnValueLessTheSiteMeanOverItsElements() throws {
+        let folder = try PlantedAtomicRun.folder.get()
+        let out = folder.appendingPathComponent("all")
+        let outcome = try screen(out, ["--objective", "min", "--top", "125"] + PlantedAtomicRun.fixed)
+        #expect(outcome.status == 0, "\(outcome.stderr.suffix(2000))")
+        let rows = try csvRows(out.appendingPathComponent("top.csv"))
+        let column = { (name: String) in rows[0].firstIndex(of: name) ?? 0 }
+        var means = [Double](repeating: .nan, count: 125)
+        for row in rows.dropFirst() { if let index = Int(row[column("index")]), means.indices.contains(index) { means[index] = Double(row[column("mean")]) ?? .nan } }
+        #expect(means.allSatisfy { $0.isFinite })
+        let run = folder.appendingPathComponent("run")
+        let table = try SiteTable.read(path: folder.appendingPathComponent("planted.csv").path, options: .init())
+        let screened = try ScreenedRun.loadImages(name: "COOH", members: loadTrainedEnsemble(from: RunFolder(path: run.path)), table: table,
+                                                  template: .fcc111Top())
+        let fixed = Dictionary(uniqueKeysWithValues: zip(table.siteNames, PlantedAtomicRun.fixedElements))
+        let space = try CandidateSpace(sites: table.siteNames, elements: table.elements, fixed: fixed)
+        #expect(space.size == 125 && space.elements == table.elements)
+        let best = try #require(Int(rows[1][column("index")]))
+        let candidate = ScoredCandidate(index: best, score: -means[best], objective: means[best], objectiveStd: 0, means: [means[best]], stds: [0])
+        let shares = try SwapSiteShares(runs: [screened], space: space, objective: .min, line: nil).shares(candidate: candidate, digits: space.digits(of: best))
+        let digits = space.digits(of: best)
+        for s in 0..<10 {
+            var expected = 0.0
+            if s >= 7 {
+                let others = (0..<5).map { d -> Double in var variant = digits; variant[s] = d; return means[space.index(of: variant)] }
+                expected = means[best] - others.reduce(0, +) / 5
+            }
+            #expect(abs(shares[s].share - expected) < 1e-9 && shares[s].effect == shares[s].share, "site \(s): \(shares[s].share) vs \(expected)")
+        }
+        #expect(shares[7...].contains { abs($0.share) > 1e-6 })
     }
 
     @Test func aSampleCoveringTheSpaceIsExhaustiveAndASmallerOneIsSeeded() throws {
