@@ -16,34 +16,51 @@ public struct CandidateSelection: Sendable, Equatable {
     public static let sampleLimit = 1_000_000
     /// Draws allowed per sampled candidate before the count windows are judged too narrow.
     public static let drawsPerCandidate = 64
+    /// The most indices an exhaustive scan walks to find the candidates meeting the count
+    /// windows: decoding and testing an index is some 100 ns, so 5^10 (the HEA space) is about a
+    /// second, against minutes for the candidates it keeps.
+    public static let enumerationLimit = 20_000_000
     /// The generator stream of the sample, apart from every other use of a seed.
     static let sampleStream: UInt64 = 0x5C_4EE7
 
     public let spaceSize: Int
+    /// The candidates meeting the count windows (`spaceSize` without windows).
+    public let meetingWindows: Int
     /// The sampled indices, ascending; nil when every index is scored.
     public let sampled: [Int]?
     public let seed: UInt64?
 
-    /// How many candidates are scored (before the windows filter an exhaustive scan).
+    /// How many indices are walked (before the windows filter an exhaustive scan).
     public var count: Int { sampled?.count ?? spaceSize }
 
     /// The candidate index at a position of the selection.
     public func index(at position: Int) -> Int { sampled?[position] ?? position }
 
-    /// Every candidate of `space`, refused above `limit` with the size and `--sample` named.
+    /// Every candidate of `space` meeting its windows, refused above `limit` of them (or above
+    /// `enumerationLimit` indices to walk) with the sizes and `--sample` named.
     public static func exhaustive(_ space: CandidateSpace, limit: Int = exhaustiveLimit) throws -> CandidateSelection {
-        guard space.size <= limit else {
-            throw ScreenError("the candidate space holds \(space.size) occupations; image and atomic runs are screened exhaustively up to \(limit). "
-                              + "Give --sample N (1...\(sampleLimit)) to score a seeded sample, or restrict the space with --fix/--allow")
+        let meeting = space.meetingWindows
+        let counted = meeting == space.size ? "\(space.size) occupations" : "\(meeting) occupations meeting the --count windows (of \(space.size))"
+        guard meeting <= limit, space.size <= enumerationLimit else {
+            throw ScreenError("the candidate space holds \(counted); image and atomic runs are scored exhaustively up to \(limit) "
+                              + "(walking at most \(enumerationLimit) indices). Give --sample N (1...\(sampleLimit)) to score a seeded sample, "
+                              + "or restrict the space with --fix/--allow/--count")
         }
-        return CandidateSelection(spaceSize: space.size, sampled: nil, seed: nil)
+        return CandidateSelection(spaceSize: space.size, meetingWindows: meeting, sampled: nil, seed: nil)
     }
 
     /// `sample` distinct candidates meeting the windows, uniform over them, from `seed`; the whole
     /// space (exhaustive) when `sample` is at least its size.
     public static func sample(_ space: CandidateSpace, count sample: Int, seed: UInt64) throws -> CandidateSelection {
         try checkSample(sample)
-        if sample >= space.size { return CandidateSelection(spaceSize: space.size, sampled: nil, seed: nil) }
+        let meeting = space.meetingWindows
+        // A sample as large as the space is the whole space (walked, if that is not too long).
+        if sample >= meeting && space.size <= enumerationLimit {
+            return CandidateSelection(spaceSize: space.size, meetingWindows: meeting, sampled: nil, seed: nil)
+        }
+        guard sample < meeting else {
+            throw ScreenError("--sample \(sample): only \(meeting) occupations meet the --count windows; give --sample below \(meeting)")
+        }
         var generator = SeededGenerator(seed: seed, stream: sampleStream)
         var chosen = Set<Int>()
         chosen.reserveCapacity(sample)
@@ -58,7 +75,7 @@ public struct CandidateSelection: Sendable, Equatable {
             throw ScreenError("--sample \(sample): \(draws) draws from the \(space.size) occupations found only \(chosen.count) distinct ones "
                               + "meeting the --count windows; give a smaller --sample or wider windows")
         }
-        return CandidateSelection(spaceSize: space.size, sampled: chosen.sorted(), seed: seed)
+        return CandidateSelection(spaceSize: space.size, meetingWindows: meeting, sampled: chosen.sorted(), seed: seed)
     }
 
     /// Refuses a `--sample` outside 1...`sampleLimit`, naming the option and the range.
@@ -68,7 +85,8 @@ public struct CandidateSelection: Sendable, Equatable {
 
     /// The selection in words, for the printed summary.
     public var statement: String {
-        guard let sampled, let seed else { return "every one of the \(spaceSize) candidates" }
-        return "a uniform sample of \(sampled.count) of the \(spaceSize) candidates (seed \(seed)); the histogram is of the sample"
+        let space = meetingWindows == spaceSize ? "\(spaceSize) candidates" : "\(meetingWindows) candidates meeting the count windows"
+        guard let sampled, let seed else { return "every one of the \(space)" }
+        return "a uniform sample of \(sampled.count) of the \(space) (seed \(seed)); the histogram is of the sample"
     }
 }

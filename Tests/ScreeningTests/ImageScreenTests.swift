@@ -172,11 +172,44 @@ struct ImageScreenTests {
             (["--sample", "0"], ["--sample 0: must be within 1...1000000"]),
             (["--sample", "2000000"], ["--sample 2000000: must be within 1...1000000"]),
             ([], ["9765625", "--sample N", "200000"]),
-            (["--sample", "50", "--count", "Mo=10:10"], ["--sample 50", "--count"]),
+            (["--sample", "30", "--count", "Mo=9:10"], ["--sample 30", "found only", "--count windows"]),
         ]
         for (k, (extra, expected)) in cases.enumerated() {
             let outcome = try screen(folder.appendingPathComponent("bad-\(k)"), ["--objective", "min"] + extra)
             #expect(outcome.status != 0 && expected.allSatisfy { outcome.stderr.contains($0) }, "\(extra): \(outcome.stderr)")
         }
+    }
+}
+
+/// The selection of candidates without a process: counts under windows, samples, refusals.
+struct CandidateSelectionTests {
+    let sites = ["a", "b", "c", "d", "e", "f"]
+    let elements = ["Co", "Cu", "Ni"]
+
+    @Test func windowCountsAndSamplesMeetTheWindows() throws {
+        let windows: [CandidateSpace.Window] = [.init(element: "Ni", low: 2, high: 3), .init(element: "Co", low: 0, high: 1)]
+        let space = try CandidateSpace(sites: sites, elements: elements, allowedBySite: ["b": ["Co", "Ni"]], windows: windows)
+        let meeting = (0..<space.size).filter { space.satisfiesWindows(space.digits(of: $0)) }
+        #expect(space.meetingWindows == meeting.count && meeting.count > 0 && meeting.count < space.size)
+        let sample = try CandidateSelection.sample(space, count: 20, seed: 5)
+        let indices = try #require(sample.sampled)
+        #expect(indices.count == 20 && indices == Array(Set(indices)).sorted() && Set(indices).isSubset(of: meeting))
+        #expect(try CandidateSelection.sample(space, count: 20, seed: 5) == sample)
+        #expect(try CandidateSelection.sample(space, count: 20, seed: 6) != sample)
+        #expect(sample.statement.contains("a uniform sample of 20 of the \(meeting.count) candidates meeting the count windows (seed 5)"))
+        let whole = try CandidateSelection.sample(space, count: meeting.count, seed: 5)
+        #expect(whole.sampled == nil && whole.count == space.size)
+    }
+
+    @Test func anOversizedSpaceIsRefusedNamingItsSizeAndSample() throws {
+        let space = try CandidateSpace(sites: sites, elements: elements)
+        #expect(try CandidateSelection.exhaustive(space, limit: space.size).count == space.size)
+        do {
+            _ = try CandidateSelection.exhaustive(space, limit: space.size - 1)
+            Issue.record("a space above the limit was accepted")
+        } catch {
+            #expect("\(error)".contains("\(space.size) occupations") && "\(error)".contains("--sample N"), "\(error)")
+        }
+        #expect(throws: ScreenError.self) { try CandidateSelection.sample(space, count: 0, seed: 1) }
     }
 }
