@@ -48,6 +48,53 @@ struct ImageScreenTests {
         return ranks == 1 ? try runProcess(sitelens, arguments, timeout: 600) : try mpirun(ranks, sitelens, arguments, timeout: 600)
     }
 
+    /// Each of the 125 candidates' member energies: built through the fcc(111) template (the
+    /// run's defaults) with the planted table's adsorbate marker, encoded by the members' own
+    /// encoder and evaluated in batched passes; the index as the screen numbers candidates.
+    static func everyCandidate(members: [EnergyModel], elements: [String]) throws -> [[Double]] {
+        let template = SiteTemplate.fcc111Top().relabelled(try PlantedTruth().siteNames)
+        var batch = try BatchedEvaluation(members: members)
+        var energies = [[Double]](repeating: [], count: 125)
+        for index in 0..<125 {
+            let free = [index / 25, index / 5 % 5, index % 5].map { elements[$0] }
+            let structure = try template.structure(elements: PlantedAtomicRun.fixedElements + free, energy: nil, adsorbate: "COOH")
+            for (tag, values) in try batch.add(try members[0].encoder.encode(structure), tag: index) { energies[tag] = values.map { $0.reduce(0, +) } }
+        }
+        for (tag, values) in try batch.finish() { energies[tag] = values.map { $0.reduce(0, +) } }
+        return energies
+    }
+
+    /// A member the run's health check excluded (run.json `excludedMembers`) stays out: the
+    /// screen's means are the kept member's own energies, its spread zero.
+    @Test func membersTheRunExcludedStayExcluded() throws {
+        let folder = try PlantedAtomicRun.folder.get()
+        let copy = folder.appendingPathComponent("run-excluded")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("run"), to: copy)
+        let recordFile = copy.appendingPathComponent("run.json")
+        var record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: recordFile)) as? [String: Any])
+        record["excludedMembers"] = [["member": 1, "validationMAE": 1.0, "baselineMAE": 0.5, "reason": "excluded by the test"]]
+        try JSONSerialization.data(withJSONObject: record).write(to: recordFile)
+        let out = folder.appendingPathComponent("excluded")
+        let outcome = try runProcess(sitelens, ["screen", "--run", copy.path, "--objective", "min", "--top", "125", "--out", out.path] + PlantedAtomicRun.fixed,
+                                     timeout: 600)
+        #expect(outcome.status == 0, "\(outcome.stderr.suffix(2000))")
+        #expect(outcome.stdout.contains("runs run-excluded, 1 members"), "\(outcome.stdout)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("screen.json"))) as? [String: Any]
+        let elements = try #require(summary?["elements"] as? [String])
+        let all = try loadTrainedEnsemble(from: RunFolder(path: folder.appendingPathComponent("run").path))
+        let kept = try Self.everyCandidate(members: [all[0]], elements: elements).map { $0[0] }
+        let both = try Self.everyCandidate(members: all, elements: elements).map { Spread($0).mean }
+        let rows = try csvRows(out.appendingPathComponent("top.csv"))
+        let column = { (name: String) in rows[0].firstIndex(of: name) ?? 0 }
+        #expect(rows.count == 126)
+        for row in rows.dropFirst() {
+            guard let index = Int(row[column("index")]), kept.indices.contains(index) else { Issue.record("bad index \(row)"); continue }
+            #expect(abs((Double(row[column("mean")]) ?? .nan) - kept[index]) < 1e-9 && row[column("std")] == "0.0", "\(row)")
+        }
+        #expect(zip(kept, both).contains { abs($0 - $1) > 1e-6 })
+    }
+
     /// Every candidate built through the fcc(111) template (the run's defaults), encoded by the
     /// members' own encoder and evaluated in batched passes; ranked by −(mean + κ·std), ties by index.
     @Test func topEqualsABruteForceRankingOfEveryCandidate() throws {
@@ -59,17 +106,7 @@ struct ImageScreenTests {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("screen.json"))) as? [String: Any]
         let elements = try #require(summary?["elements"] as? [String])
         let members = try loadTrainedEnsemble(from: RunFolder(path: folder.appendingPathComponent("run").path))
-        let truth = try PlantedTruth()
-        let template = SiteTemplate.fcc111Top().relabelled(truth.siteNames)
-        var batch = try BatchedEvaluation(members: members)
-        var energies = [[Double]](repeating: [], count: 125)
-        for index in 0..<125 {
-            let free = [index / 25, index / 5 % 5, index % 5].map { elements[$0] }
-            let structure = try template.structure(elements: PlantedAtomicRun.fixedElements + free, energy: nil, adsorbate: "COOH")
-            for (tag, values) in try batch.add(try members[0].encoder.encode(structure), tag: index) { energies[tag] = values.map { $0.reduce(0, +) } }
-        }
-        for (tag, values) in try batch.finish() { energies[tag] = values.map { $0.reduce(0, +) } }
-        let spreads = energies.map { Spread($0) }
+        let spreads = try Self.everyCandidate(members: members, elements: elements).map { Spread($0) }
         let ranked = spreads.indices.sorted { a, b in
             let (sa, sb) = (-(spreads[a].mean + spreads[a].std), -(spreads[b].mean + spreads[b].std))
             return sa != sb ? sa > sb : a < b
