@@ -15,7 +15,8 @@ public struct ScreenResult: Sendable, Codable {
     public let wallSeconds: Double
     public let slowestScanSeconds: Double
     public let ranks: Int
-    /// Each rank's candidates (its block) and its scan's seconds, in rank order.
+    /// The candidates each rank scored (those of its block that met the windows) and its scan's
+    /// seconds, in rank order.
     public let rankCandidates: [Int]
     public let rankScanSeconds: [Double]
 }
@@ -26,7 +27,6 @@ struct RankShare: Codable {
     let histogram: ObjectiveHistogram
     let scored: Int
     let scanSeconds: Double
-    let candidates: Int
 }
 
 /// Runs a screen over the ranks of `world`: each rank scores its own contiguous block of
@@ -47,7 +47,7 @@ public enum ScreenRunner {
             let line = ProgressLine(enabled: progress && world.rank == 0, total: block.count, start: start)
             let scored = scorer.scan(block, top: &keeper, histogram: &histogram) { line.update(done: $0) }
             line.finish()
-            return RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start), candidates: block.count)
+            return RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start))
         }
         guard let shares else { return nil }
         return try merged(shares, top: top, start: start, ranks: world.size)
@@ -59,7 +59,7 @@ public enum ScreenRunner {
                      histogram: try ObjectiveHistogram.summed(shares.map(\.histogram)),
                      scored: shares.map(\.scored).reduce(0, +), wallSeconds: Date().timeIntervalSince(start),
                      slowestScanSeconds: shares.map(\.scanSeconds).max() ?? 0, ranks: ranks,
-                     rankCandidates: shares.map(\.candidates), rankScanSeconds: shares.map(\.scanSeconds))
+                     rankCandidates: shares.map(\.scored), rankScanSeconds: shares.map(\.scanSeconds))
     }
 
     /// Candidates scored per forward-pass batch of a predicted scan: large enough to fill
@@ -89,7 +89,7 @@ public enum ScreenRunner {
         let low = -bounds[0], high = bounds[1]
         var histogram = try low <= high ? ObjectiveHistogram(low: low, high: high, bins: bins) : ObjectiveHistogram(low: 0, high: 1, bins: bins)
         for value in values { histogram.add(value) }
-        let share = RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: scanSeconds, candidates: block.count)
+        let share = RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: scanSeconds)
         guard let shares = try world.gather(share, root: 0) else { return nil }
         return try merged(shares, top: top, start: start, ranks: world.size)
     }
