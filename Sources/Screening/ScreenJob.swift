@@ -42,9 +42,10 @@ public struct ScreenJob {
         let line = ranking.objective == .scalingDeparture ? try ScalingLine.fit(x: runs[0], y: runs[1]) : nil
         let scorer = try Scorer(space: space, runs: runs, ranking: ranking, line: line)
         let additive = scorer.readsTables ? try AdditiveObjective(space: space, runs: runs, objective: ranking.objective, line: line) : nil
-        // Tables scan every candidate by look-ups; other runs (or a sample) go through predictors.
-        let selection = try sample.map { try CandidateSelection.sample(space, count: $0, seed: seed) }
-            ?? (scorer.readsTables ? nil : try CandidateSelection.exhaustive(space))
+        // Tables scan every candidate by look-ups (also when a sample covers the space); other
+        // runs, and a sample, go through predictors.
+        let chosen = try sample.map { try CandidateSelection.sample(space, count: $0, seed: seed) }
+        let selection = scorer.readsTables ? chosen.flatMap { $0.sampled == nil ? nil : $0 } : try chosen ?? CandidateSelection.exhaustive(space)
         // Rank 0 claims the folder before the scan, so a refused --out costs no scan; the others
         // learn of a refusal through withMPI's abort.
         let lock = world.rank == 0 ? try out.claimForScreen(overwrite: overwrite) : nil
