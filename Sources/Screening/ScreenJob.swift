@@ -82,7 +82,7 @@ public struct ScreenJob {
         for case let images as ImageEnsemblePredictor in runs.map(\.predictor) {
             print("\(images.kind) run: each candidate built through the run's site template, encoded as it trained and evaluated by \(images.memberCount) members in batched forward passes")
         }
-        if let selection { print("scoring \(selection.statement)") }
+        if let selection { print("scoring \(selection.statement)") } else if let sample { print("--sample \(sample) covers the space: scoring every candidate") }
         if let optimum = additive?.optimum() {
             print("additive optimum of the ensemble mean (per-site choice\(space.windows.isEmpty ? "" : " + count dynamic programme")): "
                   + space.occupation(optimum.digits).joined(separator: ",") + " objective \(optimum.objective)")
