@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "LaunchTests", dependencies: ["TestSupport", "sitelens", "SiteLensCommands", "Networks"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Structures", "Basics", "TestSupport", "sitelens"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
-        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Structures", "Basics", "TestSupport", "sitelens", "mpi-test-helper"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Structures", "Basics", "Networks", "Training", "TestSupport", "sitelens", "mpi-test-helper"]),
         // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens-fuzz` run.
         .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens", "sitelens-fuzz"]),
     ]

@@ -11,10 +11,11 @@ public struct AdditiveObjective: Sendable {
 
     public init(space: CandidateSpace, runs: [ScreenedRun], objective: Objective, line: ScalingLine?) throws {
         func meanColumn(_ run: ScreenedRun) throws -> [[Double]] {
-            let mean = run.tables.meanTable
+            guard let tables = run.tables else { throw ScreenError("run \(run.name) is not a sites run: its objective is not a sum over sites") }
+            let mean = tables.meanTable
             return try space.sites.indices.map { s in
                 try space.allowed[s].map { e in
-                    guard let column = run.tables.elements.firstIndex(of: space.elements[e]) else { throw ScreenError("run \(run.name) never saw \(space.elements[e])") }
+                    guard let column = tables.elements.firstIndex(of: space.elements[e]) else { throw ScreenError("run \(run.name) never saw \(space.elements[e])") }
                     return mean[s][column]
                 }
             }
@@ -111,13 +112,7 @@ public struct AdditiveObjective: Sendable {
     /// elements (only differences between elements at a site are identified), and its effect on
     /// the objective to first order (the sign of v's effect on |v| or |v − target| applied).
     public func siteShares(_ digits: [Int]) -> [(share: Double, effect: Double)] {
-        let v = value(digits)
-        let direction: Double
-        switch objective {
-        case .min, .max, .weighted: direction = 1
-        case .target(let t): direction = v >= t ? 1 : -1
-        case .scalingDeparture: direction = v >= 0 ? 1 : -1
-        }
+        let direction = objective.direction(atSignedValue: value(digits))
         return digits.enumerated().map { s, d in
             let centre = g[s].reduce(0, +) / Double(max(g[s].count, 1))
             let share = g[s][d] - centre

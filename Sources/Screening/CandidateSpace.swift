@@ -127,6 +127,27 @@ public struct CandidateSpace: Sendable, Equatable, Codable {
         return true
     }
 
+    /// How many occupations meet every count window (`size` without windows): a programme over
+    /// the counts of the windows' elements so far, site by site, as the additive optimum's.
+    public var meetingWindows: Int {
+        guard !windows.isEmpty else { return size }
+        let windowElements = windowElements
+        var states: [[Int]: Int] = [[Int](repeating: 0, count: windows.count): 1]
+        for s in sites.indices {
+            var next: [[Int]: Int] = [:]
+            for (counts, ways) in states {
+                for e in allowed[s] {
+                    var key = counts
+                    for w in windowElements.indices where windowElements[w] == e { key[w] += 1 }
+                    if zip(key, windows).contains(where: { $0 > $1.high }) { continue }
+                    next[key, default: 0] += ways
+                }
+            }
+            states = next
+        }
+        return states.filter { zip($0.key, windows).allSatisfy { $0 >= $1.low } }.values.reduce(0, +)
+    }
+
     /// The block of indices rank `rank` of `ranks` scans: contiguous, sizes differing by at most
     /// one (the one rule of `contiguousBlock`, which `Communicator.shareOut` hands out).
     public func block(rank: Int, of ranks: Int) -> Range<Int> {

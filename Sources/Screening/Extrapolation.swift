@@ -12,7 +12,11 @@ public struct ExtrapolationCheck: Sendable {
     /// The objective spread above which a far candidate is flagged, eV.
     public let spreadLimit: Double
 
-    public init(runs: [ScreenedRun], scorer: Scorer) {
+    /// At most this many training rows (evenly spaced) set the spread limit: all of a site
+    /// table's rows are look-ups for a `sites` run, but a forward pass each for an image run.
+    public static let spreadRowLimit = 2000
+
+    public init(runs: [ScreenedRun], scorer: Scorer) throws {
         let used = Array(runs.prefix(scorer.ranking.objective.runsNeeded))
         let rows = used.flatMap(\.rows)
         let sites = scorer.space.sites
@@ -23,16 +27,15 @@ public struct ExtrapolationCheck: Sendable {
             ranges[element] = (counts.min() ?? 0)...(counts.max() ?? sites.count)
         }
         countRanges = ranges
+        let step = max(1, (rows.count + Self.spreadRowLimit - 1) / Self.spreadRowLimit)
+        let spreadRows = Array(stride(from: 0, to: rows.count, by: step).map { rows[$0] })
+        let predictions = try used.map { try $0.memberPredictions(named: spreadRows) }
         var spreads: [Double] = []
-        for row in rows {
-            var means: [Double] = [], stds: [Double] = []
-            for run in used {
-                let indices = row.compactMap { run.tables.elements.firstIndex(of: $0) }
-                guard indices.count == row.count else { break }
-                let spread = Spread(run.tables.memberPredictions(indices))
-                means.append(spread.mean); stds.append(spread.std)
-            }
-            if means.count == used.count { spreads.append(scorer.objective(means: means, stds: stds).1) }
+        for k in spreadRows.indices {
+            let members = predictions.compactMap { $0[k] }
+            guard members.count == used.count else { continue }
+            let spread = members.map { Spread($0) }
+            spreads.append(scorer.objective(means: spread.map(\.mean), stds: spread.map(\.std)).1)
         }
         let sorted = spreads.sorted()
         spreadLimit = Self.spreadFactor * (sorted.isEmpty ? 0 : sorted[sorted.count / 2])

@@ -65,19 +65,29 @@ public struct MemberTables: Sendable {
     }
 }
 
-/// A run to screen: its name (the adsorbate), its tables, and the rows it was trained on.
-public struct ScreenedRun: Sendable {
+/// A run to screen: its name (the adsorbate), its ensemble as a predictor (exact tables for a
+/// `sites` run, `ImageEnsemblePredictor` for image and `atomic` runs), and the rows it was trained on.
+public struct ScreenedRun {
     public let name: String
-    public let tables: MemberTables
-    /// Training rows as element names per site (in `tables.sites` order) and their energies.
+    public let predictor: any EnsemblePredictor
+    /// Training rows as element names per site (in `sites` order) and their energies.
     public let rows: [[String]]
     public let energies: [Double]
 
-    public init(name: String, tables: MemberTables, rows: [[String]], energies: [Double]) {
-        self.name = name; self.tables = tables; self.rows = rows; self.energies = energies
+    public init(name: String, predictor: any EnsemblePredictor, rows: [[String]], energies: [Double]) {
+        self.name = name; self.predictor = predictor; self.rows = rows; self.energies = energies
     }
 
-    /// A run from its members and its site table (read with the options it was trained with).
+    public init(name: String, tables: MemberTables, rows: [[String]], energies: [Double]) {
+        self.init(name: name, predictor: tables, rows: rows, energies: energies)
+    }
+
+    /// The member tables of a `sites` run (nil for image and `atomic` runs).
+    public var tables: MemberTables? { predictor as? MemberTables }
+    public var sites: [String] { predictor.sites }
+    public var elements: [String] { predictor.elements }
+
+    /// A `sites` run from its members and its site table (read with the options it was trained with).
     public static func load(name: String, members: [EnergyModel], table: SiteTable) throws -> ScreenedRun {
         guard case .sites(let siteNames, _, _, _) = members.first?.modelDescription.encoding else {
             return try ScreenedRun(name: name, tables: MemberTables.read(members, elements: [], checkRows: []), rows: [], energies: [])
@@ -89,5 +99,17 @@ public struct ScreenedRun: Sendable {
         let rows = table.rows.map(\.elements)
         let tables = try MemberTables.read(members, elements: elements, checkRows: rows)
         return ScreenedRun(name: name, tables: tables, rows: rows, energies: table.rows.map(\.target))
+    }
+
+    /// Every member's prediction of `named` occupations (element names per site); nil for an
+    /// occupation holding an element the run never saw.
+    public func memberPredictions(named occupations: [[String]]) throws -> [[Double]?] {
+        let own = try CandidateSpace(sites: sites, elements: elements)
+        let known = occupations.map { $0.count == sites.count ? $0.compactMap { elements.firstIndex(of: $0) } : [] }
+        let complete = known.indices.filter { known[$0].count == sites.count }
+        let predicted = try predictor.memberPredictions(complete.map { known[$0] }, space: own)
+        var result = [[Double]?](repeating: nil, count: occupations.count)
+        for (k, c) in complete.enumerated() { result[c] = predicted[k] }
+        return result
     }
 }

@@ -138,3 +138,30 @@ public struct ScalingLine: Sendable, Equatable, Codable {
         return ScalingLine(intercept: my - slope * mx, slope: slope, pairs: pairs)
     }
 }
+
+extension Objective {
+    /// The objective's signed linear part from each run's value (energies, or one site's
+    /// shares of them): the first run's for min/max/target, Σ w·value for weighted, and
+    /// y − slope·x for the scaling departure (its intercept is not a share: `signedValue` adds it).
+    public func linearPart(_ values: [Double], slope: Double) -> Double {
+        switch self {
+        case .min, .max, .target: values[0]
+        case .weighted(let weights): zip(weights, values).reduce(0) { $0 + $1.0 * $1.1 }
+        case .scalingDeparture: values[1] - slope * values[0]
+        }
+    }
+
+    /// A candidate's signed value v from its runs' means: the objective is v, |v − target| or |v|.
+    public func signedValue(means: [Double], line: ScalingLine?) -> Double {
+        linearPart(means, slope: line?.slope ?? 0) - (self == .scalingDeparture ? line?.intercept ?? 0 : 0)
+    }
+
+    /// The sign of a change of v's effect on the objective at the signed value `v`.
+    public func direction(atSignedValue v: Double) -> Double {
+        switch self {
+        case .min, .max, .weighted: 1
+        case .target(let target): v >= target ? 1 : -1
+        case .scalingDeparture: v >= 0 ? 1 : -1
+        }
+    }
+}

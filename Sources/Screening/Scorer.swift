@@ -1,6 +1,7 @@
-/// Scores candidates of a space from the runs' member tables: per candidate, every member's
-/// prediction is a sum of one table entry per site, then each run's mean and std, the objective
-/// and the ranking score. What one rank needs to scan its block; it holds no candidates.
+/// Scores candidates of a space: per candidate, every member's prediction (for `sites` runs a
+/// sum of one table entry per site in `scan`; otherwise from predictors in `scanBatched`), then
+/// each run's mean and std, the objective and the ranking score. What one rank needs to scan
+/// its block; it holds no candidates.
 public struct Scorer: Sendable {
     public let space: CandidateSpace
     public let ranking: Ranking
@@ -19,23 +20,29 @@ public struct Scorer: Sendable {
         guard ranking.objective != .scalingDeparture || line != nil else { throw ScreenError("scaling-departure needs the fitted scaling line") }
         var counts: [Int] = [], starts: [Int] = [], total = 0
         for run in runs {
-            guard run.tables.sites == space.sites else { throw ScreenError("run \(run.name) has sites \(run.tables.sites), not \(space.sites)") }
-            starts.append(total); counts.append(run.tables.values.count); total += run.tables.values.count
+            guard run.sites == space.sites else { throw ScreenError("run \(run.name) has sites \(run.sites), not \(space.sites)") }
+            starts.append(total); counts.append(run.predictor.memberCount); total += run.predictor.memberCount
         }
-        let columns = try runs.map { run in
-            try space.elements.map { element -> Int in
-                guard let e = run.tables.elements.firstIndex(of: element) else { throw ScreenError("run \(run.name) never saw \(element)") }
+        // Only runs that are all tables can be scanned by look-ups; others go through `scanBatched`.
+        let tables = runs.compactMap(\.tables)
+        let columns = try runs.compactMap { run -> [Int]? in
+            guard let table = run.tables else { return nil }
+            return try space.elements.map { element -> Int in
+                guard let e = table.elements.firstIndex(of: element) else { throw ScreenError("run \(run.name) never saw \(element)") }
                 return e
             }
         }
-        entries = space.sites.indices.map { s in
+        entries = tables.count < runs.count ? [] : space.sites.indices.map { s in
             space.allowed[s].flatMap { e in
-                runs.indices.flatMap { r in runs[r].tables.values.map { $0[s][columns[r][e]] } }
+                tables.indices.flatMap { r in tables[r].values.map { $0[s][columns[r][e]] } }
             }
         }
         self.space = space; self.ranking = ranking; self.line = line
         memberCounts = counts; memberStarts = starts; totalMembers = total
     }
+
+    /// Whether every run is a table (`scan` works); otherwise only `scanBatched` does.
+    public var readsTables: Bool { entries.count == space.sites.count }
 
     /// Run r's member mean and sample std (n − 1) from the member sums.
     @inline(__always) func spread(ofRun r: Int, _ sums: UnsafeMutableBufferPointer<Double>) -> (mean: Double, std: Double) {
@@ -102,6 +109,7 @@ public struct Scorer: Sendable {
     /// how many candidates passed the count windows.
     public func scan(_ block: Range<Int>, top: inout TopKeeper, histogram: inout ObjectiveHistogram,
                      progress: (Int) -> Void = { _ in }) -> Int {
+        precondition(readsTables, "the table scan needs every run's member tables")
         guard !block.isEmpty else { return 0 }
         let sites = space.sites.count, last = sites - 1, members = totalMembers
         var digits = space.digits(of: block.lowerBound)

@@ -19,6 +19,11 @@ public struct ScreenSummary: Codable, Sendable {
     public let optimumObjective: Double?
     public let extrapolationSpreadLimit: Double
     public let flaggedInTop: Int
+    /// The sample's size and seed when a sample was scored (nil: every candidate).
+    public var sample: Int? = nil
+    public var seed: UInt64? = nil
+    /// What top-contributions.csv holds, or why it was not written.
+    public var topContributions: String? = nil
 }
 
 /// The files of a screen, written atomically into its claimed output folder.
@@ -26,11 +31,10 @@ public struct ScreenOutputs {
     public let folder: RunFolder
     public let runs: [ScreenedRun]
     public let space: CandidateSpace
-    public let additive: AdditiveObjective
     public let check: ExtrapolationCheck
 
-    public init(folder: RunFolder, runs: [ScreenedRun], space: CandidateSpace, additive: AdditiveObjective, check: ExtrapolationCheck) {
-        self.folder = folder; self.runs = runs; self.space = space; self.additive = additive; self.check = check
+    public init(folder: RunFolder, runs: [ScreenedRun], space: CandidateSpace, check: ExtrapolationCheck) {
+        self.folder = folder; self.runs = runs; self.space = space; self.check = check
     }
 
     /// `top.csv`: rank, one column per site, each run's mean and std, the objective, then its
@@ -50,14 +54,16 @@ public struct ScreenOutputs {
     }
 
     /// `top-contributions.csv`: per top candidate and site, the element's share of the
-    /// ensemble-mean objective's linear part (centred per site) and its first-order effect on the
-    /// objective; `largest` marks the site whose element moves the objective most.
-    public func writeContributions(_ top: [ScoredCandidate]) throws {
+    /// ensemble-mean objective's linear part (`shares`: `AdditiveObjective`, `AtomicSiteShares`
+    /// or `SwapSiteShares`) and its first-order effect on the objective; `largest` marks the site
+    /// whose element moves the objective most. Candidates `shares` gives nil for are left out.
+    public func writeContributions(_ top: [ScoredCandidate],
+                                   shares sharesOf: (Int, ScoredCandidate, [Int]) throws -> [(share: Double, effect: Double)]?) throws {
         var rows: [[String]] = []
         for (rank, candidate) in top.enumerated() {
             let digits = space.digits(of: candidate.index)
             let occupation = space.occupation(digits)
-            let shares = additive.siteShares(digits)
+            guard let shares = try sharesOf(rank, candidate, digits) else { continue }
             let largest = shares.indices.max { abs(shares[$0].effect) < abs(shares[$1].effect) }
             for s in space.sites.indices {
                 rows.append(["\(rank + 1)", space.sites[s], occupation[s], tableNumber(shares[s].share), tableNumber(shares[s].effect), s == largest ? "yes" : "no"])

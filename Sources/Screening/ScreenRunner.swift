@@ -15,6 +15,10 @@ public struct ScreenResult: Sendable, Codable {
     public let wallSeconds: Double
     public let slowestScanSeconds: Double
     public let ranks: Int
+    /// The candidates each rank scored (those of its block that met the windows) and its scan's
+    /// seconds, in rank order.
+    public let rankCandidates: [Int]
+    public let rankScanSeconds: [Double]
 }
 
 /// One rank's share before the reduction.
@@ -46,10 +50,48 @@ public enum ScreenRunner {
             return RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: Date().timeIntervalSince(start))
         }
         guard let shares else { return nil }
-        return ScreenResult(top: try TopKeeper.merged(shares.map(\.top), capacity: top),
-                            histogram: try ObjectiveHistogram.summed(shares.map(\.histogram)),
-                            scored: shares.map(\.scored).reduce(0, +), wallSeconds: Date().timeIntervalSince(start),
-                            slowestScanSeconds: shares.map(\.scanSeconds).max() ?? 0, ranks: world.size)
+        return try merged(shares, top: top, start: start, ranks: world.size)
+    }
+
+    /// Rank 0's merge of the gathered shares.
+    static func merged(_ shares: [RankShare], top: Int, start: Date, ranks: Int) throws -> ScreenResult {
+        ScreenResult(top: try TopKeeper.merged(shares.map(\.top), capacity: top),
+                     histogram: try ObjectiveHistogram.summed(shares.map(\.histogram)),
+                     scored: shares.map(\.scored).reduce(0, +), wallSeconds: Date().timeIntervalSince(start),
+                     slowestScanSeconds: shares.map(\.scanSeconds).max() ?? 0, ranks: ranks,
+                     rankCandidates: shares.map(\.scored), rankScanSeconds: shares.map(\.scanSeconds))
+    }
+
+    /// Candidates scored per forward-pass batch of a predicted scan: large enough to fill
+    /// `BatchedEvaluation`'s passes, small enough that the progress line moves.
+    public static let predictedBatch = 128
+
+    /// A screen through predictors (image and `atomic` runs, or a sample): each rank scores its
+    /// contiguous block of the selection's positions. The histogram's bounds are not known
+    /// before (no table gives the objective's range), so each rank keeps its block's objective
+    /// values (bounded by `CandidateSelection`'s limits), one all-reduce gives every rank the
+    /// global minimum and maximum, each bins its own, and the one gather brings the shares to
+    /// rank 0 as in `run`. Rank 0 gets the result, other ranks nil.
+    public static func run(_ scorer: Scorer, predictors: [any EnsemblePredictor], selection: CandidateSelection, world: Communicator,
+                           top: Int, bins: Int, progress: Bool) throws -> ScreenResult? {
+        let start = Date()
+        let block = world.block(of: selection.count)
+        var keeper = try TopKeeper(capacity: top)
+        var values: [Double] = []
+        values.reserveCapacity(block.count)
+        let line = ProgressLine(enabled: progress && world.rank == 0, total: block.count, start: start)
+        let scored = try scorer.scanBatched(block.lazy.map(selection.index(at:)), predictors: predictors, batch: predictedBatch,
+                                            top: &keeper, record: { values.append($0) }, progress: { line.update(done: $0) })
+        line.finish()
+        let scanSeconds = Date().timeIntervalSince(start)
+        let finite = values.filter(\.isFinite)
+        let bounds = try world.allReduce([-(finite.min() ?? .infinity), finite.max() ?? -.infinity], op: .max)
+        let low = -bounds[0], high = bounds[1]
+        var histogram = try low <= high ? ObjectiveHistogram(low: low, high: high, bins: bins) : ObjectiveHistogram(low: 0, high: 1, bins: bins)
+        for value in values { histogram.add(value) }
+        let share = RankShare(top: keeper, histogram: histogram, scored: scored, scanSeconds: scanSeconds)
+        guard let shares = try world.gather(share, root: 0) else { return nil }
+        return try merged(shares, top: top, start: start, ranks: world.size)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Basics
 import Foundation
+import Networks
 import Screening
 import Structures
 import Training
@@ -9,15 +10,17 @@ import Training
 /// with its spread, sharded over the ranks (Screening does the work; this only parses).
 struct Screen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Search every site occupation of sites runs for the best, with the ensemble spread.",
+        abstract: "Search every site occupation of trained runs for the best, with the ensemble spread.",
         discussion: """
         Each member of a sites run is an exact site × element table, so every occupation is scored by table look-ups. \
+        Image and atomic runs trained on a site table build each occupation through the run's site template and evaluate it \
+        by every member: every candidate up to \(CandidateSelection.exhaustiveLimit), or a seeded sample (--sample). \
         Ranks split the index space into contiguous blocks; the top K and the objective's histogram are gathered on rank 0, \
         the same for any rank count. Candidates use the sites of the runs' data and the elements every run saw. \
         Writes top.csv, top-contributions.csv, histogram.csv, screen.json and, with two runs, scaling.svg into --out.
         """)
 
-    @Option(name: .customLong("run"), help: "Run folder of a finished `sitelens train --model sites`; repeat, one per adsorbate (scaling-departure: x first, y second).")
+    @Option(name: .customLong("run"), help: "Run folder of a finished `sitelens train` on a site table; repeat, one per adsorbate (scaling-departure: x first, y second).")
     var runs: [String] = []
 
     @Option(help: "min, max, target:EV (nearest EV), scaling-departure (largest |departure| from the scaling line of the first two runs) or weighted:W1,W2,... (smallest Σ W·energy, one weight per --run).")
@@ -41,6 +44,12 @@ struct Screen: ParsableCommand {
     @Option(name: .customLong("count"), help: ArgumentHelp("Keep occupations with LOW to HIGH sites of an element; up to 3.", valueName: "EL=LOW:HIGH"))
     var counts: [String] = []
 
+    @Option(help: ArgumentHelp("Score a seeded uniform sample of N distinct candidates instead of every one, 1...\(CandidateSelection.sampleLimit) (the whole space when N ≥ its size).", valueName: "N"))
+    var sample: Int?
+
+    @Option(help: "Seed of --sample's draw (the same sample on any machine and rank count).")
+    var seed: UInt64 = 1
+
     @Option(help: "Output folder (its parent must exist).")
     var out: String
 
@@ -57,6 +66,7 @@ struct Screen: ParsableCommand {
             _ = try CandidateSpace.parseFixed(fixed)
             _ = try CandidateSpace.parseAllowed(allowed)
             _ = try CandidateSpace.parseWindows(counts)
+            if let sample { try CandidateSelection.checkSample(sample) }
         } catch let error as ScreenError { throw ValidationError(error.description) }
     }
 
@@ -67,12 +77,15 @@ struct Screen: ParsableCommand {
             job.fixed = try CandidateSpace.parseFixed(fixed)
             job.allowed = try CandidateSpace.parseAllowed(allowed)
             job.windows = try CandidateSpace.parseWindows(counts)
+            job.sample = sample
+            job.seed = seed
             try job.run(world: mpi.world, progress: true)
         }
     }
 
-    /// A run's members and its training rows, read with the data options it recorded; named by
-    /// its --group value (the adsorbate) or its folder.
+    /// A run's kept members and its training rows, read with the data options it recorded (as
+    /// `decompose` reads them; image and atomic runs also take its site template); named by its
+    /// --group value (the adsorbate) or its folder.
     static func load(_ path: String) throws -> ScreenedRun {
         let folder = RunFolder(path: path)
         let members = try loadTrainedEnsemble(from: folder)
@@ -82,6 +95,10 @@ struct Screen: ParsableCommand {
             throw ValidationError("--run \(path): screening reads a site-table run; this run trained on \(source.path)")
         }
         let table = try SiteTable.read(path: source.path, options: source.siteOptions)
-        return try ScreenedRun.load(name: source.siteOptions.groupValue ?? folder.url.lastPathComponent, members: members, table: table)
+        let name = source.siteOptions.groupValue ?? folder.url.lastPathComponent
+        if case .sites = members.first?.modelDescription.encoding {
+            return try ScreenedRun.load(name: name, members: members, table: table)
+        }
+        return try ScreenedRun.loadImages(name: name, members: members, table: table, template: source.template)
     }
 }

@@ -57,9 +57,15 @@ public struct SiteTemplate: Sendable {
         return Structure(symbols: symbols, positions: coordinates, energy: energy, siteLabels: labels, info: details)
     }
 
+    /// The same geometry with the site labels of a table's columns (what `train` labels a site
+    /// table's structures by, and what `screen` builds its candidates with).
+    public func relabelled(_ siteNames: [String]) -> SiteTemplate {
+        SiteTemplate(siteLabels: siteNames, positions: positions, adsorbatePosition: adsorbatePosition)
+    }
+
     /// Every row of `table` as a structure; the labels are the table's column names.
     public func structures(from table: SiteTable) throws -> [Structure] {
-        let relabelled = SiteTemplate(siteLabels: table.siteNames, positions: positions, adsorbatePosition: adsorbatePosition)
+        let relabelled = relabelled(table.siteNames)
         return try table.rows.map {
             try relabelled.structure(elements: $0.elements, energy: $0.target, adsorbate: $0.group,
                                      info: ["line": "\($0.line)"])

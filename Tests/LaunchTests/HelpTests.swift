@@ -43,7 +43,7 @@ SUBCOMMANDS:
                           a run's saved members.
   predict                 Predict energies with a finished run's ensemble: mean
                           and spread per structure.
-  screen                  Search every site occupation of sites runs for the
+  screen                  Search every site occupation of trained runs for the
                           best, with the ensemble spread.
   generate                Write a built-in data set: a planted-truth site
                           table, or 2-D Lennard-Jones clusters.

@@ -59,7 +59,7 @@ struct ScreeningUnitTests {
             let digits = space.digits(of: index)
             guard space.satisfiesWindows(digits) else { continue }
             inWindows += 1
-            let means = [x, y].map { run in run.tables.memberPredictions(digits).reduce(0, +) / Double(run.tables.values.count) }
+            let means = try [x, y].map { run in Spread(try #require(run.tables).memberPredictions(digits)).mean }
             let value: Double
             switch objective {
             case .min, .max: value = means[0]
@@ -101,7 +101,7 @@ struct ScreeningUnitTests {
         var tableTop = try TopKeeper(capacity: 7), batchedTop = try TopKeeper(capacity: 7)
         var tableHistogram = try ObjectiveHistogram(low: 0, high: 3, bins: 11), batchedHistogram = tableHistogram
         let tableCount = scorer.scan(0..<space.size, top: &tableTop, histogram: &tableHistogram)
-        let batchedCount = try scorer.scanBatched(0..<space.size, predictors: [x.tables, y.tables], batch: 50,
+        let batchedCount = try scorer.scanBatched(0..<space.size, predictors: [x.predictor, y.predictor], batch: 50,
                                                   top: &batchedTop, histogram: &batchedHistogram)
         #expect(tableCount == batchedCount && tableCount > 0 && tableCount < space.size)
         #expect(tableTop == batchedTop && tableHistogram == batchedHistogram)
@@ -145,9 +145,9 @@ struct ScreeningUnitTests {
                               energies: rows.map { _ in 0 })
         let space = try CandidateSpace(sites: sites, elements: elements)
         let scorer = try Scorer(space: space, runs: [run], ranking: Ranking(objective: .min, kappa: 0), line: nil)
-        let check = ExtrapolationCheck(runs: [run], scorer: scorer)
+        let check = try ExtrapolationCheck(runs: [run], scorer: scorer)
         var unseen = rows[0]; unseen[0] = "Mo"
-        let spread = Spread(run.tables.memberPredictions(unseen.map { elements.firstIndex(of: $0) ?? 0 })).std
+        let spread = Spread(try #require(run.tables).memberPredictions(unseen.map { elements.firstIndex(of: $0) ?? 0 })).std
         #expect(check.reasons(unseen, sites: sites).contains { $0.contains("Mo at T/B1") })
         #expect(check.isFlagged(unseen, sites: sites, objectiveStd: spread))
         #expect(check.reasons(rows[1], sites: sites).isEmpty)
