@@ -74,8 +74,15 @@ extension WeightInitialisation: ExpressibleByArgument {}
 
 /// How model weights start; shared by the commands that build models.
 struct InitOptions: ParsableArguments {
-    @Option(name: .customLong("init"), help: "Weights: he (He-uniform for ReLU layers, Glorot elsewhere) or glorot (Keras's default everywhere).")
-    var initialisation: WeightInitialisation = .he
+    private static let help = "Weights: he (He-uniform for ReLU layers, Glorot elsewhere), glorot (Keras's default everywhere) "
+        + "or lsuv (He, then each layer scaled to unit variance on a batch of the member's training data) "
+        + "(default: \(perModelDefault(WeightInitialisation.he) { $0.initialisation }))."
+
+    @Option(name: .customLong("init"), help: ArgumentHelp(help))
+    var initialisation: WeightInitialisation?
+
+    /// --init, else the model's default (`ModelDefaults.initialisation`), else He.
+    func resolved(_ defaults: ModelDefaults) -> WeightInitialisation { initialisation ?? defaults.initialisation ?? .he }
 }
 
 extension RasterSettings.Centring: ExpressibleByArgument {}
