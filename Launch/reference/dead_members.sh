@@ -4,7 +4,9 @@
 # batch of the member's training images), on 2-D Lennard-Jones clusters and on EMT slabs.
 # One run of 10 members per data set and initialisation (each member its own seed); a member has
 # learnt when its validation MAE is below 99 % of predicting its training mean (MemberHealth:
-# run.json excludedMembers holds the others). Prints "learnt k of 10" side by side.
+# run.json excludedMembers holds the others). Prints "learnt k of 10" side by side, with the
+# test MAE (eV) of the ensemble of the members kept, theirs one by one (mean ± std), and predicting
+# the training mean. Runs already in FOLDER are not trained again.
 #
 #   Launch/reference/dead_members.sh [FOLDER] [EPOCHS] [STRUCTURES]
 set -euo pipefail
@@ -29,7 +31,7 @@ done
 python3 - "$folder" "${inits[@]}" <<'PY'
 import json, re, sys
 folder, inits = sys.argv[1], sys.argv[2:]
-print(f"{'data':5s} " + "  ".join(f"{init:>44s}" for init in inits))
+print(f"{'data':5s} " + "  ".join(f"{init:>78s}" for init in inits))
 for data in ("lj", "emt"):
     cells = []
     for init in inits:
@@ -38,7 +40,7 @@ for data in ("lj", "emt"):
         members = record["ensemble"] if isinstance(record.get("ensemble"), int) else 10
         # If no member learnt, MemberHealth keeps them all and says so instead of listing them.
         learnt = 0 if "no member's validation error is below" in log else members - len(record.get("excludedMembers") or [])
-        test = re.search(r"ensemble-mean MAE ([0-9.]+).*predicting the training mean: MAE ([0-9.]+)", log)
-        cells.append(f"learnt {learnt:2d} of {members}, test MAE {test.group(1)} (mean {test.group(2)})")
-    print(f"{data:5s} " + "  ".join(f"{cell:>44s}" for cell in cells))
+        test = re.search(r"ensemble-mean MAE ([0-9.]+).*members MAE ([0-9.]+ ± [0-9.]+).*predicting the training mean: MAE ([0-9.]+)", log)
+        cells.append(f"learnt {learnt:2d} of {members}; test MAE {test.group(1)}, kept members {test.group(2)}, mean {test.group(3)}")
+    print(f"{data:5s} " + "  ".join(f"{cell:>78s}" for cell in cells))
 PY
