@@ -8,6 +8,12 @@ generate: O on the top site of random mixed-metal fcc(111) slabs, periodic in th
   swapped, E_ads recomputed, the change averaged over structures and atoms, then centred over the
   elements (the same partial dependence SiteLens computes from a model).
 
+discover: the screening check. Reads candidate slabs written by `generate` (each carries its EMT
+  E_ads, so every candidate is already recomputed by the calculator), and for each model the
+  predictions `sitelens predict` wrote for them (and a linear fit on site-class element counts,
+  fitted on the training slabs): each model's top K by predicted E_ads (lowest: the strongest O
+  binding), how many of EMT's own top K it holds, and the EMT energy and EMT rank of its first pick.
+
 compare: reads the truth table and one or more SiteLens run folders (decomposition.csv) and
   prints, per run, the correlation and least-squares slope (model on calculator, both centred)
   at the binding site, the first shell and both together, and the element ranking at the
@@ -185,6 +191,62 @@ def compare(args):
     return 0 if ok else 1
 
 
+def read_frames(path):
+    from ase.io import read
+    frames = read(path, index=":", format="extxyz")
+    # ASE's reader moves the `energy` key into a single-point calculator.
+    energies = [frame.info["energy"] if "energy" in frame.info else frame.get_potential_energy() for frame in frames]
+    return frames, np.array(energies, dtype=float)
+
+
+def site_counts(frames, metals):
+    """Constant + element counts per site class: the linear baseline's columns."""
+    classes = SITES + ("other",)
+    rows = []
+    for frame in frames:
+        labels = frame.arrays["site"]
+        row = [1.0]
+        for site in classes:
+            symbols = [a.symbol for a, label in zip(frame, labels) if label == site]
+            row += [float(symbols.count(m)) for m in metals]
+        rows.append(row)
+    return np.array(rows)
+
+
+def predicted_means(path, count):
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if len(rows) != count:
+        raise SystemExit(f"{path}: {len(rows)} predictions for {count} candidates")
+    return np.array([float(r["mean"]) for r in rows])
+
+
+def discover(args):
+    metals = args.metals.split(",")
+    train, train_energies = read_frames(args.train)
+    candidates, truth = read_frames(args.candidates)
+    top = args.top
+    if len(candidates) < 2 * top:
+        raise SystemExit(f"{args.candidates}: {len(candidates)} candidates; need at least {2 * top} for a top {top}")
+    coefficients, *_ = np.linalg.lstsq(site_counts(train, metals), train_energies, rcond=None)
+    models = [("linear site-class counts", site_counts(candidates, metals) @ coefficients)]
+    models += [(path, predicted_means(path, len(candidates))) for path in args.predictions]
+    truth_order = np.argsort(truth, kind="stable")
+    truth_rank = np.empty(len(truth), dtype=int)
+    truth_rank[truth_order] = np.arange(1, len(truth) + 1)
+    best = set(truth_order[:top].tolist())
+    print(f"{len(candidates)} candidates (EMT E_ads {truth.min():.3f} to {truth.max():.3f} eV); EMT's top {top}: "
+          f"{truth[truth_order[0]]:.3f} to {truth[truth_order[top - 1]]:.3f} eV; training slabs {len(train)}")
+    print(f"{'model':40s} {'MAE eV':>8s} {'found':>8s} {'first pick EMT eV':>18s} {'its EMT rank':>13s}")
+    for name, predicted in models:
+        order = np.argsort(predicted, kind="stable")
+        found = len(best & set(order[:top].tolist()))
+        first = order[0]
+        mae = float(np.mean(np.abs(predicted - truth)))
+        print(f"{name:40s} {mae:8.4f} {found:5d}/{top:<2d} {truth[first]:18.3f} {truth_rank[first]:13d}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,7 +263,15 @@ def main():
     c = commands.add_parser("compare", help="compare SiteLens runs' decomposition.csv with the truth")
     c.add_argument("--truth", default="emt_swap_truth.csv")
     c.add_argument("run", nargs="+", help="SiteLens run folders")
+    d = commands.add_parser("discover", help="how many of EMT's own top K the models' top K hold, on fresh candidates")
+    d.add_argument("--train", required=True, help="the slabs the models were trained on (for the linear fit)")
+    d.add_argument("--candidates", required=True, help="fresh slabs from generate (another --seed)")
+    d.add_argument("--metals", default="Cu,Pd,Ag,Pt,Au")
+    d.add_argument("--top", type=int, default=20)
+    d.add_argument("predictions", nargs="*", help="`sitelens predict` outputs for the candidates, one per model")
     args = parser.parse_args()
+    if args.command == "discover":
+        return discover(args)
     if args.command == "generate":
         generate(args)
         return 0

@@ -11,6 +11,8 @@ public struct PredictionCheck: Sendable {
     public let rmse: Double?
     /// Share of targets within mean ± 2 std; nil with one member (no spread) or no targets.
     public let withinTwoSigma: Double?
+    /// Share of targets within [lo95, hi95]; nil without an interval (one member, no calibration) or targets.
+    public let withinInterval: Double?
     /// 0-based indices of predictions beyond the training energies by more than their std.
     public let farOutside: [Int]
     /// The training energies of every member together.
@@ -26,6 +28,8 @@ public struct PredictionCheck: Sendable {
         let spread = pairs.allSatisfy { $0.p.members.count > 1 }
         withinTwoSigma = pairs.isEmpty || !spread ? nil
             : Double(pairs.filter { abs($0.p.mean - $0.target) <= 2 * $0.p.std }.count) / Double(pairs.count)
+        let bounded = pairs.compactMap { pair in pair.p.lo95.flatMap { lo in pair.p.hi95.map { (pair.target, lo, $0) } } }
+        withinInterval = bounded.isEmpty ? nil : Double(bounded.filter { $0.1 <= $0.0 && $0.0 <= $0.2 }.count) / Double(bounded.count)
         if let low = trained.map(\.min).min(), let high = trained.map(\.max).max(), let std = trained.map(\.std).max() {
             trainedOn = (low, high, std)
             farOutside = predictions.filter { $0.mean < low - std || $0.mean > high + std }.map(\.index)
@@ -42,7 +46,8 @@ public struct PredictionCheck: Sendable {
         if let mae, let rmse {
             lines.append("against the \(targetCount) target\(targetCount == 1 ? "" : "s") in the file: MAE \(format(mae)) eV, RMSE \(format(rmse)) eV; "
                          + (withinTwoSigma.map { "\(format(100 * $0, digits: 1))% of targets within the ensemble mean ± 2 std" }
-                            ?? "no ensemble spread to compare with (one member)"))
+                            ?? "no ensemble spread to compare with (one member)")
+                         + (withinInterval.map { ", \(format(100 * $0, digits: 1))% within [lo95, hi95]" } ?? ""))
         }
         if let trainedOn, !farOutside.isEmpty {
             let shown = farOutside.prefix(5).map { "\($0 + 1)" }.joined(separator: ", ") + (farOutside.count > 5 ? ", …" : "")

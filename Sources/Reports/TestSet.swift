@@ -84,7 +84,7 @@ extension TestMetrics.UncertaintyMetrics {
         let rank = spearmanStdError.map { String(format: "%.2f", $0) } ?? "undefined"
         var line = "test uncertainty: Spearman(std, |error|) \(rank); within mean ± 2 std (uncalibrated) \(percent(coverageTwoStd))"
         if let coverage95 {
-            let fitted = calibration.map { $0.structures > 0 ? "calibrated, scale \(String(format: "%.3g", $0.scale)) on \($0.structures) validation structures" : "not calibrated" } ?? ""
+            let fitted = calibration.map { $0.structures > 0 ? "calibrated (\($0.estimator?.rawValue ?? "median")), scale \(String(format: "%.3g", $0.scale)) on \($0.structures) validation structures" : "not calibrated" } ?? ""
             line += "; within [lo95, hi95] (\(fitted)) \(percent(coverage95))"
         }
         return line

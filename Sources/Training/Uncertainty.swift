@@ -4,14 +4,15 @@ import Foundation
 /// members' spread, and how its scale is fitted on validation structures (Docs/Method.md,
 /// "Uncertainty").
 ///
-/// With K members of mean μ and sample standard deviation σ, a new truth y that behaved like
-/// one more member would give (y − μ) / (σ √(1 + 1/K)) a Student-t distribution with K − 1
-/// degrees of freedom. Members share inputs and biases, so they agree with each other more than
-/// with the data: the calibration scales the spread by s, fitted so that the validation
-/// z-scores z = (y − μ) / (σ √(1 + 1/K)) have the median |z| of that t distribution:
-/// s = median|z| / t₀.₇₅(K − 1). The median, not the root mean square, because with few members
-/// the t distribution's variance is infinite (K ≤ 3) or dominated by its tails, and one
-/// structure far off would set s alone. The interval is μ ± s · t₀.₉₇₅(K − 1) · √(1 + 1/K) · σ.
+/// With K members of mean μ and sample standard deviation σ, a new truth that behaved like one
+/// more member would give z = (y − μ) / (σ √(1 + 1/K)) a Student-t distribution with K − 1
+/// degrees of freedom, and μ ± t₀.₉₇₅(K − 1) · √(1 + 1/K) · σ would hold it 95 % of the time.
+/// Members share inputs and biases, so real errors are neither that small nor that shaped: the
+/// spread is scaled by s, fitted on validation structures no kept member trained on. With n ≥ 19
+/// of them s is split-conformal: the ⌈0.95 (n + 1)⌉-th smallest |z| over t₀.₉₇₅(K − 1), which
+/// holds a new structure exchangeable with them with probability at least 95 % whatever the
+/// errors' shape (heavy tails included, where matching a t's median undercovers). With 5–18, too
+/// few for that quantile, s matches the median: median|z| / t₀.₇₅(K − 1).
 public struct IntervalCalibration: Codable, Sendable, Equatable {
     /// The factor s on the spread (1 when not calibrated).
     public var scale: Double
@@ -20,19 +21,32 @@ public struct IntervalCalibration: Codable, Sendable, Equatable {
     public var structures: Int
     /// The members the spread is over (K); an interval needs at least 2.
     public var members: Int
+    /// How s was fitted; nil in runs written before the conformal scale (they used the median).
+    public var estimator: Estimator?
+
+    /// How the scale s is fitted from the validation z-scores.
+    public enum Estimator: String, Codable, Sendable {
+        /// The split-conformal quantile: at least 95 % coverage of exchangeable structures.
+        case conformal
+        /// The median matched to the t distribution's: for too few structures for the quantile.
+        case median
+    }
 
     /// The fewest validation structures a scale is fitted on.
     public static let minimumStructures = 5
+    /// The fewest for the conformal quantile: ⌈0.95 (n + 1)⌉ ≤ n from n = 19 on.
+    public static let conformalStructures = 19
     /// The interval's probability.
     public static let level = 0.95
 
-    public init(scale: Double, structures: Int, members: Int) {
+    public init(scale: Double, structures: Int, members: Int, estimator: Estimator? = nil) {
         self.scale = scale
         self.structures = structures
         self.members = members
+        self.estimator = estimator
     }
 
-    /// The scale fitted on `structures`' targets, ensemble means and spreads (the estimator
+    /// The scale fitted on `structures`' targets, ensemble means and spreads (the estimators
     /// above); scale 1 and `structures` 0 with fewer than `minimumStructures`.
     public static func fitted(targets: [Double], means: [Double], stds: [Double], members: Int) -> IntervalCalibration {
         let count = min(targets.count, means.count, stds.count)
@@ -42,12 +56,22 @@ public struct IntervalCalibration: Codable, Sendable, Equatable {
             let error = abs(targets[i] - means[i])
             guard stds[i] > 0 else { return error > 0 ? .infinity : 0 }
             return error / (stds[i] * inflation)
+        }.sorted()
+        let degrees = Double(members - 1)
+        let estimator: Estimator = count >= conformalStructures ? .conformal : .median
+        let scale: Double
+        switch estimator {
+        case .conformal:
+            // ⌈0.95 (n + 1)⌉ in integers, so no rounding of 0.95 moves the rank.
+            let rank = (95 * (count + 1) + 99) / 100
+            // The last factor keeps that structure inside once halfWidth multiplies t back (rounding).
+            scale = z[rank - 1] / StudentT.quantile(0.5 + level / 2, degreesOfFreedom: degrees) * (1 + 1e-12)
+        case .median:
+            scale = median(z) / StudentT.quantile(0.75, degreesOfFreedom: degrees)
         }
-        let typical = StudentT.quantile(0.75, degreesOfFreedom: Double(members - 1))
-        let scale = median(z) / typical
-        // A spread of zero on most structures leaves no finite scale: the interval stays uncalibrated.
+        // A spread of zero where the error is not leaves no finite scale: the interval stays uncalibrated.
         guard scale.isFinite, scale > 0 else { return IntervalCalibration(scale: 1, structures: 0, members: members) }
-        return IntervalCalibration(scale: scale, structures: count, members: members)
+        return IntervalCalibration(scale: scale, structures: count, members: members, estimator: estimator)
     }
 
     /// Half the width of the 95 % interval for a spread σ; nil with fewer than 2 members.
@@ -64,7 +88,9 @@ public struct IntervalCalibration: Codable, Sendable, Equatable {
         guard structures > 0 else {
             return interval + " (not calibrated: fewer than \(Self.minimumStructures) validation structures no kept member trained on; --validation-split shared holds one out for all members)"
         }
-        return interval + " (scale fitted on \(structures) validation structures no kept member trained on)"
+        let how = estimator == .conformal ? "the split-conformal 95 % quantile of |z| over"
+            : "the median |z| (too few for the conformal quantile, which needs \(Self.conformalStructures)) over"
+        return interval + " (scale: \(how) \(structures) validation structures no kept member trained on)"
     }
 
     /// What is wrong with a recorded calibration of a run of `ensemble` members.

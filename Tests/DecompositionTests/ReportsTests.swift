@@ -3,6 +3,7 @@ import Foundation
 import Networks
 import Reports
 import Testing
+import Training
 
 /// What the run's tables say: numbers that read back exactly.
 struct ReportsTests {
@@ -55,6 +56,17 @@ struct PredictionCheckTests {
         #expect(abs(rmse - expectedRMSE) < 1e-12)
         #expect(abs(try #require(check.withinTwoSigma) - 1.0 / 3) < 1e-12)  // only the first: 0.1 ≤ 2 × 0.141
         #expect(check.lines.count == 1 && check.lines[0].contains("MAE 0.6333 eV") && check.lines[0].contains("33.3%"))
+    }
+
+    @Test func theShareWithinTheCalibratedInterval() throws {
+        // Half-width with scale 1, K = 2: t(0.975, 1) · √1.5 · std = 12.706 · 1.2247 · std ≈ 15.56 std.
+        let calibration = IntervalCalibration(scale: 1, structures: 20, members: 2, estimator: .conformal)
+        let inside = EnsemblePrediction(index: 0, target: 0.9, members: [-0.05, 0.05], split: "", calibration: calibration)  // std 0.0707, half 1.10
+        let outside = EnsemblePrediction(index: 1, target: 2.0, members: [-0.05, 0.05], split: "", calibration: calibration)
+        let check = PredictionCheck([inside, outside], trained: [])
+        #expect(try #require(check.withinInterval) == 0.5)
+        #expect(check.lines[0].hasSuffix("50.0% within [lo95, hi95]"), "\(check.lines[0])")
+        #expect(PredictionCheck([prediction(0, target: 1, members: [1, 2])], trained: []).withinInterval == nil)
     }
 
     @Test func noTargetsNoErrorLine() {

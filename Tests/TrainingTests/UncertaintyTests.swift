@@ -58,6 +58,38 @@ import TestSupport
         }
     }
 
+    /// Errors with heavy tails beside the spread (most structures like one more member, one in
+    /// six eight times farther off): matching the median's |z| undercovers them, the conformal
+    /// quantile does not.
+    @Test func theConformalScaleCoversHeavyTailedErrorsWhereTheMedianDoesNot() {
+        func draws(_ count: Int, seed: UInt64) -> ([Double], [Double], [Double]) {
+            var calm = ensembleDraws(count, members: 4, truthWidth: 1, seed: seed)
+            let wild = ensembleDraws(count, members: 4, truthWidth: 8, seed: seed + 100)
+            for i in stride(from: 0, to: count, by: 6) { (calm.0[i], calm.1[i], calm.2[i]) = (wild.0[i], wild.1[i], wild.2[i]) }
+            return calm
+        }
+        let (validation, test) = (draws(300, seed: 11), draws(6000, seed: 12))
+        let conformal = IntervalCalibration.fitted(targets: validation.0, means: validation.1, stds: validation.2, members: 4)
+        #expect(conformal.estimator == .conformal && conformal.structures == 300)
+        #expect((0.93...0.98).contains(coverage(test, conformal)), "conformal coverage \(coverage(test, conformal)), scale \(conformal.scale)")
+        let inflation = (1 + 1 / 4.0).squareRoot()
+        let z = validation.0.indices.map { abs(validation.0[$0] - validation.1[$0]) / (validation.2[$0] * inflation) }
+        let byMedian = IntervalCalibration(scale: median(z) / StudentT.quantile(0.75, degreesOfFreedom: 3), structures: 300, members: 4, estimator: .median)
+        #expect(coverage(test, byMedian) < 0.92, "the median's scale \(byMedian.scale) covers \(coverage(test, byMedian))")
+    }
+
+    @Test func betweenFiveAndEighteenStructuresTheMedianSetsTheScale() {
+        let few = ensembleDraws(IntervalCalibration.conformalStructures - 1, members: 4, truthWidth: 3, seed: 4)
+        let calibration = IntervalCalibration.fitted(targets: few.0, means: few.1, stds: few.2, members: 4)
+        #expect(calibration.estimator == .median && calibration.structures == 18)
+        #expect(calibration.summary.contains("too few for the conformal quantile"), "\(calibration.summary)")
+        let enough = ensembleDraws(IntervalCalibration.conformalStructures, members: 4, truthWidth: 3, seed: 4)
+        let conformal = IntervalCalibration.fitted(targets: enough.0, means: enough.1, stds: enough.2, members: 4)
+        // n = 19: the quantile's rank ⌈0.95 · 20⌉ = 19 is the largest |z|, so every validation structure is inside.
+        #expect(conformal.estimator == .conformal)
+        #expect(coverage(enough, conformal) == 1, "\(coverage(enough, conformal))")
+    }
+
     @Test func tooFewValidationStructuresLeaveTheIntervalUncalibrated() {
         let few = ensembleDraws(IntervalCalibration.minimumStructures - 1, members: 3, truthWidth: 5, seed: 3)
         let calibration = IntervalCalibration.fitted(targets: few.0, means: few.1, stds: few.2, members: 3)
@@ -133,7 +165,7 @@ import TestSupport
         let predicted = try runProcess(sitelens, ["predict", "--run", run.path, csv, "--out", out.path])
         #expect(predicted.status == 0, "\(predicted.stderr)")
         #expect(predicted.stdout.contains("ensemble of 2"), "\(predicted.stdout)")
-        #expect(predicted.stdout.contains("scale fitted on"), "\(predicted.stdout)")
+        #expect(predicted.stdout.contains("validation structures no kept member trained on"), "\(predicted.stdout)")
     }
 
     @Test func whenNoMemberLearnedAllAreKeptAndTheRunSaysSo() throws {
