@@ -72,19 +72,6 @@ extension StructureSource.Format: ExpressibleByArgument {}
 extension SiteRule: ExpressibleByArgument {}
 extension WeightInitialisation: ExpressibleByArgument {}
 
-/// How model weights start; shared by the commands that build models.
-struct InitOptions: ParsableArguments {
-    private static let help = "Weights: he (He-uniform for ReLU layers, Glorot elsewhere), glorot (Keras's default everywhere) "
-        + "or lsuv (He, then each layer scaled to unit variance on a batch of the member's training data) "
-        + "(default: \(perModelDefault(WeightInitialisation.he) { $0.initialisation }))."
-
-    @Option(name: .customLong("init"), help: ArgumentHelp(help))
-    var initialisation: WeightInitialisation?
-
-    /// --init, else the model's default (`ModelDefaults.initialisation`), else He.
-    func resolved(_ defaults: ModelDefaults) -> WeightInitialisation { initialisation ?? defaults.initialisation ?? .he }
-}
-
 extension RasterSettings.Centring: ExpressibleByArgument {}
 
 /// How structures become images; shared by `rasterise` and the image models.
