@@ -9,9 +9,13 @@ public struct ModelDefaults: Sendable, Equatable {
     /// Whole images: the box is chosen from the data (`--extent auto`) instead of the seed's
     /// 5 Å at the origin, so no atom falls off the grid.
     public var extentFromData = false
+    /// How the weights start (nil: He).
+    public var initialisation: WeightInitialisation?
 
-    public init(epochs: Int? = nil, learningRate: Double? = nil, patch: PatchGrid? = nil, extentFromData: Bool = false) {
+    public init(epochs: Int? = nil, learningRate: Double? = nil, patch: PatchGrid? = nil, extentFromData: Bool = false,
+                initialisation: WeightInitialisation? = nil) {
         (self.epochs, self.learningRate, self.patch, self.extentFromData) = (epochs, learningRate, patch, extentFromData)
+        self.initialisation = initialisation
     }
 }
 

@@ -142,6 +142,12 @@ public final class Network {
         return Array(UnsafeBufferPointer(start: current, count: items))
     }
 
+    /// Layer `l`'s output (after its activation) for the `items` items of the last forward pass.
+    func output(ofLayer l: Int, items: Int) -> [Float] {
+        precondition(forwardItems == items, "the outputs of a forward of \(items) items")
+        return Array(UnsafeBufferPointer(start: activations[l].baseAddress, count: items * kernels[l].outputSize))
+    }
+
     /// Adds the gradient of Σ_items outputGradient[i]·output[i] with respect to the parameters
     /// to `gradients`. Must follow `forward` on the same input (checked by the item count: a
     /// mismatch is a programming error).

@@ -27,7 +27,9 @@ struct RyczkoRecipe: ModelRecipe {
 
     /// The box from the data: the seed's 5 Å at the origin left 97 of ~160 atoms of held-out
     /// Lennard-Jones clusters off the grid (issue 25), and a model cannot learn what it does not see.
-    func defaults(patchShape: PatchShape) -> ModelDefaults { ModelDefaults(extentFromData: true) }
+    /// Weights calibrated on data (`lsuv`): with He the six blocks' signal dies on small grids
+    /// and most members never leave the training mean (Docs/Benchmarks.md, "Dead members").
+    func defaults(patchShape: PatchShape) -> ModelDefaults { ModelDefaults(extentFromData: true, initialisation: .lsuv) }
 
     func scheme(for encoding: InputEncoding) -> (any EncodingScheme)? {
         guard case .image(let settings) = encoding else { return nil }

@@ -72,12 +72,6 @@ extension StructureSource.Format: ExpressibleByArgument {}
 extension SiteRule: ExpressibleByArgument {}
 extension WeightInitialisation: ExpressibleByArgument {}
 
-/// How model weights start; shared by the commands that build models.
-struct InitOptions: ParsableArguments {
-    @Option(name: .customLong("init"), help: "Weights: he (He-uniform for ReLU layers, Glorot elsewhere) or glorot (Keras's default everywhere).")
-    var initialisation: WeightInitialisation = .he
-}
-
 extension RasterSettings.Centring: ExpressibleByArgument {}
 
 /// How structures become images; shared by `rasterise` and the image models.

@@ -57,7 +57,7 @@ package struct Train: ParsableCommand {
         try sites.apply(to: &options, kind: plan.kind, elements: structures.elements)
         ryczko.apply(to: &options)
         atomic.apply(to: &options)
-        options.initialisation = initOptions.initialisation
+        options.initialisation = initOptions.resolved(modelDefaults)
         var notes: [String] = []
         let use = options.imageUse(for: plan.kind)
         if use == .none {

@@ -96,3 +96,16 @@ struct RyczkoModelOptions: ParsableArguments {
     /// What run.json records of these options, for the kind they belong to.
     var recorded: (kind: ModelKind, options: [String: String]) { (.ryczko, ["--blocks": "\(blocks)", "--dense": "\(dense)"]) }
 }
+
+/// How model weights start; `train`'s.
+struct InitOptions: ParsableArguments {
+    private static let help = "Weights: he (He-uniform for ReLU layers, Glorot elsewhere), glorot (Keras's default everywhere) "
+        + "or lsuv (He, then each layer scaled to unit variance on a batch of the member's training data) "
+        + "(default: \(perModelDefault(WeightInitialisation.he) { $0.initialisation }))."
+
+    @Option(name: .customLong("init"), help: ArgumentHelp(help))
+    var initialisation: WeightInitialisation?
+
+    /// --init, else the model's default (`ModelDefaults.initialisation`), else He.
+    func resolved(_ defaults: ModelDefaults) -> WeightInitialisation { initialisation ?? defaults.initialisation ?? .he }
+}

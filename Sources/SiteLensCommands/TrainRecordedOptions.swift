@@ -10,7 +10,7 @@ extension Train {
     /// `--resume` refuses a change, naming the option (`RunRecord.mismatches`).
     /// `settings` are the image settings the run uses (the box `--extent auto` chose).
     func recordedOptions(raster settings: RasterSettings) throws -> [String: String] {
-        var options: [String: String] = ["--init": initOptions.initialisation.rawValue]
+        var options: [String: String] = ["--init": initOptions.resolved(modelDefaults).rawValue]
         options.merge(try data.recorded()) { _, data in data }
         let model = runOptions.model
         for group in [sites.recorded, atomic.recorded, ryczko.recorded] where group.kind == model {

@@ -76,9 +76,10 @@ final class MemberTrainer {
         gradients = GradientAccumulator(network: network, reduction: try plan.gradientReduction.resolved(for: group, gradientBytes: gradientBytes),
                                         precision: plan.gradientPrecision, group: group)
         var resumed: ResumePoint?
-        state = try MemberState.agreed(in: group) { [plan] in
+        state = try MemberState.agreed(in: group) { [plan, train] in
             guard plan.resumeFrom != nil else {
-                return MemberState(parameters: network.initialParameters(seed: plan.memberSeed(member)),
+                let initial = try plan.initialParameters(network: network, member: member, train: train, structures: structures, encoding: encoding)
+                return MemberState(parameters: initial,
                                    optimizer: Optimizer(kind: plan.optimizer, learningRate: Float(plan.learningRate),
                                                         parameterCount: network.parameterCount),
                                    epoch: 0, step: 0)

@@ -242,8 +242,10 @@ OPTIONS:
                           500M (default: half the node's memory over the ranks
                           on it).
   --init <init>           Weights: he (He-uniform for ReLU layers, Glorot
-                          elsewhere) or glorot (Keras's default everywhere).
-                          (values: he, glorot; default: he)
+                          elsewhere), glorot (Keras's default everywhere) or
+                          lsuv (He, then each layer scaled to unit variance on
+                          a batch of the member's training data) (default: he;
+                          ryczko lsuv). (values: he, glorot, lsuv)
   --blas-threads <blas-threads>
                           BLAS and oneDNN threads per rank (default: 1 under
                           mpirun with several ranks, else all cores).

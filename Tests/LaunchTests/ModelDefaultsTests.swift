@@ -64,6 +64,18 @@ struct ModelDefaultsTests {
         #expect(try plan(["--model", "sites", "--epochs", "12"]).epochs == 12)
     }
 
+    /// ryczko starts from weights calibrated on data (the dead-members measurement), the others
+    /// from He's; --init wins, and run.json records the initialisation used.
+    @Test func ryczkoCalibratesItsWeightsByDefault() throws {
+        #expect(ModelKind.ryczko.defaults(patchShape: .square).initialisation == .lsuv)
+        for (arguments, wanted) in [(["--model", "ryczko"], "lsuv"), (["--model", "ryczko", "--init", "he"], "he"),
+                                    (["--model", "atomic"], "he"), (["--model", "sites", "--init", "glorot"], "glorot")] {
+            let command = try Train.parse(["lj.xyz"] + arguments)
+            let (plan, _) = try command.plan(for: clusters, leading: LeadingStructures(clusters))
+            #expect(plan.modelOptions.initialisation.rawValue == wanted && plan.recordedOptions["--init"] == wanted, "\(arguments)")
+        }
+    }
+
     /// --lr-min is checked against the learning rate the run will use, the model's default too.
     @Test func theLearningRateBoundsUseTheResolvedRate() {
         #expect(throws: (any Error).self) {

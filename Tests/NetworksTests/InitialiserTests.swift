@@ -14,7 +14,7 @@ struct InitialiserTests {
                 let layer = kernel.parameters
                 let weights = parameters[layer.weights]
                 let he = (6.0 / Double(layer.fanIn)).squareRoot(), glorot = (6.0 / Double(layer.fanIn + layer.fanOut)).squareRoot()
-                let limit = Float(scheme == .he && kernel.activation == .relu ? he : glorot)
+                let limit = Float(scheme != .glorot && kernel.activation == .relu ? he : glorot)
                 #expect(weights.allSatisfy { abs($0) <= limit } && weights.contains { abs($0) > 0.8 * limit }, "\(scheme) kernel \(index)")
             }
             if let bias = layer0Bias(network) { #expect(parameters[bias..<(bias + 4)].allSatisfy { $0 == 0 }) }
