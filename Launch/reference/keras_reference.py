@@ -1,7 +1,8 @@
 """Keras/TensorFlow references for `sitelens bench train`, timed the same way SiteLens is.
 
-  keras_reference.py ryczko GRID BATCH STEPS   -> {"samples_per_second": ...}
-      Seed B's CNN (Ryczko et al.) on GRID x GRID x 1 images, Adam, MSE, one process.
+  keras_reference.py ryczko GRID BATCH STEPS [fp32|bf16]   -> {"samples_per_second": ...}
+      Seed B's CNN (Ryczko et al.) on GRID x GRID x 1 images, Adam, MSE, one process; bf16 under
+      Keras's mixed_bfloat16 policy (bf16 compute, float32 variables, the output layer in float32).
   keras_reference.py sites CSV EPOCHS           -> {"seconds": ..., "test_mae": ...}
       Seed A's site network on the COOH rows of the HEA site table: per site
       [group, period, electronegativity] + one-hot(site) -> Dense(6, tanh, no bias) -> Dense(1, no bias),
@@ -29,7 +30,8 @@ def ryczko_model(grid):
         model.add(layers.Conv2D(64, (3, 3), strides=(2, 2), padding="same", activation="relu"))
     model.add(layers.Flatten())
     model.add(layers.Dense(1024, activation="relu"))
-    model.add(layers.Dense(1, activation="linear"))
+    # Under mixed_bfloat16 the output stays float32, as Keras's mixed-precision guide has it.
+    model.add(layers.Dense(1, activation="linear", dtype="float32"))
     return model
 
 
@@ -74,6 +76,8 @@ def bench_sites(path, epochs):
 
 if __name__ == "__main__":
     if sys.argv[1] == "ryczko":
+        if len(sys.argv) > 5 and sys.argv[5] == "bf16":
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
         bench_ryczko(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         bench_sites(sys.argv[2], int(sys.argv[3]))

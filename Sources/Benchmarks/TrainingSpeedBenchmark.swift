@@ -64,8 +64,8 @@ public struct TrainingSpeedBenchmark: Sendable {
     }
 
     /// Per grid, backend and precision: the trainer's samples/s and GFLOP/s, the network's own
-    /// forward + backward of one batch at once, Keras's samples/s on the same model (fp32 rows
-    /// only: Keras runs in fp32), and each precision's rate against fp32's on that backend.
+    /// forward + backward of one batch at once, Keras's samples/s on the same model in the same
+    /// precision (bf16: its mixed_bfloat16 policy), and each precision's rate against fp32's on that backend.
     private func ryczkoTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
         log("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
         var table = BenchmarkTable(columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s",
@@ -73,7 +73,11 @@ public struct TrainingSpeedBenchmark: Sendable {
         log(table.header)
         for grid in configuration.grids {
             let steps = configuration.stepsPerGrid[grid] ?? 2
-            let keras = configuration.runsReferences ? kerasRate(grid: grid, steps: steps) : nil
+            // Keras in each precision timed here: fp32, and mixed_bfloat16 beside bf16.
+            var keras: [ConvolutionPrecision: Result<Double, ReferenceUnavailable>] = [:]
+            if configuration.runsReferences {
+                for precision in configuration.precisions { keras[precision] = kerasRate(grid: grid, steps: steps, precision: precision) }
+            }
             for backend in configuration.backends {
                 var fp32Rate: Double?
                 // In the order of `allCases`: fp32 first, which the others are set against.
@@ -82,11 +86,11 @@ public struct TrainingSpeedBenchmark: Sendable {
                     let (rate, gflops, alone) = try ryczkoRates(world: world, grid: grid, steps: steps, backend: backend, precision: precision)
                     if precision == .fp32 { fp32Rate = rate }
                     var kerasText = "-", ratio = "-"
-                    switch keras {
-                    case .some(.success(let value)) where precision == .fp32:
+                    switch keras[precision] {
+                    case .some(.success(let value)):
                         kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
-                    case .some(.failure(let why)) where precision == .fp32: kerasText = "not run: \(why.reason.prefix(60))"
-                    default: break
+                    case .some(.failure(let why)): kerasText = "not run: \(why.reason.prefix(60))"
+                    case nil: break
                     }
                     log(table.append(["\(grid)", backend.rawValue, precision.rawValue, String(format: "%.2f", rate),
                                       String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak), String(format: "%.2f", alone), kerasText, ratio,
@@ -142,8 +146,8 @@ public struct TrainingSpeedBenchmark: Sendable {
         return table
     }
 
-    private func kerasRate(grid: Int, steps: Int) -> Result<Double, ReferenceUnavailable> {
-        references.run("keras_reference.py", ["ryczko", "\(grid)", "32", "\(steps)"], removing: ReferenceScripts.openBLASVariables).flatMap { line in
+    private func kerasRate(grid: Int, steps: Int, precision: ConvolutionPrecision) -> Result<Double, ReferenceUnavailable> {
+        references.run("keras_reference.py", ["ryczko", "\(grid)", "32", "\(steps)", precision.rawValue], removing: ReferenceScripts.openBLASVariables).flatMap { line in
             ReferenceScripts.number(line, "samples_per_second").map { .success($0) } ?? .failure(ReferenceUnavailable("no samples_per_second in its output"))
         }
     }
