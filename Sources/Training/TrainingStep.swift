@@ -29,22 +29,14 @@ extension MemberTrainer {
     func takeStep(_ batch: [Int]) throws -> StepLosses {
         var losses = StepLosses()
         gradients.zero()
-        // Structures wait in `pending` until the next would pass the activation budget (or,
-        // reproducible, until there is one); each sample is fetched (perhaps rasterised) once.
+        // This rank's structures of the batch, each fetched (perhaps rasterised) once, go through
+        // the network in chunks within the activation budget (reproducible: one at a time).
         let limit = plan.reproducible ? 1 : network.itemsWithin(bytes: plan.activationBudget)
-        var pending: [(index: Int, sample: EncodedStructure)] = []
-        var pendingItems = 0
-        for position in batch where shard.owns(position: position) {
-            let index = train[position]
-            let sample = try samples.sample(index)
-            if !pending.isEmpty && pendingItems + sample.itemCount > limit {
-                losses += try accumulate(pending, batchSize: batch.count, last: false)
-                (pending, pendingItems) = ([], 0)
-            }
-            pending.append((index, sample))
-            pendingItems += sample.itemCount
+        let mine = try batch.filter { shard.owns(position: $0) }.map { position in (index: train[position], sample: try samples.sample(train[position])) }
+        let chunks = balancedChunks(itemCounts: mine.map(\.sample.itemCount), limit: limit)
+        for (number, chunk) in chunks.enumerated() {
+            losses += try accumulate(Array(mine[chunk]), batchSize: batch.count, last: number == chunks.count - 1)
         }
-        if !pending.isEmpty { losses += try accumulate(pending, batchSize: batch.count, last: true) }
         // What is left of the all-reduce after backward: the time it did not hide.
         let reduceStart = ContinuousClock.now
         try gradients.reduce()
@@ -82,6 +74,27 @@ extension MemberTrainer {
         }
         return StepLosses(sumSquared: loss.sumSquared, sumAbsolute: loss.sumAbsolute)
     }
+}
+
+/// Consecutive chunks of structures with `itemCounts` items each, as few as `limit` items a chunk
+/// allows and as even as the counts allow: 32 images with room for 31 make two chunks of 16, not
+/// 31 and 1 (a pass of one item runs the convolutions far below their speed). A structure with
+/// more items than `limit` is a chunk alone.
+func balancedChunks(itemCounts: [Int], limit: Int) -> [Range<Int>] {
+    let total = itemCounts.reduce(0, +), most = max(limit, 1)
+    let count = max(1, (total + most - 1) / most)
+    let target = (total + count - 1) / count
+    var chunks: [Range<Int>] = []
+    var (start, items) = (0, 0)
+    for (position, itemCount) in itemCounts.enumerated() {
+        if position > start && items + itemCount > target {
+            chunks.append(start..<position)
+            (start, items) = (position, 0)
+        }
+        items += itemCount
+    }
+    if start < itemCounts.count { chunks.append(start..<itemCounts.count) }
+    return chunks
 }
 
 extension Duration {
