@@ -13,14 +13,10 @@ struct PeriodicSlabTests {
     @Test func theImageCNNTrainsAndDecomposesPeriodicSlabsOnTwoRanks() throws {
         let folder = try temporaryFolder("sitelens-slabs")
         let bindingEffect = ["Cu": 0.0, "Pt": -0.4, "Au": 0.3]
-        let slabs = (0..<16).map { k -> Structure in
-            var slab = fcc111Slab(metals: ["Cu", "Pt", "Au"], seed: UInt64(k + 1))
+        let data = try writeSlabs(16, metals: ["Cu", "Pt", "Au"], firstSeed: 1, in: folder) { symbols, _ in
             let binding = 2 * 9 + 4   // the top-layer atom under the adsorbate
-            slab.energy = bindingEffect[slab.symbols[binding]]! + 0.01 * Double(slab.symbols.filter { $0 == "Pt" }.count)
-            return slab
+            return bindingEffect[symbols[binding]]! + 0.01 * Double(count("Pt", in: symbols))
         }
-        let data = folder.appendingPathComponent("slabs.xyz")
-        try ExtXYZ.write(slabs, to: data)
         let run = folder.appendingPathComponent("run")
         let common = ["--site-rule", "adsorbate-shells"]
         let train = try mpirun(2, sitelens, ["train", data.path, "--model", "ryczko", "--grid", "16", "--extent", "9",

@@ -12,13 +12,7 @@ struct PhaseProgressTests {
     /// A finished 2-member atomic run on labelled slabs (its decomposition swaps elements).
     func atomicRun() throws -> (folder: URL, data: URL, run: URL) {
         let folder = try temporaryFolder("sitelens-phase-progress")
-        let slabs = (0..<12).map { k -> Structure in
-            var slab = fcc111Slab(metals: ["Cu", "Pt", "Au"], seed: UInt64(k + 1))
-            slab.energy = 0.05 * Double(slab.symbols.filter { $0 == "Pt" }.count)
-            return slab
-        }
-        let data = folder.appendingPathComponent("slabs.xyz")
-        try ExtXYZ.write(slabs, to: data)
+        let data = try writeSlabs(12, metals: ["Cu", "Pt", "Au"], firstSeed: 1, in: folder) { symbols, _ in 0.05 * Double(count("Pt", in: symbols)) }
         let run = folder.appendingPathComponent("run")
         let train = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-size", "9", "--patch-spacing", "0.6",
                                               "--filters", "4", "--epochs", "1", "--ensemble", "2", "--site-rule", "adsorbate-shells",

@@ -14,13 +14,9 @@ struct RunOptionReuseTests {
     /// alone (the run's data file, the run's site rule) and with the data named both reproduce it.
     @Test func decomposeReusesTheRunsSiteRuleOnExtxyz() throws {
         let folder = try temporaryFolder("sitelens-reuse-xyz")
-        let slabs = (0..<12).map { k -> Structure in
-            var slab = fcc111Slab(metals: ["Cu", "Pt", "Au"], seed: UInt64(k + 1))
-            slab.energy = 0.05 * Double(slab.symbols.filter { $0 == "Pt" }.count) - 0.03 * Double(slab.symbols.filter { $0 == "Au" }.count)
-            return slab
+        let data = try writeSlabs(12, metals: ["Cu", "Pt", "Au"], firstSeed: 1, in: folder) { symbols, _ in
+            0.05 * Double(count("Pt", in: symbols)) - 0.03 * Double(count("Au", in: symbols))
         }
-        let data = folder.appendingPathComponent("slabs.xyz")
-        try ExtXYZ.write(slabs, to: data)
         let run = folder.appendingPathComponent("run")
         let train = try runProcess(sitelens, ["train", data.path, "--model", "atomic", "--patch-size", "9", "--patch-spacing", "0.6",
                                               "--filters", "4", "--epochs", "2", "--site-rule", "adsorbate-shells", "--run-dir", run.path],

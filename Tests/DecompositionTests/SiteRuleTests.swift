@@ -33,6 +33,23 @@ func fcc111Slab(size: Int = 3, layers: Int = 3, nearestNeighbour d: Double = 2.7
                      cell: [Double(size) * a1, Double(size) * a2, SIMD3(0, 0, top + 10)], pbc: [true, true, false])
 }
 
+/// `count` slabs of `metals` (seeds `firstSeed`, `firstSeed` + 1, ...), slab k given the energy
+/// `energy(symbols, k)`, written as extxyz to `folder`/slabs.xyz; returns that file.
+func writeSlabs(_ count: Int, metals: [String], firstSeed: UInt64, in folder: URL,
+                energy: (_ symbols: [String], _ k: Int) -> Double) throws -> URL {
+    let slabs = (0..<count).map { k -> Structure in
+        var slab = fcc111Slab(metals: metals, seed: firstSeed + UInt64(k))
+        slab.energy = energy(slab.symbols, k)
+        return slab
+    }
+    let data = folder.appendingPathComponent("slabs.xyz")
+    try ExtXYZ.write(slabs, to: data)
+    return data
+}
+
+/// How many of `symbols` are `element`.
+func count(_ element: String, in symbols: [String]) -> Int { symbols.filter { $0 == element }.count }
+
 struct SiteRuleTests {
     @Test func adsorbateShellsFindTheTopSiteItsRingAndTheLayerBelow() throws {
         let slab = fcc111Slab(metals: ["Cu", "Pt"], seed: 2)

@@ -17,13 +17,9 @@ struct SwapRanksTests {
 
     @Test func theSwapTablesAreTheSameOnOneTwoAndThreeRanks() throws {
         let folder = try temporaryFolder("sitelens-swap-ranks")
-        let slabs = (0..<10).map { k -> Structure in
-            var slab = fcc111Slab(metals: ["Cu", "Pt", "Au"], seed: UInt64(k + 31))
-            slab.energy = 0.05 * Double(slab.symbols.filter { $0 == "Pt" }.count) - 0.1 * Double(slab.symbols.filter { $0 == "Au" }.count)
-            return slab
+        let data = try writeSlabs(10, metals: ["Cu", "Pt", "Au"], firstSeed: 31, in: folder) { symbols, _ in
+            0.05 * Double(count("Pt", in: symbols)) - 0.1 * Double(count("Au", in: symbols))
         }
-        let data = folder.appendingPathComponent("slabs.xyz")
-        try ExtXYZ.write(slabs, to: data)
         let run = folder.appendingPathComponent("run")
         let common = ["--site-rule", "adsorbate-shells"]
         // Trained on 2 ranks: the run's own tables come from swaps measured on both.
