@@ -20,9 +20,8 @@ public struct AtomicSiteShares {
         guard atomic.count == runs.count, !atomic.isEmpty else { return nil }
         self.runs = atomic; self.space = space; self.objective = objective; self.line = line
         baselines = try zip(atomic, runs).map { predictor, run in
-            let step = max(1, (run.rows.count + ExtrapolationCheck.spreadRowLimit - 1) / ExtrapolationCheck.spreadRowLimit)
-            let occupations = stride(from: 0, to: run.rows.count, by: step).compactMap { k -> [Int]? in
-                let indices = run.rows[k].compactMap { space.elements.firstIndex(of: $0) }
+            let occupations = ExtrapolationCheck.evenlySpaced(run.rows).compactMap { row -> [Int]? in
+                let indices = row.compactMap { space.elements.firstIndex(of: $0) }
                 return indices.count == space.sites.count ? indices : nil
             }
             let perRow = try predictor.memberContributions(occupations, space: space).map { Self.siteMeans($0, sites: space.sites) }

@@ -16,6 +16,13 @@ public struct ExtrapolationCheck: Sendable {
     /// table's rows are look-ups for a `sites` run, but a forward pass each for an image run.
     public static let spreadRowLimit = 2000
 
+    /// At most `spreadRowLimit` of `rows`, evenly spaced from the first: the training rows that
+    /// checks needing a prediction per row evaluate.
+    static func evenlySpaced<Row>(_ rows: [Row]) -> [Row] {
+        let step = max(1, (rows.count + spreadRowLimit - 1) / spreadRowLimit)
+        return stride(from: 0, to: rows.count, by: step).map { rows[$0] }
+    }
+
     public init(runs: [ScreenedRun], scorer: Scorer) throws {
         let used = Array(runs.prefix(scorer.ranking.objective.runsNeeded))
         let rows = used.flatMap(\.rows)
@@ -27,8 +34,7 @@ public struct ExtrapolationCheck: Sendable {
             ranges[element] = (counts.min() ?? 0)...(counts.max() ?? sites.count)
         }
         countRanges = ranges
-        let step = max(1, (rows.count + Self.spreadRowLimit - 1) / Self.spreadRowLimit)
-        let spreadRows = Array(stride(from: 0, to: rows.count, by: step).map { rows[$0] })
+        let spreadRows = Self.evenlySpaced(rows)
         let predictions = try used.map { try $0.memberPredictions(named: spreadRows) }
         var spreads: [Double] = []
         for k in spreadRows.indices {
