@@ -198,6 +198,12 @@ struct sitelens_conv {
     binding src, weights, dst;                             // forward
     binding data_weights, data_dst_gradient, src_gradient;   // backward-data
     binding weights_src, weights_dst_gradient, weight_gradient; // backward-weights
+    /// Where the last forward read its src (NULL before one succeeded), and whether the
+    /// backward passes can read the inner copies forward and backward-weights made (same
+    /// layout and type) instead of converting the same values again: under bf16 each
+    /// conversion reads and writes the whole activation, a fifth of a G = 256 step.
+    const float *forward_src;
+    int backward_reads_forward_src, backward_data_reads_weights_dst_gradient;
     dnnl_memory_t bias, bias_gradient;
     float *weight_gradient_scratch, *bias_gradient_scratch; // hwio and [out], added into the caller's
     size_t weight_count;
@@ -308,6 +314,12 @@ static int create_primitives(sitelens_conv *c) {
     CHECK(bind(&c->weights_src, md(&src_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0), 1));
     CHECK(bind(&c->weights_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0), 1));
     CHECK(bind(&c->weight_gradient, md(&weights_hwio), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_weights_md, 0), 0));
+    c->backward_reads_forward_src = c->src.reorder && c->weights_src.reorder
+        && dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(fwd, dnnl_query_src_md, 0),
+                                  dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0));
+    c->backward_data_reads_weights_dst_gradient = c->weights_dst_gradient.reorder && c->data_dst_gradient.reorder
+        && dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0),
+                                  dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0));
     if (s->has_bias) {
         CHECK(dnnl_memory_create(&c->bias, md(&bias_x), engine, DNNL_MEMORY_NONE));
         CHECK(dnnl_memory_create(&c->bias_gradient, md(&bias_x), engine, DNNL_MEMORY_NONE));
@@ -366,6 +378,7 @@ void sitelens_conv_destroy(sitelens_conv *c) {
 }
 
 int sitelens_conv_forward(sitelens_conv *c, const float *src, const float *weights, const float *bias, float *dst) {
+    c->forward_src = NULL; // until this forward has succeeded, src.inner holds nothing backward may read
     CHECK(bring_in(&c->src, src));
     CHECK(bring_in_weights(&c->weights, weights, c->weight_count));
     CHECK(dnnl_memory_set_data_handle(c->dst.user, dst));
@@ -378,6 +391,7 @@ int sitelens_conv_forward(sitelens_conv *c, const float *src, const float *weigh
     CHECK(dnnl_primitive_execute(c->forward, stream, count, args));
     CHECK(take_out(&c->dst));
     CHECK(dnnl_stream_wait(stream));
+    c->forward_src = src;
     return 0;
 failed:
     return -1;
@@ -386,10 +400,14 @@ failed:
 int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_gradient, const float *weights,
                            float *weight_gradient, float *bias_gradient, float *src_gradient) {
     // Weight (and bias) gradients: oneDNN overwrites, so they go to scratch and are added.
-    CHECK(bring_in(&c->weights_src, src));
+    // src is what the last forward read when the address matches (the header's promise), so
+    // its converted copy is still in src.inner.
+    const int reuse_src = c->backward_reads_forward_src && src == c->forward_src;
+    dnnl_memory_t gradient_src = reuse_src ? c->src.inner : c->weights_src.inner;
+    if (!reuse_src) CHECK(bring_in(&c->weights_src, src));
     CHECK(bring_in(&c->weights_dst_gradient, dst_gradient));
     CHECK(dnnl_memory_set_data_handle(c->weight_gradient.user, c->weight_gradient_scratch));
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->weights_src.inner},
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, gradient_src},
                                {DNNL_ARG_DIFF_DST, c->weights_dst_gradient.inner},
                                {DNNL_ARG_DIFF_WEIGHTS, c->weight_gradient.inner}};
     int count = 3;
@@ -401,9 +419,14 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
     CHECK(take_out(&c->weight_gradient));
     if (src_gradient) {
         CHECK(bring_in_weights(&c->data_weights, weights, c->weight_count));
-        CHECK(bring_in(&c->data_dst_gradient, dst_gradient));
+        dnnl_memory_t data_dst_gradient = c->data_dst_gradient.inner;
+        if (c->backward_data_reads_weights_dst_gradient) {
+            data_dst_gradient = c->weights_dst_gradient.inner; // converted above, same layout
+        } else {
+            CHECK(bring_in(&c->data_dst_gradient, dst_gradient));
+        }
         CHECK(dnnl_memory_set_data_handle(c->src_gradient.user, src_gradient));
-        dnnl_exec_arg_t data_args[3] = {{DNNL_ARG_DIFF_DST, c->data_dst_gradient.inner},
+        dnnl_exec_arg_t data_args[3] = {{DNNL_ARG_DIFF_DST, data_dst_gradient},
                                         {DNNL_ARG_WEIGHTS, c->data_weights.inner},
                                         {DNNL_ARG_DIFF_SRC, c->src_gradient.inner}};
         CHECK(dnnl_primitive_execute(c->backward_data, stream, 3, data_args));

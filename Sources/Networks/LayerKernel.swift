@@ -26,7 +26,9 @@ protocol LayerKernel: AnyObject {
                  parameters: UnsafePointer<Float>) throws
 
     /// `outputGradient` comes in as dL/dOutput and may be overwritten (it becomes dL/dZ, the
-    /// gradient before the activation); `output` is what `forward` wrote for the same items.
+    /// gradient before the activation); `output` is what `forward` wrote for the same items, and
+    /// `input` what it read: the same values at the same address, so a kernel may use what it
+    /// derived from them in forward (oneDNN's bf16 copy) instead of deriving it again.
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?) throws

@@ -41,6 +41,8 @@ int sitelens_conv_forward(sitelens_conv *conv, const float *src, const float *we
 
 /// Given dZ (the output gradient already multiplied by act'), ADDS dW (hwio) and db into
 /// `weight_gradient`/`bias_gradient` and, when `src_gradient` is not NULL, WRITES dSrc (NHWC).
+/// When `src` is the address the last successful forward on this `conv` read, it must still
+/// hold the values read then: backward may use the copy forward converted instead of `src`.
 int sitelens_conv_backward(sitelens_conv *conv, const float *src, const float *dst_gradient, const float *weights,
                            float *weight_gradient, float *bias_gradient, float *src_gradient);
 
