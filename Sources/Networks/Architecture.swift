@@ -6,6 +6,11 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
     case ryczko
     /// Per-atom patches through a shared small CNN → ε_atom; E = Σ atoms (exact contributions).
     case atomic
+
+    /// Whether the item count of a structure varies from structure to structure (its atoms or
+    /// sites), so that training's passes come in many sizes; ryczko's one image per structure
+    /// gives a few fixed sizes (the batch's chunks, an epoch's last batch).
+    public var itemCountVaries: Bool { self != .ryczko }
 }
 
 /// A layer's activation.

@@ -18,10 +18,12 @@ public final class Network {
     /// Items of the last forward pass: backward must follow a forward of the same items.
     private var forwardItems: Int?
     /// Every layer runs on a multiple of this many items, zero items padding the rest: the
-    /// convolution backend's `itemMultiple` when there are convolutions (oneDNN makes its
-    /// primitives per item count, and item counts that vary, atoms, would otherwise bring new
-    /// ones nearly every call), else 1. A zero item's output gradient is zero, so padding adds
-    /// exact zeros to the parameter gradients.
+    /// convolution backend's `itemMultiple` when there are convolutions and item counts vary
+    /// (oneDNN makes its primitives per item count, and atoms would otherwise bring new ones
+    /// nearly every call), else 1. Images are not padded: their few pass sizes each keep their
+    /// primitives, and padding an epoch's last batch of 3 images per rank to 8 cost two ranks
+    /// 3 % of a 256-cluster epoch. A zero item's output gradient is zero, so padding adds exact
+    /// zeros to the parameter gradients.
     public let itemMultiple: Int
     /// The input copied with its padding items, when the item count needs them (backward reads it).
     private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
@@ -72,7 +74,7 @@ public final class Network {
         self.layout = layout
         self.kernels = kernels
         self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: kernels.count)
-        itemMultiple = convolves ? convolutionBackend.engine.itemMultiple : 1
+        itemMultiple = convolves && architecture.kind.itemCountVaries ? convolutionBackend.engine.itemMultiple : 1
     }
 
     deinit {

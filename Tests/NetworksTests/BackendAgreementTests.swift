@@ -153,10 +153,13 @@ struct BackendAgreementTests {
             #expect(relativeDifference(increment(run.gradients), increment(reference.gradients)) <= 1e-5, "\(name) parameter gradients")
             #expect(relativeDifference(run.inputGradient, reference.inputGradient) <= 1e-5, "\(name) input gradient")
         }
-        // A network pads to the backend's item multiple only when it convolves.
+        // A network pads to the backend's item multiple only when it convolves items whose count
+        // varies (atoms), not whole images.
         #expect(try Network(.atomic(patch: 9, channels: 2, filters: 4, hidden: 8), convolutionBackend: backend).itemMultiple
                 == backend.engine.itemMultiple)
         #expect(try Network(.sites(features: 3, hidden: 2), convolutionBackend: backend).itemMultiple == 1)
+        let images = Architecture.ryczko(grid: 16, channels: 1, blocks: ModelOptions().ryczkoBlocks, dense: ModelOptions().ryczkoDense)
+        #expect(try Network(images, convolutionBackend: backend).itemMultiple == 1)
     }
 
     @Test func registeredBackendsHaveDistinctNamesThatReadBack() {
