@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNLShim",
                 linkerSettings: [.linkedLibrary(Context.environment["SITELENS_DNNL_LINK"] ?? "dnnl")]),
         // Basics: seeded random numbers, input errors, atomic file writes.
-        .target(name: "Basics"),
+        .target(name: "Basics", dependencies: ["CZlib"]),
         // Structures: atoms, elements, extxyz, the HEA site table and its site template.
         .target(name: "Structures", dependencies: ["Basics", .product(name: "CSV", package: "CSV.swift")]),
         // Images: the Gaussian rasteriser (Ryczko et al.), .npy and PNG output.
@@ -46,7 +46,7 @@ let package = Package(
         // MPI: the Swift face of MPI; nothing else imports CMPI.
         .target(name: "MPI", dependencies: ["CMPI"]),
         // Training: data-parallel training of ensemble members; with Benchmarks, the only MPI user.
-        .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics", "CZlib"]),
+        .target(name: "Training", dependencies: ["MPI", "Networks", "Structures", "Basics"]),
         // Decomposition: per-site and per-element contributions read off trained members.
         .target(name: "Decomposition", dependencies: ["Networks", "Structures"]),
         // Reports: a run's tables (CSV, JSON) and SVG plots, written into its RunFolder.
@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "TestSupport", "sitelens"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Structures", "Basics", "Networks", "Training", "TestSupport", "sitelens", "mpi-test-helper"]),
         // Hostile inputs (issue 10) against the `sitelens` binary, and the `sitelens-fuzz` run.
-        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "sitelens", "sitelens-fuzz"]),
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "Basics", "sitelens", "sitelens-fuzz"]),
     ]
 )

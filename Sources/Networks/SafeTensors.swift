@@ -2,8 +2,14 @@ import Basics
 import Foundation
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header giving each
-/// tensor's dtype, shape and data_offsets, then the raw little-endian data. SiteLens stores F32.
+/// tensor's dtype, shape and data_offsets, then the raw little-endian data. SiteLens stores F32,
+/// and records the data's CRC-32 in the metadata (`dataChecksumKey`; readers that do not know it
+/// ignore metadata), so a damaged model file is refused instead of predicting from changed weights.
 public enum SafeTensors {
+    /// The metadata key of the tensor data's CRC-32 (zlib's, 8 lowercase hex digits). Files
+    /// written before it existed have none and load unchecked.
+    public static let dataChecksumKey = "data_crc32"
+
     public struct Tensor: Equatable, Sendable {
         public let name: String
         public let shape: [Int]
@@ -25,15 +31,20 @@ public enum SafeTensors {
             header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var data = ByteWriter()
+        for tensor in tensors { data.append(floats: tensor.values) }
+        var metadata = metadata
+        metadata[dataChecksumKey] = checksumText(data.data)
+        header["__metadata__"] = metadata
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad with spaces so the data starts 8-byte aligned, as the format allows.
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
         var writer = ByteWriter()
         writer.appendLengthPrefixed(json)
-        for tensor in tensors { writer.append(floats: tensor.values) }
-        return writer.data
+        return writer.data + data.data
     }
+
+    private static func checksumText(_ bytes: Data) -> String { String(format: "%08x", crc32(bytes)) }
 
     /// Decodes and validates a safetensors file's bytes; `file` names it in errors.
     public static func decode(_ data: Data, file: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
@@ -85,6 +96,14 @@ public enum SafeTensors {
             expected = span.end
         }
         guard expected == dataLength else { throw bad("\(dataLength - expected) bytes after the last tensor belong to none") }
+        if let recorded = metadata[dataChecksumKey] {
+            let computed = checksumText(data.suffix(dataLength))
+            guard recorded == computed else {
+                throw InputError(file: file, field: "__metadata__.\(dataChecksumKey)",
+                                 "the tensor data's CRC-32 is \(computed) but the file records \(recorded): the file is damaged "
+                                 + "(changed or partly copied); copy it again from the run folder or retrain")
+            }
+        }
         // Spans are sorted, contiguous and cover the data exactly (checked above): read in order.
         let tensors = try spans.map { span -> Tensor in
             do { return Tensor(name: span.name, shape: span.shape, values: try reader.readFloats((span.end - span.begin) / 4, span.name)) }

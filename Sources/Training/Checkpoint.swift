@@ -1,5 +1,4 @@
 import Basics
-import CZlib
 import Foundation
 import Networks
 
@@ -176,20 +175,4 @@ public struct Checkpoint: Equatable {
                          + (header.fit.bestEpoch == nil ? "no best epoch yet" : "a best epoch") + (keepsBest ? " keeps" : " keeps no") + " best parameters")
         }
     }
-}
-
-/// zlib's CRC-32 of `bytes`.
-func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-    var crc = CZlib.crc32(0, nil, 0)
-    let array = Array(bytes)
-    array.withUnsafeBufferPointer { buffer in
-        // zlib takes lengths as UInt32: feed large buffers in parts.
-        var offset = 0
-        while offset < buffer.count {
-            let length = min(buffer.count - offset, 1 << 30)
-            crc = CZlib.crc32(crc, buffer.baseAddress! + offset, uInt(length))
-            offset += length
-        }
-    }
-    return UInt32(truncatingIfNeeded: crc)
 }

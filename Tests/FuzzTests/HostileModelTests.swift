@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 import TestSupport
@@ -24,9 +25,13 @@ func splitSafeTensors(_ bytes: [UInt8]) -> (header: String, data: [UInt8]) {
     return (String(decoding: bytes[8..<(8 + length)], as: UTF8.self), Array(bytes[(8 + length)...]))
 }
 
+/// A safetensors file of `header` and `data`, its data checksum (if the header has one) made to
+/// match, as a hostile writer would: the checks after the checksum are what these damages reach.
 func joinSafeTensors(header: String, data: [UInt8]) -> [UInt8] {
-    var length = UInt64(header.utf8.count).littleEndian
-    return withUnsafeBytes(of: &length) { Array($0) } + Array(header.utf8) + data
+    let stamped = header.replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}""#, with: "\"data_crc32\":\"\(String(format: "%08x", crc32(data)))\"",
+                                              options: .regularExpression)
+    var length = UInt64(stamped.utf8.count).littleEndian
+    return withUnsafeBytes(of: &length) { Array($0) } + Array(stamped.utf8) + data
 }
 
 /// Changes the fields of a `sites` encoding (`{"kind": "sites", "siteNames": ...}`).
@@ -37,6 +42,11 @@ func sitesEncoding(_ json: inout [String: Any], _ change: (inout [String: Any]) 
 }
 
 let modelDamages: [ModelDamage] = [
+    ModelDamage("one weight byte changed, checksum kept", weights: { bytes in
+        var damaged = bytes
+        damaged[damaged.count - 3] ^= 0x10
+        return damaged
+    }, ["member-0.safetensors", "data_crc32", "damaged"]),
     ModelDamage("NaN weight", weights: { bytes in
         let (header, original) = splitSafeTensors(bytes)
         var data = original

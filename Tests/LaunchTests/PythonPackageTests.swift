@@ -84,8 +84,19 @@ struct PythonPackageTests {
                                                  "--filters", "4", "--ensemble", "2"])
         // Each member's tensors by name: shape, first value and float64 sum, from both readers.
         let script = """
-        import sys, numpy, sitelens
+        import sys, os, tempfile, numpy, sitelens
         run = sitelens.load_run(sys.argv[1])
+        # One flipped bit of the weights: the recorded CRC-32 no longer matches, and the reader says so.
+        damaged = bytearray(open(f"{sys.argv[1]}/model/member-0.safetensors", "rb").read())
+        damaged[-1] ^= 1
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "damaged.safetensors")
+            open(path, "wb").write(damaged)
+            try:
+                sitelens.read_safetensors(path, use_package=False)
+                raise SystemExit("a damaged file was read")
+            except sitelens.ModelFileError as error:
+                assert "damaged" in str(error) and "CRC-32" in str(error), str(error)
         for m in run.members:
             own, _ = sitelens.read_safetensors(f"{sys.argv[1]}/model/member-{m.index}.safetensors", use_package=False)
             assert sorted(own) == sorted(m.weights) and all(numpy.array_equal(own[k], m.weights[k]) for k in own), "the readers disagree"

@@ -56,6 +56,33 @@ struct ModelFileTests {
         #expect(decodeFailure(withHeader(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8))?.contains("gap") == true)
     }
 
+    /// Every file records its data's CRC-32; one changed byte is refused by name, and a file
+    /// without the checksum (written before it existed) still loads.
+    @Test func changedWeightBytesAreRefusedByTheChecksum() throws {
+        let tensors: [SafeTensors.Tensor] = [.init(name: "a", shape: [2], values: [1, 2]), .init(name: "b", shape: [1, 1], values: [3])]
+        let good = try SafeTensors.encode(tensors, metadata: ["kind": "sites"])
+        let decoded = try SafeTensors.decode(good, file: "m.safetensors")
+        #expect(decoded.tensors == tensors && decoded.metadata["kind"] == "sites")
+        #expect(decoded.metadata[SafeTensors.dataChecksumKey]?.count == 8)
+        for offset in [good.count - 12, good.count - 1] {
+            var damaged = good
+            damaged[offset] ^= 0x01
+            let failure = decodeFailure(damaged)
+            #expect(failure?.contains("m.safetensors") == true && failure?.contains("data_crc32") == true
+                    && failure?.contains("damaged") == true, "\(failure ?? "accepted")")
+        }
+        // The same file as an older SiteLens wrote it: no checksum in the header, accepted.
+        let headerLength = Int(good.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = String(decoding: good[8..<(8 + headerLength)], as: UTF8.self)
+            .replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}",?"#, with: "", options: .regularExpression)
+        var old = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { old.append(contentsOf: $0) }
+        old.append(contentsOf: Array(header.utf8))
+        old.append(good.suffix(from: 8 + headerLength))
+        #expect(!header.contains("data_crc32") && header.contains(#""kind":"sites""#), "\(header)")
+        #expect(try SafeTensors.decode(old, file: "m.safetensors").tensors == tensors)
+    }
+
     @Test func shapesAreCheckedAgainstTheArchitecture() throws {
         let model = try smallModel()
         let folder = try temporaryFolder()

@@ -3,6 +3,7 @@
 import json
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -50,6 +51,11 @@ def read_safetensors(path, use_package=True):
     if not isinstance(header, dict):
         raise ModelFileError(f"{path}: the header is not a JSON object")
     metadata = header.pop("__metadata__", {}) or {}
+    recorded = metadata.get("data_crc32") if isinstance(metadata, dict) else None
+    if recorded is not None:
+        computed = format(zlib.crc32(memoryview(data)[8 + header_length:]) & 0xFFFFFFFF, "08x")
+        if computed != recorded:
+            raise ModelFileError(f"{path}: the tensor data's CRC-32 is {computed} but the file records {recorded}: the file is damaged")
     load_file = None
     if use_package:
         try:
