@@ -9,7 +9,7 @@ import TestSupport
 /// in-process with the built executable; those that need MPI in-process run as `sitelens bench`.
 @Suite(.serialized)
 struct BenchmarkRunTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens")
+    let sitelens = URL(fileURLWithPath: TestSupport.sitelens)
     var launcher: SiteLensLauncher { SiteLensLauncher(executable: sitelens) }
 
     @Test func rasteriserTableHasARowPerAtomCount() throws {

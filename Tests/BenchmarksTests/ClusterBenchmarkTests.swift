@@ -45,7 +45,7 @@ struct ClusterCostModelTests {
             var all: [String] = []
         }
         let lines = Lines()
-        let benchmark = ClusterBenchmark(.quick, launcher: SiteLensLauncher(executable: buildProductsDirectory().appendingPathComponent("sitelens")),
+        let benchmark = ClusterBenchmark(.quick, launcher: SiteLensLauncher(executable: URL(fileURLWithPath: sitelens)),
                                          clusterScript: URL(fileURLWithPath: "/nonexistent/cluster"),
                                          log: { line in lines.lock.withLock { lines.all.append(line) } })
         #expect(try benchmark.run() == nil)
@@ -56,7 +56,6 @@ struct ClusterCostModelTests {
 @Suite(.serialized, .enabled(if: Available.clusterNodes, "needs root, ip, tc, unshare and flock to make namespace nodes"))
 struct ClusterBenchmarkRunTests {
     @Test func theQuickRunPrintsEveryTableWithPositiveFigures() throws {
-        let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
         let run = try runProcess(sitelens, ["bench", "cluster", "--quick"], timeout: 600)
         #expect(run.status == 0, "\(run.stderr.suffix(1500))")
         let out = run.stdout

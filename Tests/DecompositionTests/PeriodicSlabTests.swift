@@ -4,7 +4,6 @@ import TestSupport
 @testable import Networks
 @testable import Structures
 
-let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
 @Suite(.serialized)
 struct PeriodicSlabTests {

@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 
 /// The `sitelens` binary beside the test bundle.
-func sitelensBinary() -> String { buildProductsDirectory().appendingPathComponent("sitelens").path }
 
 /// Status codes of a Swift runtime trap or abort, and of a signal death as Process reports it.
 func isCrash(_ outcome: ProcessOutcome) -> Bool {
@@ -129,9 +128,9 @@ struct HostileInputTests {
         let data = folder.appendingPathComponent("mixed.xyz")
         try frames.joined().write(to: data, atomically: true, encoding: .utf8)
         let run = folder.appendingPathComponent("run").path
-        let failed = try runProcess(sitelensBinary(), ["train", data.path, "--epochs", "1", "--run-dir", run], environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+        let failed = try runProcess(sitelens, ["train", data.path, "--epochs", "1", "--run-dir", run], environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
         try #require(failed.status != 0 && failed.stderr.contains("line 9"), "\(failed.stdout) \(failed.stderr)")
-        let corrected = try runProcess(sitelensBinary(), ["train", data.path, "--model", "ryczko", "--epochs", "1", "--run-dir", run],
+        let corrected = try runProcess(sitelens, ["train", data.path, "--model", "ryczko", "--epochs", "1", "--run-dir", run],
                                        environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
         #expect(corrected.status == 0, "\(corrected.stderr)")
     }
@@ -143,7 +142,7 @@ struct HostileInputTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputs = try writeInputs(in: folder)
         for input in [inputs.xyz, inputs.csv] {
-            let outcome = try runProcess(sitelensBinary(), ["rasterise", input, "--out", folder.appendingPathComponent("a.npy").path], timeout: 120)
+            let outcome = try runProcess(sitelens, ["rasterise", input, "--out", folder.appendingPathComponent("a.npy").path], timeout: 120)
             #expect(outcome.status == 0, "\(input): \(outcome.stderr)")
         }
     }
@@ -161,7 +160,7 @@ func expectRejectedCleanly(_ hostile: HostileCase) throws {
         try Data(body.utf8).write(to: URL(fileURLWithPath: input))
     }
     let arguments = hostile.arguments.map { $0 == "INPUT" ? input : $0.replacingOccurrences(of: "OUT/", with: folder.path + "/") }
-    let outcome = try runProcess(sitelensBinary(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
+    let outcome = try runProcess(sitelens, arguments, environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 120)
     let message = outcome.stderr + outcome.stdout
     #expect(!isCrash(outcome), "\(hostile.name): status \(outcome.status): \(message)")
     #expect(outcome.status != 0, "\(hostile.name) was accepted: \(message)")

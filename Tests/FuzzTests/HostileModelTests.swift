@@ -98,7 +98,7 @@ struct HostileModelTests {
     func trainedRun(in folder: URL) throws -> (run: URL, csv: String) {
         let inputs = try writeInputs(in: folder)
         let run = folder.appendingPathComponent("run")
-        let outcome = try runProcess(sitelensBinary(), ["train", inputs.csv, "--epochs", "2", "--run-dir", run.path],
+        let outcome = try runProcess(sitelens, ["train", inputs.csv, "--epochs", "2", "--run-dir", run.path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         try #require(outcome.status == 0, "\(outcome.stderr)")
         return (run, inputs.csv)
@@ -125,7 +125,7 @@ struct HostileModelTests {
             #expect(changed != Array(try Data(contentsOf: url)), "\(name): the damage changed nothing")
             try Data(changed).write(to: url)
         }
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("p.csv").path],
+        let outcome = try runProcess(sitelens, ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("p.csv").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome), "\(name): status \(outcome.status): \(outcome.stderr)")
         #expect(outcome.status != 0, "\(name) was accepted: \(outcome.stdout)")
@@ -142,11 +142,11 @@ struct HostileModelTests {
         let withPt = folder.appendingPathComponent("pt.csv")
         let text = try String(contentsOfFile: csv, encoding: .utf8).replacingOccurrences(of: "\nCu,Ni,", with: "\nPt,Ni,")
         try text.write(to: withPt, atomically: true, encoding: .utf8)
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, withPt.path, "--out", folder.appendingPathComponent("p.csv").path],
+        let outcome = try runProcess(sitelens, ["predict", "--run", run.path, withPt.path, "--out", folder.appendingPathComponent("p.csv").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome) && outcome.status != 0, "\(outcome.stdout) \(outcome.stderr)")
         #expect(outcome.stderr.contains("element Pt was not in the model's training data"), "\(outcome.stderr)")
-        let plain = try runProcess(sitelensBinary(), ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("q.csv").path],
+        let plain = try runProcess(sitelens, ["predict", "--run", run.path, csv, "--out", folder.appendingPathComponent("q.csv").path],
                                    environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(plain.status == 0, "the undamaged model predicts: \(plain.stderr)")
     }
@@ -160,7 +160,7 @@ struct HostileModelTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputs = try writeInputs(in: folder)
         let run = folder.appendingPathComponent("run")
-        let trained = try runProcess(sitelensBinary(), ["train", inputs.xyz, "--epochs", "1", "--run-dir", run.path] + model,
+        let trained = try runProcess(sitelens, ["train", inputs.xyz, "--epochs", "1", "--run-dir", run.path] + model,
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         try #require(trained.status == 0, "\(model): \(trained.stderr)")
         let withAu = folder.appendingPathComponent("au.xyz")
@@ -168,7 +168,7 @@ struct HostileModelTests {
         // The second frame (its count on line 5) gets a gold atom on line 8.
         try lines.enumerated().map { $0.offset == 7 ? $0.element.replacingOccurrences(of: "Cu", with: "Au") : $0.element }
             .joined(separator: "\n").write(to: withAu, atomically: true, encoding: .utf8)
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, withAu.path, "--out", folder.appendingPathComponent("p.csv").path]
+        let outcome = try runProcess(sitelens, ["predict", "--run", run.path, withAu.path, "--out", folder.appendingPathComponent("p.csv").path]
                                      + (model.contains("sites") ? ["--site-rule", "species"] : []),
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome) && outcome.status != 0, "\(model): accepted: \(outcome.stdout)")
@@ -184,10 +184,10 @@ struct HostileModelTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputs = try writeInputs(in: folder)
         let run = folder.appendingPathComponent("run")
-        let trained = try runProcess(sitelensBinary(), ["train", inputs.csv, "--epochs", "2", "--ensemble", "2", "--run-dir", run.path],
+        let trained = try runProcess(sitelens, ["train", inputs.csv, "--epochs", "2", "--ensemble", "2", "--run-dir", run.path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         try #require(trained.status == 0, "\(trained.stderr)")
-        let outcome = try runProcess(sitelensBinary(), ["predict", "--run", run.path, inputs.csv, "--out", folder.appendingPathComponent("p.csv").path],
+        let outcome = try runProcess(sitelens, ["predict", "--run", run.path, inputs.csv, "--out", folder.appendingPathComponent("p.csv").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("against the 4 targets in the file: MAE ") && outcome.stdout.contains("% of targets within the ensemble mean ± 2 std"),

@@ -40,7 +40,7 @@ struct InputBoundsTests {
     @Test func generateCreatesNoFolder() throws {
         let folder = try temporaryFolder("sitelens-generate")
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try runProcess(sitelensBinary(), ["generate", "--out", folder.appendingPathComponent("missing/x.csv").path], timeout: 60)
+        _ = try runProcess(sitelens, ["generate", "--out", folder.appendingPathComponent("missing/x.csv").path], timeout: 60)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("missing").path))
     }
 
@@ -58,7 +58,7 @@ struct InputBoundsTests {
         let marked = folder.appendingPathComponent("excel.csv")
         try (Data([0xEF, 0xBB, 0xBF]) + Data((rows.joined(separator: "\r\n") + "\r\n").utf8)).write(to: marked)
         let run = folder.appendingPathComponent("run")
-        let outcome = try runProcess(sitelensBinary(), ["train", marked.path, "--epochs", "1", "--run-dir", run.path], timeout: 120)
+        let outcome = try runProcess(sitelens, ["train", marked.path, "--epochs", "1", "--run-dir", run.path], timeout: 120)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let model = try String(contentsOf: run.appendingPathComponent("model/member-0.json"), encoding: .utf8)
         #expect(!model.contains("\u{FEFF}") && !model.contains("\\ufeff"), "the mark leaked into the model")
@@ -75,14 +75,14 @@ struct InputBoundsTests {
         let body = try String(contentsOfFile: xyz, encoding: .utf8)
         let mixed = folder.appendingPathComponent("mixed.xyz")
         try String(repeating: body + dummy, count: 4).write(to: mixed, atomically: true, encoding: .utf8)
-        let outcome = try runProcess(sitelensBinary(), ["train", mixed.path, "--model", "atomic", "--epochs", "1", "--patch-size", "5",
+        let outcome = try runProcess(sitelens, ["train", mixed.path, "--model", "atomic", "--epochs", "1", "--patch-size", "5",
                                                         "--filters", "2", "--run-dir", folder.appendingPathComponent("run").path],
                                      environment: ["OPENBLAS_NUM_THREADS": "1"], timeout: 300)
         #expect(!isCrash(outcome), "status \(outcome.status): \(outcome.stderr)")
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let onlyDummies = folder.appendingPathComponent("dummies.xyz")
         try String(repeating: dummy, count: 6).write(to: onlyDummies, atomically: true, encoding: .utf8)
-        let refused = try runProcess(sitelensBinary(), ["train", onlyDummies.path, "--model", "atomic", "--epochs", "1", "--patch-size", "5",
+        let refused = try runProcess(sitelens, ["train", onlyDummies.path, "--model", "atomic", "--epochs", "1", "--patch-size", "5",
                                                         "--run-dir", folder.appendingPathComponent("run2").path], timeout: 300)
         #expect(!isCrash(refused), "status \(refused.status): \(refused.stderr)")
     }
@@ -93,7 +93,7 @@ struct InputBoundsTests {
         let folder = try temporaryFolder("sitelens-spacing")
         defer { try? FileManager.default.removeItem(at: folder) }
         let xyz = try writeInputs(in: folder).xyz
-        let outcome = try runProcess(sitelensBinary(), ["train", xyz, "--model", "atomic", "--epochs", "1", "--patch-spacing", "1e-300",
+        let outcome = try runProcess(sitelens, ["train", xyz, "--model", "atomic", "--epochs", "1", "--patch-spacing", "1e-300",
                                                         "--run-dir", folder.appendingPathComponent("run").path], timeout: 300)
         #expect(!isCrash(outcome), "status \(outcome.status): \(outcome.stderr)")
         #expect((outcome.stdout + outcome.stderr).contains("no --patch-size up to 255"), "\(outcome.stdout) \(outcome.stderr)")

@@ -177,7 +177,6 @@ struct ImageFileTests {
         let input = folder.appendingPathComponent("in.xyz")
         try ExtXYZ.write([randomAtoms(5, box: 5, seed: 1), randomAtoms(7, box: 5, seed: 2)], to: input)
         let out = folder.appendingPathComponent("images.npy").path
-        let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
         let run = try runProcess(sitelens, ["rasterise", input.path, "--out", out, "--grid", "32", "--channels", "species",
                                             "--preview", folder.appendingPathComponent("p.png").path])
         #expect(run.status == 0, "\(run.stderr)")

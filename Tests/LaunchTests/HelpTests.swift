@@ -5,7 +5,6 @@ import TestSupport
 /// The command line as users see it, pinned: an option added, renamed or re-defaulted changes
 /// this text, so it cannot change by accident (update the pin with the change on purpose).
 struct HelpTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     func help(_ arguments: [String]) throws -> String {
         let run = try runProcess(sitelens, arguments, environment: ["COLUMNS": "80"])

@@ -7,7 +7,6 @@ import TestSupport
 @Suite(.serialized)
 struct LaunchScriptTests {
     let root = repositoryRoot()
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     @Test func theLocalLauncherAddsOversubscribeOnlyWhenNeeded() throws {
         let launcher = root.appendingPathComponent("Launch/sitelens-mpirun").path

@@ -8,7 +8,6 @@ import TestSupport
 /// /var/tmp, shared by every node as a cluster's home is.
 @Suite(.serialized, .enabled(if: Available.clusterNodes, "needs root, ip, tc, unshare and flock to make namespace nodes"))
 struct MultiNodeTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
     let cluster = repositoryRoot().appendingPathComponent("Launch/cluster").path
 
     /// A folder every node sees (not /tmp, which each node has its own of).

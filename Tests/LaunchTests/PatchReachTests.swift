@@ -5,7 +5,6 @@ import TestSupport
 /// `sitelens train --model atomic` says so at the start when its patch stops short of the data's
 /// interaction range (given with --interaction-range, or estimated from the structures).
 struct PatchReachTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     /// 16 built-in Lennard-Jones clusters written to `folder/lj.xyz`.
     func clusters(in folder: URL) throws -> URL {

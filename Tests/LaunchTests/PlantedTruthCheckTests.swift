@@ -6,7 +6,6 @@ import TestSupport
 /// (`Launch/reference/compare_truth.py`), on a site network trained for a few seconds: it agrees
 /// with the truth, and a decomposition of other data does not.
 struct PlantedTruthCheckTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
     let script = repositoryRoot().appendingPathComponent("Launch/reference/compare_truth.py").path
 
     func correlation(_ output: String) -> Double? {

@@ -9,7 +9,6 @@ import TestSupport
 /// ASE calculator gives the run's own predictions.
 @Suite(.serialized)
 struct PythonPackageTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     /// A new virtual environment with `python/` installed by pip (from a copy, so pip's build
     /// files stay out of the repository). `isolated`: without the system's packages, pip

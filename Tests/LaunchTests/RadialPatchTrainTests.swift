@@ -5,7 +5,6 @@ import TestSupport
 /// `sitelens train --model atomic --patch-shape radial` on a few Lennard-Jones clusters: it
 /// trains, saves a radial model, writes the per-atom outputs, and checks the radial reach.
 struct RadialPatchTrainTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     @Test func trainsAndSavesARadialModel() throws {
         let folder = try temporaryFolder("sitelens-radial-train")

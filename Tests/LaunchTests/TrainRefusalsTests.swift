@@ -5,7 +5,6 @@ import TestSupport
 /// `train` says when it has not learnt, chooses the `ryczko` box from the data, and refuses a
 /// fixed box that leaves atoms off the grid.
 struct TrainRefusalsTests {
-    let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
     @Test func anUnderfitRunSaysSoAndAGoodRunDoesNot() throws {
         let folder = try temporaryFolder("sitelens-not-learnt")

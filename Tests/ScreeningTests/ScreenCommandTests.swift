@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 import Structures
 
-let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
 func readText(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
 

@@ -6,7 +6,6 @@ import TestSupport
 @testable import Structures
 import Training
 
-let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
 
 /// Writes a planted-truth site table of `rows` rows into a fresh folder.
 func plantedData(rows: Int, seed: UInt64 = 3) throws -> (folder: URL, csv: String, truth: PlantedTruth) {

@@ -10,6 +10,9 @@ public struct ProcessOutcome: Sendable {
 }
 
 /// Where `swift build` put this package's executables (the test bundle sits beside them).
+/// The `sitelens` executable the tests run (built beside the test binary).
+public let sitelens = buildProductsDirectory().appendingPathComponent("sitelens").path
+
 public func buildProductsDirectory() -> URL {
     let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var directory = here.deletingLastPathComponent()
