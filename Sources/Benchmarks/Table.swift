@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Networks
 import Training
@@ -47,11 +48,6 @@ public struct BenchmarkTable: Sendable {
         lines.insert(separator, at: 1)
         return lines.joined(separator: "\n")
     }
-}
-
-/// The middle value (the upper one of an even count), nil for none: every table's "median".
-func median(_ values: [Double]) -> Double? {
-    values.isEmpty ? nil : values.sorted()[values.count / 2]
 }
 
 /// The 1, 5 and 15 minute load averages (/proc/loadavg), or "unknown".

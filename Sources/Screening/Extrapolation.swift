@@ -43,8 +43,7 @@ public struct ExtrapolationCheck: Sendable {
             let spread = members.map { Spread($0) }
             spreads.append(scorer.objective(means: spread.map(\.mean), stds: spread.map(\.std)).1)
         }
-        let sorted = spreads.sorted()
-        spreadLimit = Self.spreadFactor * (sorted.isEmpty ? 0 : sorted[sorted.count / 2])
+        spreadLimit = Self.spreadFactor * (median(spreads) ?? 0)
     }
 
     /// Why an occupation is far from the training rows (empty when it is not).

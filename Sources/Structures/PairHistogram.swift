@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A linear-model descriptor of a structure: a constant, the atom count, and the number of atom
@@ -77,7 +78,6 @@ public enum InteractionRange {
                 if best.isFinite && best > 0 { nearest.append(best) }
             }
         }
-        guard !nearest.isEmpty else { return nil }
-        return nearestNeighbourFactor * nearest.sorted()[nearest.count / 2]
+        return median(nearest).map { nearestNeighbourFactor * $0 }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The one owner of the ensemble's interval maths: how a 95 % interval is made from the
@@ -67,7 +68,7 @@ public struct IntervalCalibration: Codable, Sendable, Equatable {
             // The last factor keeps that structure inside once halfWidth multiplies t back (rounding).
             scale = z[rank - 1] / StudentT.quantile(0.5 + level / 2, degreesOfFreedom: degrees) * (1 + 1e-12)
         case .median:
-            scale = median(z) / StudentT.quantile(0.75, degreesOfFreedom: degrees)
+            scale = (median(z) ?? .nan) / StudentT.quantile(0.75, degreesOfFreedom: degrees)
         }
         // A spread of zero where the error is not leaves no finite scale: the interval stays uncalibrated.
         guard scale.isFinite, scale > 0 else { return IntervalCalibration(scale: 1, structures: 0, members: members) }
@@ -163,12 +164,4 @@ func ranks(_ values: [Double]) -> [Double] {
         start = end + 1
     }
     return result
-}
-
-/// The median (mean of the middle two for an even count); NaN for none.
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }

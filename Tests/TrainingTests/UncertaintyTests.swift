@@ -61,7 +61,7 @@ import TestSupport
     /// Errors with heavy tails beside the spread (most structures like one more member, one in
     /// six eight times farther off): matching the median's |z| undercovers them, the conformal
     /// quantile does not.
-    @Test func theConformalScaleCoversHeavyTailedErrorsWhereTheMedianDoesNot() {
+    @Test func theConformalScaleCoversHeavyTailedErrorsWhereTheMedianDoesNot() throws {
         func draws(_ count: Int, seed: UInt64) -> ([Double], [Double], [Double]) {
             var calm = ensembleDraws(count, members: 4, truthWidth: 1, seed: seed)
             let wild = ensembleDraws(count, members: 4, truthWidth: 8, seed: seed + 100)
@@ -74,7 +74,7 @@ import TestSupport
         #expect((0.93...0.98).contains(coverage(test, conformal)), "conformal coverage \(coverage(test, conformal)), scale \(conformal.scale)")
         let inflation = (1 + 1 / 4.0).squareRoot()
         let z = validation.0.indices.map { abs(validation.0[$0] - validation.1[$0]) / (validation.2[$0] * inflation) }
-        let byMedian = IntervalCalibration(scale: median(z) / StudentT.quantile(0.75, degreesOfFreedom: 3), structures: 300, members: 4, estimator: .median)
+        let byMedian = IntervalCalibration(scale: try #require(median(z)) / StudentT.quantile(0.75, degreesOfFreedom: 3), structures: 300, members: 4, estimator: .median)
         #expect(coverage(test, byMedian) < 0.92, "the median's scale \(byMedian.scale) covers \(coverage(test, byMedian))")
     }
 
