@@ -171,12 +171,6 @@ struct RasterOptions: ParsableArguments {
     func extentFromData(byDefault: Bool) -> Bool {
         extent == .auto || (extent == nil && spacing == nil && byDefault)
     }
-
-    /// --extent as `run.json` records it: the length given, the box `auto` chose, or "(default)".
-    func recordedExtent(_ settings: RasterSettings, fromData: Bool) -> String {
-        if fromData { return DataBox.describe(settings) }
-        return extent?.length.map { "\($0)" } ?? "(default)"
-    }
 }
 
 /// An output file's folder must exist: SiteLens creates files, not paths (a typo would

@@ -17,20 +17,21 @@ extension Train {
             options.merge(group.options) { _, given in given }
         }
         if model != .sites {
-            for (name, value) in [("--grid", "\(raster.grid)"), ("--extent", recordedExtent(settings)),
-                                  ("--spacing", raster.spacing.map { "\($0)" } ?? "(from --extent)"), ("--sigma", "\(raster.sigma)"),
-                                  ("--centre", "\(raster.centre)"), ("--depth", "\(raster.depth)"), ("--channels", raster.channels.rawValue),
-                                  ("--species", raster.species ?? "(those in the data)"), ("--descriptor", raster.descriptor),
-                                  ("--cutoff", "\(raster.cutoff)")] {
-                options[name] = value
-            }
+            // The box is chosen from the data only for whole images.
+            let fromData = ModelOptions().imageUse(for: model) == .wholeImages && raster.extentFromData(byDefault: modelDefaults.extentFromData)
+            options.merge(raster.recorded(settings, extentFromData: fromData)) { _, raster in raster }
         }
         return options
     }
+}
 
-    /// --extent as recorded: the box chosen from the data only for whole images.
-    private func recordedExtent(_ settings: RasterSettings) -> String {
-        let fromData = ModelOptions().imageUse(for: runOptions.model) == .wholeImages && raster.extentFromData(byDefault: modelDefaults.extentFromData)
-        return raster.recordedExtent(settings, fromData: fromData)
+extension RasterOptions {
+    /// The image options as `run.json` records them, by command-line name: the values given or
+    /// what stands in for them (the box `--extent auto` chose, "(default)", "(from --extent)").
+    func recorded(_ settings: RasterSettings, extentFromData: Bool) -> [String: String] {
+        let extentText = extentFromData ? DataBox.describe(settings) : extent?.length.map { "\($0)" } ?? "(default)"
+        return ["--grid": "\(grid)", "--extent": extentText, "--spacing": spacing.map { "\($0)" } ?? "(from --extent)",
+                "--sigma": "\(sigma)", "--centre": "\(centre)", "--depth": "\(depth)", "--channels": channels.rawValue,
+                "--species": species ?? "(those in the data)", "--descriptor": descriptor, "--cutoff": "\(cutoff)"]
     }
 }
