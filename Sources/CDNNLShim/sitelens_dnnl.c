@@ -201,7 +201,7 @@ struct sitelens_conv {
     /// Where the last forward read its src (NULL before one succeeded), and whether the
     /// backward passes can read the inner copies forward and backward-weights made (same
     /// layout and type) instead of converting the same values again: under bf16 each
-    /// conversion reads and writes the whole activation, a fifth of a G = 256 step.
+    /// conversion reads and writes a whole activation tensor.
     const float *forward_src;
     int backward_reads_forward_src, backward_data_reads_weights_dst_gradient;
     dnnl_memory_t bias, bias_gradient;

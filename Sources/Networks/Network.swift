@@ -21,9 +21,9 @@ public final class Network {
     /// convolution backend's `itemMultiple` when there are convolutions and item counts vary
     /// (oneDNN makes its primitives per item count, and atoms would otherwise bring new ones
     /// nearly every call), else 1. Images are not padded: their few pass sizes each keep their
-    /// primitives, and padding an epoch's last batch of 3 images per rank to 8 cost two ranks
-    /// 3 % of a 256-cluster epoch. A zero item's output gradient is zero, so padding adds exact
-    /// zeros to the parameter gradients.
+    /// primitives, and padding an epoch's small last batch split over ranks made each rank run
+    /// mostly zero images (Benchmarks.md, "Scaling over ranks"). A zero item's output gradient is
+    /// zero, so padding adds exact zeros to the parameter gradients.
     public let itemMultiple: Int
     /// The input copied with its padding items, when the item count needs them (backward reads it).
     private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
