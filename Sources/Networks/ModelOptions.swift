@@ -31,8 +31,10 @@ public struct ModelOptions: Sendable, Equatable {
     /// `atomic` on radial patches: hidden width; 0 (the default) makes the network linear, which
     /// trained best on the Lennard-Jones clusters (Benchmarks.md).
     public var radialHidden = 0
-    /// How every model's weights start (`Initialiser.swift`).
-    public var initialisation = WeightInitialisation.he
+    /// How the weights start (`Initialiser.swift`); nil: the kind's default
+    /// (`ModelDefaults.initialisation`, else He), so code that builds models without the command
+    /// line trains as `sitelens train` does.
+    public var initialisation: WeightInitialisation?
 
     public init() {}
 }

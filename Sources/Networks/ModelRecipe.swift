@@ -114,7 +114,7 @@ public func makeModel(_ kind: ModelKind, for structures: StructureStore, options
     let recipe = kind.recipe
     try recipe.check(options)
     var (architecture, encoding) = try recipe.build(for: structures, options: options)
-    architecture.initialisation = options.initialisation
+    architecture.initialisation = options.initialisation ?? recipe.defaults(patchShape: options.patchShape).initialisation ?? .he
     do { try architecture.checkSize() } catch let error as NetworkError {
         throw NetworkError("the \(kind.rawValue) model these options describe is too large: \(error.message)")
     }

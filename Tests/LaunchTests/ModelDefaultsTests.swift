@@ -72,7 +72,11 @@ struct ModelDefaultsTests {
                                     (["--model", "atomic"], "he"), (["--model", "sites", "--init", "glorot"], "glorot")] {
             let command = try Train.parse(["lj.xyz"] + arguments)
             let (plan, _) = try command.plan(for: clusters, leading: LeadingStructures(clusters))
-            #expect(plan.modelOptions.initialisation.rawValue == wanted && plan.recordedOptions["--init"] == wanted, "\(arguments)")
+            #expect(plan.modelOptions.initialisation?.rawValue == wanted && plan.recordedOptions["--init"] == wanted, "\(arguments)")
+        }
+        // Built without the command line (benchmarks, the library), each kind starts as `train` would.
+        for (kind, wanted) in [(ModelKind.ryczko, WeightInitialisation.lsuv), (.atomic, .he)] {
+            #expect(try makeModel(kind, for: clusters, options: ModelOptions()).0.initialisation == wanted, "\(kind)")
         }
     }
 
