@@ -64,12 +64,12 @@ public struct TrainingSpeedBenchmark: Sendable {
     }
 
     /// Per grid, backend and precision: the trainer's samples/s and GFLOP/s, the network's own
-    /// forward + backward of one batch at once, Keras's samples/s on the same model in the same
+    /// forward + backward of one batch at once (and the trainer's share of that rate), Keras's samples/s on the same model in the same
     /// precision (bf16: its mixed_bfloat16 policy), and each precision's rate against fp32's on that backend.
     private func ryczkoTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
         log("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
         var table = BenchmarkTable(columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s",
-                                             "Keras samples/s", "ratio", "against fp32"], width: 19)
+                                             "trainer ÷ net", "Keras samples/s", "ratio", "against fp32"], width: 19)
         log(table.header)
         for grid in configuration.grids {
             let steps = configuration.stepsPerGrid[grid] ?? 2
@@ -93,7 +93,8 @@ public struct TrainingSpeedBenchmark: Sendable {
                     case nil: break
                     }
                     log(table.append(["\(grid)", backend.rawValue, precision.rawValue, String(format: "%.2f", rate),
-                                      String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak), String(format: "%.2f", alone), kerasText, ratio,
+                                      String(format: "%.1f (%.0f %%)", gflops, 100 * gflops / peak), String(format: "%.2f", alone),
+                                      String(format: "%.0f %%", 100 * rate / alone), kerasText, ratio,
                                       fp32Rate.map { String(format: "%.2f×", rate / $0) } ?? "-"]))
                 }
             }

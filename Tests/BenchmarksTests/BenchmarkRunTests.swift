@@ -70,10 +70,16 @@ struct BenchmarkRunTests {
                                                  "--atomic-structures", "32"], directory: elsewhere, timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("sites benchmark not run: no HEA site table"), "\(run.stdout)")
-        let ryczko = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s"])
+        let ryczko = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s",
+                                                          "trainer ÷ net"])
         #expect(ryczko.map { $0["backend"] } == ["im2col", "dnnl"], "\(run.stdout)\n\(run.stderr)")
         #expect(ryczko.allSatisfy { $0["precision"] == "fp32" }, "\(run.stdout)")
         for row in ryczko { #expect(leadingNumber(row["trainer samples/s"]).map { $0 > 0 } == true && leadingNumber(row["GFLOP/s (% peak)"]) != nil, "\(row)") }
+        // The trainer's rate over the network's, as a percentage of the two columns before it.
+        for row in ryczko {
+            let (trainer, network, share) = (leadingNumber(row["trainer samples/s"]), leadingNumber(row["net fwd+bwd ×32/s"]), leadingNumber(row["trainer ÷ net"]))
+            #expect(trainer != nil && network != nil && share.map { abs($0 - 100 * trainer! / network!) <= 1 } == true, "\(row)")
+        }
         let atomic = fixedWidthRows(run.stdout, columns: ["backend", "steps", "samples/s", "GFLOP/s (% peak)", "against the first"])
         #expect(atomic.map { $0["steps"] } == ["one by one", "batched", "one by one", "batched"], "\(run.stdout)")
         for row in atomic { #expect(leadingNumber(row["samples/s"]).map { $0 > 0 } == true, "\(row)") }
@@ -91,7 +97,7 @@ struct BenchmarkRunTests {
                                  directory: elsewhere, timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let rows = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)",
-                                                        "net fwd+bwd ×32/s", "Keras samples/s", "ratio", "against fp32"])
+                                                        "net fwd+bwd ×32/s", "trainer ÷ net", "Keras samples/s", "ratio", "against fp32"])
         #expect(rows.map { "\($0["backend"] ?? "") \($0["precision"] ?? "")" } == ["dnnl fp32", "dnnl bf16", "im2col fp32"], "\(run.stdout)")
         for row in rows { #expect(leadingNumber(row["trainer samples/s"]).map { $0 > 0 } == true, "\(row)") }
         #expect(rows.first?["against fp32"] == "1.00×")
