@@ -320,6 +320,9 @@ static int create_primitives(sitelens_conv *c) {
     c->backward_data_reads_weights_dst_gradient = c->weights_dst_gradient.reorder && c->data_dst_gradient.reorder
         && dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0),
                                   dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0));
+    // The copies the shared ones replace would only take memory (an activation tensor each).
+    if (c->backward_reads_forward_src) unbind(&c->weights_src);
+    if (c->backward_data_reads_weights_dst_gradient) unbind(&c->data_dst_gradient);
     if (s->has_bias) {
         CHECK(dnnl_memory_create(&c->bias, md(&bias_x), engine, DNNL_MEMORY_NONE));
         CHECK(dnnl_memory_create(&c->bias_gradient, md(&bias_x), engine, DNNL_MEMORY_NONE));
@@ -401,10 +404,18 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
                            float *weight_gradient, float *bias_gradient, float *src_gradient) {
     // Weight (and bias) gradients: oneDNN overwrites, so they go to scratch and are added.
     // src is what the last forward read when the address matches (the header's promise), so
-    // its converted copy is still in src.inner.
-    const int reuse_src = c->backward_reads_forward_src && src == c->forward_src;
-    dnnl_memory_t gradient_src = reuse_src ? c->src.inner : c->weights_src.inner;
-    if (!reuse_src) CHECK(bring_in(&c->weights_src, src));
+    // its converted copy is still in src.inner; another src is converted into it.
+    dnnl_memory_t gradient_src = c->weights_src.inner;
+    if (c->backward_reads_forward_src) {
+        if (src != c->forward_src) {
+            c->forward_src = NULL;
+            CHECK(bring_in(&c->src, src));
+            c->forward_src = src;
+        }
+        gradient_src = c->src.inner;
+    } else {
+        CHECK(bring_in(&c->weights_src, src));
+    }
     CHECK(bring_in(&c->weights_dst_gradient, dst_gradient));
     CHECK(dnnl_memory_set_data_handle(c->weight_gradient.user, c->weight_gradient_scratch));
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, gradient_src},
