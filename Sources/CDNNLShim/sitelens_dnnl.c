@@ -309,20 +309,23 @@ static int create_primitives(sitelens_conv *c) {
     CHECK(bind(&c->weights, md(&weights_hwio), dnnl_primitive_desc_query_md(fwd, dnnl_query_weights_md, 0), 1));
     CHECK(bind(&c->dst, md(&dst_nhwc), dnnl_primitive_desc_query_md(fwd, dnnl_query_dst_md, 0), 0));
     CHECK(bind(&c->data_weights, md(&weights_hwio), dnnl_primitive_desc_query_md(data, dnnl_query_weights_md, 0), 1));
-    CHECK(bind(&c->data_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0), 1));
     CHECK(bind(&c->src_gradient, md(&src_nhwc), dnnl_primitive_desc_query_md(data, dnnl_query_diff_src_md, 0), 0));
-    CHECK(bind(&c->weights_src, md(&src_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0), 1));
     CHECK(bind(&c->weights_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0), 1));
     CHECK(bind(&c->weight_gradient, md(&weights_hwio), dnnl_primitive_desc_query_md(grads, dnnl_query_diff_weights_md, 0), 0));
-    c->backward_reads_forward_src = c->src.reorder && c->weights_src.reorder
+    // Where forward's converted src, or backward-weights' converted output gradient, has the
+    // layout and type the other pass reads, that pass reads it and gets no copy of its own.
+    c->backward_reads_forward_src = c->src.reorder
         && dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(fwd, dnnl_query_src_md, 0),
                                   dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0));
-    c->backward_data_reads_weights_dst_gradient = c->weights_dst_gradient.reorder && c->data_dst_gradient.reorder
+    c->backward_data_reads_weights_dst_gradient = c->weights_dst_gradient.reorder
         && dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(grads, dnnl_query_diff_dst_md, 0),
                                   dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0));
-    // The copies the shared ones replace would only take memory (an activation tensor each).
-    if (c->backward_reads_forward_src) unbind(&c->weights_src);
-    if (c->backward_data_reads_weights_dst_gradient) unbind(&c->data_dst_gradient);
+    if (!c->backward_reads_forward_src) {
+        CHECK(bind(&c->weights_src, md(&src_nhwc), dnnl_primitive_desc_query_md(grads, dnnl_query_src_md, 0), 1));
+    }
+    if (!c->backward_data_reads_weights_dst_gradient) {
+        CHECK(bind(&c->data_dst_gradient, md(&dst_nhwc), dnnl_primitive_desc_query_md(data, dnnl_query_diff_dst_md, 0), 1));
+    }
     if (s->has_bias) {
         CHECK(dnnl_memory_create(&c->bias, md(&bias_x), engine, DNNL_MEMORY_NONE));
         CHECK(dnnl_memory_create(&c->bias_gradient, md(&bias_x), engine, DNNL_MEMORY_NONE));
@@ -405,7 +408,7 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
     // Weight (and bias) gradients: oneDNN overwrites, so they go to scratch and are added.
     // src is what the last forward read when the address matches (the header's promise), so
     // its converted copy is still in src.inner; another src is converted into it.
-    dnnl_memory_t gradient_src = c->weights_src.inner;
+    dnnl_memory_t gradient_src;
     if (c->backward_reads_forward_src) {
         if (src != c->forward_src) {
             c->forward_src = NULL;
@@ -415,6 +418,7 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
         gradient_src = c->src.inner;
     } else {
         CHECK(bring_in(&c->weights_src, src));
+        gradient_src = c->weights_src.inner;
     }
     CHECK(bring_in(&c->weights_dst_gradient, dst_gradient));
     CHECK(dnnl_memory_set_data_handle(c->weight_gradient.user, c->weight_gradient_scratch));
@@ -430,11 +434,10 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
     CHECK(take_out(&c->weight_gradient));
     if (src_gradient) {
         CHECK(bring_in_weights(&c->data_weights, weights, c->weight_count));
-        dnnl_memory_t data_dst_gradient = c->data_dst_gradient.inner;
-        if (c->backward_data_reads_weights_dst_gradient) {
-            data_dst_gradient = c->weights_dst_gradient.inner; // converted above, same layout
-        } else {
+        dnnl_memory_t data_dst_gradient = c->weights_dst_gradient.inner; // converted above, same layout
+        if (!c->backward_data_reads_weights_dst_gradient) {
             CHECK(bring_in(&c->data_dst_gradient, dst_gradient));
+            data_dst_gradient = c->data_dst_gradient.inner;
         }
         CHECK(dnnl_memory_set_data_handle(c->src_gradient.user, src_gradient));
         dnnl_exec_arg_t data_args[3] = {{DNNL_ARG_DIFF_DST, data_dst_gradient},
