@@ -19,8 +19,9 @@ protocol ConvolutionEngine: Sendable {
     func setThreads(_ count: Int)
     /// Why it cannot compute in `precision` here, naming the options; nil when it can.
     func refusal(of precision: ConvolutionPrecision) -> String?
-    /// The kernel of one convolution layer computing in `precision`. Throws when the backend
-    /// cannot run this shape or precision, so that a network fails when it is made, not mid-training.
+    /// The kernel of one convolution layer computing in `precision`, one `refusal(of:)` accepts
+    /// (`Network` checks it, once for every backend). Throws when the backend cannot run this
+    /// shape, so that a network fails when it is made, not mid-training.
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
                     precision: ConvolutionPrecision) throws -> any LayerKernel
 }

@@ -17,8 +17,7 @@ struct DNNLEngine: ConvolutionEngine {
 
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
                     precision: ConvolutionPrecision) throws -> any LayerKernel {
-        if let refusal = refusal(of: precision) { throw NetworkError(refusal) }
-        return try DNNLConvolution(geometry, activation: activation, parameters: parameters, precision: precision)
+        try DNNLConvolution(geometry, activation: activation, parameters: parameters, precision: precision)
     }
 }
 

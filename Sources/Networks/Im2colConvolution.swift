@@ -6,8 +6,7 @@ struct Im2colEngine: ConvolutionEngine {
 
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
                     precision: ConvolutionPrecision) throws -> any LayerKernel {
-        if let refusal = refusal(of: precision) { throw NetworkError(refusal) }
-        return Im2colConvolution(geometry, activation: activation, parameters: parameters)
+        Im2colConvolution(geometry, activation: activation, parameters: parameters)
     }
 }
 

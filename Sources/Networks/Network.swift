@@ -64,6 +64,7 @@ public final class Network {
                 let biases = bias ? layout.range("layer\(index).conv.bias", [filters]) : nil
                 let parameters = LayerParameters(weights: weights, bias: biases, fanIn: kernel * kernel * c,
                                                  fanOut: kernel * kernel * filters)
+                if let refusal = convolutionBackend.refusal(of: precision) { throw NetworkError(refusal) }
                 kernels.append(try convolutionBackend.engine.makeKernel(g, activation: activation, parameters: parameters,
                                                                          precision: precision))
                 convolves = true
