@@ -106,33 +106,21 @@ struct BF16ConvolutionTests {
         let (g, activation) = try #require(try shapes().first)
         let (parameters, values, input, outputGradient, start) = BackendAgreementTests().randomLayer(g, items: items)
         let other = input.reversed().map { $0 * 0.5 }
-        /// Forward of `forwardInput`, then backward (with fp32's output) of `backwardInput`.
-        func gradients(forward forwardInput: [Float], backward backwardInput: [Float], output: [Float]) throws -> [Float] {
-            let kernel = try DNNLConvolution(g, activation: activation, parameters: parameters, precision: .bf16)
-            var gradients = start, inputGradient = [Float](repeating: 0, count: items * g.inSize), dOut = outputGradient
-            try values.withUnsafeBufferPointer { p in
-                var y = [Float](repeating: 0, count: items * g.outSize)
-                try forwardInput.withUnsafeBufferPointer { try kernel.forward($0.baseAddress!, into: &y, items: items, parameters: p.baseAddress!) }
-                try backwardInput.withUnsafeBufferPointer { x in
-                    try kernel.backward(&dOut, output: output, input: x.baseAddress!, items: items, parameters: p.baseAddress!,
-                                        gradients: &gradients, inputGradient: &inputGradient)
-                }
-            }
-            return gradients
-        }
         // One output for every backward here, so each reads the same activation mask.
         let mask = try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters), input: other,
                                 outputGradient: outputGradient, parameters: values, items: items, startingGradients: start).output
-        let sameAddress = try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, precision: .bf16),
-                                       input: input, outputGradient: outputGradient, parameters: values, items: items,
-                                       startingGradients: start, backwardOutput: mask).gradients
-        let converted = try gradients(forward: other, backward: input, output: mask)
+        /// A fresh bf16 kernel's gradients: forward of `forward`, then backward of `backward` (nil: the same array).
+        func gradients(forward: [Float], backward: [Float]? = nil) throws -> [Float] {
+            try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, precision: .bf16), input: forward,
+                         outputGradient: outputGradient, parameters: values, items: items, startingGradients: start,
+                         backwardOutput: mask, backwardInput: backward).gradients
+        }
+        let sameAddress = try gradients(forward: input)
+        let converted = try gradients(forward: other, backward: input)
         let differing = zip(sameAddress, converted).filter { $0 != $1 }.count
         #expect(differing == 0, "backward reading forward's copy: \(differing) gradients differ from converting its input")
-        let ofOther = try gradients(forward: input, backward: other, output: mask)
-        let expectedOther = try runLayer(try DNNLConvolution(g, activation: activation, parameters: parameters, precision: .bf16),
-                                         input: other, outputGradient: outputGradient, parameters: values, items: items,
-                                         startingGradients: start, backwardOutput: mask).gradients
+        let ofOther = try gradients(forward: input, backward: other)
+        let expectedOther = try gradients(forward: other)
         let wrong = zip(ofOther, expectedOther).filter { $0 != $1 }.count
         #expect(wrong == 0, "a backward of another input used forward's copy: \(wrong) of \(ofOther.count) gradients differ")
     }

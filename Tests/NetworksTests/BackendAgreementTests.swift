@@ -32,8 +32,10 @@ func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
 /// One layer's forward output, parameter gradients (added onto a non-zero start) and input gradient.
 /// Backward sees `backwardOutput` when given: the activation's derivative is read off the output,
 /// and a value rounding to either side of a ReLU kink in two backends would flip one mask entry.
+/// It reads `backwardInput` (another array, at another address) instead of `input` when given.
 func runLayer(_ kernel: any LayerKernel, input: [Float], outputGradient: [Float], parameters: [Float], items: Int,
-              startingGradients: [Float], backwardOutput: [Float]? = nil) throws -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
+              startingGradients: [Float], backwardOutput: [Float]? = nil,
+              backwardInput: [Float]? = nil) throws -> (output: [Float], gradients: [Float], inputGradient: [Float]) {
     var output = [Float](repeating: .nan, count: items * kernel.outputSize)
     var gradients = startingGradients
     var inputGradient = [Float](repeating: .nan, count: items * kernel.inputSize)
@@ -43,11 +45,14 @@ func runLayer(_ kernel: any LayerKernel, input: [Float], outputGradient: [Float]
             try output.withUnsafeMutableBufferPointer { y in
                 try kernel.forward(x.baseAddress!, into: y.baseAddress!, items: items, parameters: p.baseAddress!)
                 if let backwardOutput { _ = y.update(fromContentsOf: backwardOutput) }
-                try gradients.withUnsafeMutableBufferPointer { g in
-                    try inputGradient.withUnsafeMutableBufferPointer { dx in
-                        try dOut.withUnsafeMutableBufferPointer { dy in
-                            try kernel.backward(dy.baseAddress!, output: UnsafePointer(y.baseAddress!), input: x.baseAddress!, items: items,
-                                            parameters: p.baseAddress!, gradients: g.baseAddress!, inputGradient: dx.baseAddress!)
+                try (backwardInput ?? input).withUnsafeBufferPointer { backwardX in
+                    let read = backwardInput == nil ? x.baseAddress! : backwardX.baseAddress!
+                    try gradients.withUnsafeMutableBufferPointer { g in
+                        try inputGradient.withUnsafeMutableBufferPointer { dx in
+                            try dOut.withUnsafeMutableBufferPointer { dy in
+                                try kernel.backward(dy.baseAddress!, output: UnsafePointer(y.baseAddress!), input: read, items: items,
+                                                parameters: p.baseAddress!, gradients: g.baseAddress!, inputGradient: dx.baseAddress!)
+                            }
                         }
                     }
                 }
