@@ -19,19 +19,13 @@ extension ModelDamage {
     }
 }
 
-/// The header length, header text and data of a safetensors file.
-func splitSafeTensors(_ bytes: [UInt8]) -> (header: String, data: [UInt8]) {
-    let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-    return (String(decoding: bytes[8..<(8 + length)], as: UTF8.self), Array(bytes[(8 + length)...]))
-}
-
 /// A safetensors file of `header` and `data`, its data checksum (if the header has one) made to
 /// match, as a hostile writer would: the checks after the checksum are what these damages reach.
-func joinSafeTensors(header: String, data: [UInt8]) -> [UInt8] {
-    let stamped = header.replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}""#, with: "\"data_crc32\":\"\(String(format: "%08x", crc32(data)))\"",
-                                              options: .regularExpression)
-    var length = UInt64(stamped.utf8.count).littleEndian
-    return withUnsafeBytes(of: &length) { Array($0) } + Array(stamped.utf8) + data
+func restampedSafeTensors(header: String, data: [UInt8]) -> [UInt8] {
+    joinSafeTensors(header: header.replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}""#,
+                                                        with: "\"data_crc32\":\"\(String(format: "%08x", crc32(data)))\"",
+                                                        options: .regularExpression),
+                    data: data)
 }
 
 /// Changes the fields of a `sites` encoding (`{"kind": "sites", "siteNames": ...}`).
@@ -51,7 +45,7 @@ let modelDamages: [ModelDamage] = [
         let (header, original) = splitSafeTensors(bytes)
         var data = original
         withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
-        return joinSafeTensors(header: header, data: data)
+        return restampedSafeTensors(header: header, data: data)
     }, ["member-0.safetensors", "field 'layer0.dense.kernel'", "finite"]),
     ModelDamage("normalisation scale 1e308", json: { json in
         var normalisation = json["normalisation"] as! [String: Any]
@@ -89,7 +83,7 @@ let modelDamages: [ModelDamage] = [
     }, ["member-0.json", "field 'architecture.kind'"]),
     ModelDamage("tensor shape 2^31 × 2^31", weights: { bytes in
         let (header, data) = splitSafeTensors(bytes)
-        return joinSafeTensors(header: header.replacingOccurrences(of: "\"shape\":[13,6]", with: "\"shape\":[2147483648,2147483648]"), data: data)
+        return restampedSafeTensors(header: header.replacingOccurrences(of: "\"shape\":[13,6]", with: "\"shape\":[2147483648,2147483648]"), data: data)
     }, ["member-0.safetensors", "safetensors"]),
 ]
 

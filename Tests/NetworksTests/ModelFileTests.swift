@@ -72,13 +72,9 @@ struct ModelFileTests {
                     && failure?.contains("damaged") == true, "\(failure ?? "accepted")")
         }
         // The same file as an older SiteLens wrote it: no checksum in the header, accepted.
-        let headerLength = Int(good.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-        let header = String(decoding: good[8..<(8 + headerLength)], as: UTF8.self)
-            .replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}",?"#, with: "", options: .regularExpression)
-        var old = Data()
-        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { old.append(contentsOf: $0) }
-        old.append(contentsOf: Array(header.utf8))
-        old.append(good.suffix(from: 8 + headerLength))
+        let (written, data) = splitSafeTensors(Array(good))
+        let header = written.replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}",?"#, with: "", options: .regularExpression)
+        let old = Data(joinSafeTensors(header: header, data: data))
         #expect(!header.contains("data_crc32") && header.contains(#""kind":"sites""#), "\(header)")
         #expect(try SafeTensors.decode(old, file: "m.safetensors").tensors == tensors)
     }

@@ -69,13 +69,9 @@ struct BF16TrainingTests {
         // data's checksum, the same size.
         let file = { (run: URL) in try Data(contentsOf: run.appendingPathComponent("model/member-0.safetensors")) }
         let (file32, file16) = (try file(fp32), try file(bf16))
-        let headerLength = 8 + Int(file32.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-        let layout = { (file: Data) in
-            String(decoding: file.prefix(headerLength), as: UTF8.self)
-                .replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}""#, with: "", options: .regularExpression)
-        }
-        #expect(file16.count == file32.count && layout(file16) == layout(file32))
-        let header = String(decoding: file16.prefix(headerLength).dropFirst(8), as: UTF8.self)
+        let (header32, header) = (splitSafeTensors(Array(file32)).header, splitSafeTensors(Array(file16)).header)
+        let layout = { (header: String) in header.replacingOccurrences(of: #""data_crc32":"[0-9a-f]{8}""#, with: "", options: .regularExpression) }
+        #expect(file16.count == file32.count && layout(header) == layout(header32))
         #expect(header.contains("\"F32\"") && !header.contains("BF16"), "\(header.prefix(300))")
         // predict loads the bf16-trained members (in fp32) and gives the run's own predictions.
         let predictions = folder.appendingPathComponent("p.csv")
