@@ -27,9 +27,7 @@ struct RadialPatchTrainTests {
             #expect(FileManager.default.fileExists(atPath: runDir.appendingPathComponent(output).path), "\(output) missing")
         }
         // It learns: the test MAE ends well below predicting the training mean.
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: runDir.appendingPathComponent("test-metrics.json"))) as? [String: Any]
-        func mae(_ key: String) -> Double? { (metrics?[key] as? [String: Any])?["mae"] as? Double }
-        let (ensemble, baseline) = (mae("ensembleMean"), mae("meanBaseline"))
+        let (ensemble, baseline) = testMAEs(ofRun: runDir)
         #expect(ensemble != nil && baseline != nil && ensemble! < 0.3 * baseline!, "test MAE \(String(describing: ensemble)) against the mean's \(String(describing: baseline))")
 
         // A radial patch reaches (bins − 1) × Δr: 1.40 Å with 8 bins at 0.2 Å, short of 2.5 Å.

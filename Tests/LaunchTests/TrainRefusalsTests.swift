@@ -30,9 +30,8 @@ struct TrainRefusalsTests {
 
     /// The ensemble's test MAE over predicting the training mean's, from test-metrics.json.
     func maeOverMean(_ run: URL) throws -> Double {
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("test-metrics.json"))) as? [String: Any]
-        func mae(_ key: String) -> Double? { (metrics?[key] as? [String: Any])?["mae"] as? Double }
-        let model = try #require(mae("ensembleMean")), mean = try #require(mae("meanBaseline"))
+        let maes = testMAEs(ofRun: run)
+        let model = try #require(maes.model), mean = try #require(maes.mean)
         return model / mean
     }
 

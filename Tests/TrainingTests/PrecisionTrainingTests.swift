@@ -27,10 +27,8 @@ struct BF16TrainingTests {
 
     /// The run's `test-metrics.json`: the ensemble's test MAE and the training mean's.
     func testMAE(_ run: URL) throws -> (model: Double, mean: Double) {
-        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("test-metrics.json"))) as? [String: Any])
-        let model = try #require((metrics["ensembleMean"] as? [String: Double])?["mae"])
-        let mean = try #require((metrics["meanBaseline"] as? [String: Double])?["mae"])
-        return (model, mean)
+        let maes = testMAEs(ofRun: run)
+        return (try #require(maes.model), try #require(maes.mean))
     }
 
     /// The validation MAE of the trained member and of the training energies' mean, from predictions.csv.

@@ -110,3 +110,12 @@ public func keyValueLines(_ text: String, requiring key: String) -> [[String: St
         return fields[key] == nil ? nil : fields
     }
 }
+
+/// A finished run's test MAE, eV, of its ensemble and of predicting the training mean, from its
+/// test-metrics.json (nil where the file or the figure is missing).
+public func testMAEs(ofRun run: URL) -> (model: Double?, mean: Double?) {
+    let metrics = (try? Data(contentsOf: run.appendingPathComponent("test-metrics.json")))
+        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    func mae(_ key: String) -> Double? { (metrics?[key] as? [String: Any])?["mae"] as? Double }
+    return (mae("ensembleMean"), mae("meanBaseline"))
+}
