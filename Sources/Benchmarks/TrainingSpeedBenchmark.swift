@@ -59,17 +59,24 @@ public struct TrainingSpeedBenchmark: Sendable {
         log("(TensorFlow does not read OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE; they are unset for the Keras commands only.)")
         let peak = measuredSGEMMPeak()
         log(String(format: "Machine sgemm peak: %.1f GFLOP/s (best of three 2048³ cblas_sgemm, this run).", peak))
-        return Outcome(ryczko: try ryczkoTable(world: world, peak: peak), atomic: try atomicTable(world: world, peak: peak),
+        var peaks: [ConvolutionPrecision: Double] = [.fp32: peak]
+        if configuration.precisions.contains(.bf16), let bf16 = try measuredConvolutionPeak(.bf16), let fp32 = try measuredConvolutionPeak(.fp32) {
+            peaks[.bf16] = bf16
+            log(String(format: "Machine bf16 peak: %.1f GFLOP/s (best of three 1×1 oneDNN convolutions, 1024 × 1024 × 4096, bf16 in, "
+                       + "Float sums; fp32 the same way: %.1f, so bf16 ÷ fp32 = %.2f×); bf16 rows are read against it.", bf16, fp32, bf16 / fp32))
+        }
+        return Outcome(ryczko: try ryczkoTable(world: world, peaks: peaks), atomic: try atomicTable(world: world, peak: peak),
                       sites: try sitesLine(world: world))
     }
 
     /// Per grid, backend and precision: the trainer's samples/s and GFLOP/s, the network's own
     /// forward + backward of one batch at once (and the trainer's share of that rate), Keras's samples/s on the same model in the same
-    /// precision (bf16: its mixed_bfloat16 policy), and each precision's rate against fp32's on that backend.
-    private func ryczkoTable(world: Communicator, peak: Double) throws -> BenchmarkTable {
+    /// precision (bf16: its mixed_bfloat16 policy), and each precision's rate against fp32's on that backend. GFLOP/s, the
+    /// trainer's and Keras's, are read against the precision's peak in `peaks`.
+    private func ryczkoTable(world: Communicator, peaks: [ConvolutionPrecision: Double]) throws -> BenchmarkTable {
         log("\nryczko (seed B's CNN), batch 32, Adam; GFLOP/s = 3 × 2 × forward multiply-adds per sample × samples/s:")
         var table = BenchmarkTable(columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)", "net fwd+bwd ×32/s",
-                                             "trainer ÷ net", "Keras samples/s", "ratio", "against fp32"], width: 19)
+                                             "trainer ÷ net", "Keras /s (% peak)", "ratio", "against fp32"], width: 19)
         log(table.header)
         for grid in configuration.grids {
             let steps = configuration.stepsPerGrid[grid] ?? 2
@@ -84,11 +91,13 @@ public struct TrainingSpeedBenchmark: Sendable {
                 let precisions = ConvolutionPrecision.allCases.filter { configuration.precisions.contains($0) && backend.refusal(of: $0) == nil }
                 for precision in precisions {
                     let (rate, gflops, alone) = try ryczkoRates(world: world, grid: grid, steps: steps, backend: backend, precision: precision)
+                    let peak = peaks[precision] ?? .nan
                     if precision == .fp32 { fp32Rate = rate }
                     var kerasText = "-", ratio = "-"
                     switch keras[precision] {
                     case .some(.success(let value)):
-                        kerasText = String(format: "%.2f", value); ratio = String(format: "%.2f×", rate / value)
+                        kerasText = String(format: "%.2f (%.0f %%)", value, 100 * value * gflops / rate / peak)
+                        ratio = String(format: "%.2f×", rate / value)
                     case .some(.failure(let why)): kerasText = "not run: \(why.reason.prefix(60))"
                     case nil: break
                     }

@@ -48,3 +48,29 @@ extension Network {
         return Double(items) / best
     }
 }
+
+/// The machine's convolution-as-GEMM rate in GFLOP/s for one precision: a 1×1 oneDNN
+/// convolution (a 1024 × 1024 × 4096 multiply, the same primitives training uses, bf16 inputs
+/// with Float sums for `.bf16`), the best of `repeats` forward calls after one warm-up. The bf16
+/// figure is what a bf16 trainer is read against: cblas_sgemm knows no bf16, and Debian's
+/// OpenBLAS has no cblas_sbgemm. Nil when this CPU cannot run `precision` in hardware.
+public func measuredConvolutionPeak(_ precision: ConvolutionPrecision, repeats: Int = 3) throws -> Double? {
+    precondition(repeats >= 1)
+    if precision == .bf16, ConvolutionPrecision.bf16HardwareProblem != nil { return nil }
+    let geometry = ConvGeometry(inHeight: 32, inWidth: 32, inChannels: 1024, kernel: 1, stride: 1, filters: 4096)
+    let weightCount = geometry.patchLength * geometry.filters
+    let layer = LayerParameters(weights: 0..<weightCount, bias: nil, fanIn: geometry.inChannels, fanOut: geometry.filters)
+    let convolution = try DNNLConvolution(geometry, activation: .identity, parameters: layer, precision: precision)
+    let input = [Float](repeating: 0.5, count: geometry.inSize), weights = [Float](repeating: 0.25, count: weightCount)
+    var output = [Float](repeating: 0, count: geometry.outSize)
+    var best = Double.infinity
+    for attempt in 0...repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try output.withUnsafeMutableBufferPointer { out in
+            try convolution.forward(input, into: out.baseAddress!, items: 1, parameters: weights)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if attempt > 0 { best = min(best, seconds) }
+    }
+    return 2 * Double(geometry.multiplyAddsPerItem) / best / 1e9
+}

@@ -97,11 +97,23 @@ struct BenchmarkRunTests {
                                  directory: elsewhere, timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let rows = fixedWidthRows(run.stdout, columns: ["grid", "backend", "precision", "trainer samples/s", "GFLOP/s (% peak)",
-                                                        "net fwd+bwd ×32/s", "trainer ÷ net", "Keras samples/s", "ratio", "against fp32"])
+                                                        "net fwd+bwd ×32/s", "trainer ÷ net", "Keras /s (% peak)", "ratio", "against fp32"])
         #expect(rows.map { "\($0["backend"] ?? "") \($0["precision"] ?? "")" } == ["dnnl fp32", "dnnl bf16", "im2col fp32"], "\(run.stdout)")
         for row in rows { #expect(leadingNumber(row["trainer samples/s"]).map { $0 > 0 } == true, "\(row)") }
         #expect(rows.first?["against fp32"] == "1.00×")
         #expect(leadingNumber(rows.dropFirst().first?["against fp32"]).map { $0 > 0 } == true, "\(rows)")
+        // Each precision's GFLOP/s is read against its own peak: sgemm's for fp32, the bf16 convolution's for bf16.
+        func peak(_ prefix: String) -> Double? {
+            leadingNumber(run.stdout.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+        }
+        let peaks = ["fp32": peak("Machine sgemm peak: "), "bf16": peak("Machine bf16 peak: ")]
+        #expect(peaks.values.allSatisfy { ($0 ?? 0) > 0 }, "\(run.stdout)")
+        for row in rows {
+            let cell = row["GFLOP/s (% peak)"] ?? ""
+            let percent = cell.split(separator: "(").last.flatMap { leadingNumber(String($0)) }
+            let expected = leadingNumber(cell).flatMap { gflops in peaks[row["precision"] ?? ""].flatMap { $0 }.map { 100 * gflops / $0 } }
+            #expect(percent != nil && expected.map { abs($0 - percent!) <= 1 } == true, "\(row) against \(peaks)")
+        }
     }
 
     @Test func accuracyTableHasTheBaselinesAndEachModel() throws {
