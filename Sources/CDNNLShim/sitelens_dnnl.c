@@ -166,7 +166,7 @@ static dnnl_status_t run_reorder(dnnl_primitive_t reorder, dnnl_memory_t from, d
 }
 
 /// Points the binding at the caller's buffer and, for an input, brings it into the inner layout.
-static dnnl_status_t bring_in(binding *b, const float *data) {
+static dnnl_status_t bring_in(binding *b, const void *data) {
     dnnl_status_t status = dnnl_memory_set_data_handle(b->user, (void *)data);
     if (status != dnnl_success || !b->reorder) return status;
     return run_reorder(b->reorder, b->user, b->inner);
@@ -202,7 +202,7 @@ struct sitelens_conv {
     /// backward passes can read the inner copies forward and backward-weights made (same
     /// layout and type) instead of converting the same values again: under bf16 each
     /// conversion reads and writes a whole activation tensor.
-    const float *forward_src;
+    const void *forward_src;
     int backward_reads_forward_src, backward_data_reads_weights_dst_gradient;
     dnnl_memory_t bias, bias_gradient;
     float *weight_gradient_scratch, *bias_gradient_scratch; // hwio and [out], added into the caller's
@@ -276,22 +276,30 @@ static int create_primitives(sitelens_conv *c) {
     // Each primitive reads its inputs (src, weights, diff_dst) in `in` and writes its outputs
     // (dst, diff_src, diff_weights, diff_bias) in f32. Under bf16 the inputs are bf16, reordered
     // from the caller's f32 by the bindings, and oneDNN accumulates in f32: nothing the caller
-    // gets back was rounded to bf16 after the products were summed.
+    // gets back was rounded to bf16 after the products were summed, except the activations and
+    // activation gradients of a side the caller holds in bf16 (rounded once, when written).
+    // A side the caller holds in bf16 (between two bf16 convolutions) is bf16 in both
+    // directions, activations and gradients, and needs no conversion at all.
     const dnnl_data_type_t in = s->bf16 ? dnnl_bf16 : dnnl_f32;
+    const dnnl_data_type_t src_user = s->src_bf16 ? dnnl_bf16 : dnnl_f32, dst_user = s->dst_bf16 ? dnnl_bf16 : dnnl_f32;
+    if ((s->src_bf16 || s->dst_bf16) && (!s->bf16 || s->blocked_activations || (s->dst_bf16 && s->activation > 1))) {
+        snprintf(last_error, sizeof last_error, "bf16 activations need bf16 convolutions, NHWC, and no activation or ReLU");
+        return 0;
+    }
     owned_md src_nhwc = {0}, dst_nhwc = {0}, weights_hwio = {0}, bias_x = {0};
     owned_md src_in = {0}, dst_in = {0}, weights_in = {0}, src_out = {0}, dst_out = {0}, weights_out = {0};
     dnnl_primitive_desc_t fwd = NULL, data = NULL, grads = NULL;
     int ok = 0;
-    CHECK(md_make(&src_nhwc, 4, src_dims, dnnl_f32, dnnl_nhwc));
-    CHECK(md_make(&dst_nhwc, 4, dst_dims, dnnl_f32, dnnl_nhwc));
+    CHECK(md_make(&src_nhwc, 4, src_dims, src_user, dnnl_nhwc));
+    CHECK(md_make(&dst_nhwc, 4, dst_dims, dst_user, dnnl_nhwc));
     CHECK(md_make(&weights_hwio, 4, weight_dims, dnnl_f32, dnnl_hwio));
     CHECK(md_make(&bias_x, 1, bias_dims, dnnl_f32, dnnl_x));
     const dnnl_format_tag_t activations = s->blocked_activations ? dnnl_format_tag_any : dnnl_nhwc;
     CHECK(md_make(&src_in, 4, src_dims, in, activations));
     CHECK(md_make(&dst_in, 4, dst_dims, in, activations));
     CHECK(md_make(&weights_in, 4, weight_dims, in, dnnl_format_tag_any));
-    CHECK(md_make(&src_out, 4, src_dims, dnnl_f32, activations));
-    CHECK(md_make(&dst_out, 4, dst_dims, dnnl_f32, activations));
+    CHECK(md_make(&src_out, 4, src_dims, src_user, activations));
+    CHECK(md_make(&dst_out, 4, dst_dims, dst_user, activations));
     CHECK(md_make(&weights_out, 4, weight_dims, dnnl_f32, dnnl_format_tag_any));
     md_ref bias = s->has_bias ? md(&bias_x) : NULL;
 
@@ -383,7 +391,7 @@ void sitelens_conv_destroy(sitelens_conv *c) {
     free(c);
 }
 
-int sitelens_conv_forward(sitelens_conv *c, const float *src, const float *weights, const float *bias, float *dst) {
+int sitelens_conv_forward(sitelens_conv *c, const void *src, const float *weights, const float *bias, void *dst) {
     c->forward_src = NULL; // until this forward has succeeded, src.inner holds nothing backward may read
     CHECK(bring_in(&c->src, src));
     CHECK(bring_in_weights(&c->weights, weights, c->weight_count));
@@ -403,8 +411,8 @@ failed:
     return -1;
 }
 
-int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_gradient, const float *weights,
-                           float *weight_gradient, float *bias_gradient, float *src_gradient) {
+int sitelens_conv_backward(sitelens_conv *c, const void *src, const void *dst_gradient, const float *weights,
+                           float *weight_gradient, float *bias_gradient, void *src_gradient) {
     // Weight (and bias) gradients: oneDNN overwrites, so they go to scratch and are added.
     // src is what the last forward read when the address matches (the header's promise), so
     // its converted copy is still in src.inner; another src is converted into it.
@@ -458,6 +466,13 @@ int sitelens_conv_backward(sitelens_conv *c, const float *src, const float *dst_
     return 0;
 failed:
     return -1;
+}
+
+void sitelens_bf16_relu_backward(unsigned short *gradient, const unsigned short *output, size_t count) {
+    // A bf16 above zero has its sign bit clear and is neither zero nor NaN: 0x0001 up to 0x7f80 (+inf).
+    for (size_t i = 0; i < count; i++) {
+        if (output[i] == 0 || output[i] > 0x7f80) gradient[i] = 0;
+    }
 }
 
 const char *sitelens_dnnl_description(void) {

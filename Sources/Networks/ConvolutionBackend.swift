@@ -19,11 +19,15 @@ protocol ConvolutionEngine: Sendable {
     func setThreads(_ count: Int)
     /// Why it cannot compute in `precision` here, naming the options; nil when it can.
     func refusal(of precision: ConvolutionPrecision) -> String?
+    /// Whether its bf16 convolutions read and write bf16 activations themselves, so that the
+    /// network holds those between two of them in bf16 (`ActivationFormat.bf16`).
+    var holdsBF16Activations: Bool { get }
     /// The kernel of one convolution layer computing in `precision`, one `refusal(of:)` accepts
-    /// (`Network` checks it, once for every backend). Throws when the backend cannot run this
-    /// shape, so that a network fails when it is made, not mid-training.
+    /// (`Network` checks it, once for every backend), its sides held in `formats` (bf16 only
+    /// where `holdsBF16Activations`). Throws when the backend cannot run this shape, so that a
+    /// network fails when it is made, not mid-training.
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
-                    precision: ConvolutionPrecision) throws -> any LayerKernel
+                    precision: ConvolutionPrecision, formats: ActivationFormats) throws -> any LayerKernel
 }
 
 extension ConvolutionEngine {
@@ -34,9 +38,10 @@ extension ConvolutionEngine {
     func refusal(of precision: ConvolutionPrecision) -> String? {
         precision == .fp32 ? nil : "--precision \(precision) runs on the dnnl backend only; --conv-backend \(name) computes in fp32"
     }
+    var holdsBF16Activations: Bool { false }
     /// An fp32 kernel.
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters) throws -> any LayerKernel {
-        try makeKernel(geometry, activation: activation, parameters: parameters, precision: .fp32)
+        try makeKernel(geometry, activation: activation, parameters: parameters, precision: .fp32, formats: .float)
     }
 }
 

@@ -14,10 +14,12 @@ struct DNNLEngine: ConvolutionEngine {
     func refusal(of precision: ConvolutionPrecision) -> String? {
         precision == .bf16 ? ConvolutionPrecision.bf16HardwareProblem : nil
     }
+    /// oneDNN's bf16 primitives read and write bf16 NHWC activations directly.
+    var holdsBF16Activations: Bool { true }
 
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
-                    precision: ConvolutionPrecision) throws -> any LayerKernel {
-        try DNNLConvolution(geometry, activation: activation, parameters: parameters, precision: precision)
+                    precision: ConvolutionPrecision, formats: ActivationFormats) throws -> any LayerKernel {
+        try DNNLConvolution(geometry, activation: activation, parameters: parameters, precision: precision, formats: formats)
     }
 }
 
@@ -46,14 +48,16 @@ final class DNNLConvolution: LayerKernel {
     /// against 13 samples/s, Docs/Benchmarks.md).
     enum ActivationLayout { case nhwc, blocked }
     let layout: ActivationLayout
-    /// bf16: the shim hands oneDNN bf16 copies of the Float inputs and gets Float outputs back.
+    /// bf16: the shim hands oneDNN bf16 copies of the Float inputs and gets Float outputs back,
+    /// except on a side held in bf16 (`formats`), which oneDNN reads and writes as it is.
     let precision: ConvolutionPrecision
+    let formats: ActivationFormats
 
     /// Creates the primitives for one item at once, so an unsupported shape fails here, not mid-training.
     init(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters, layout: ActivationLayout = .nhwc,
-         precision: ConvolutionPrecision = .fp32) throws {
+         precision: ConvolutionPrecision = .fp32, formats: ActivationFormats = .float) throws {
         (self.geometry, self.activation, self.parameters, self.layout) = (geometry, activation, parameters, layout)
-        self.precision = precision
+        (self.precision, self.formats) = (precision, formats)
         primitives.append((1, try makePrimitives(items: 1)))
     }
 
@@ -82,8 +86,20 @@ final class DNNLConvolution: LayerKernel {
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters p: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?) throws {
-        // The activation was fused into forward; its derivative is applied here on NHWC values.
-        activationBackward(outputGradient, output: output, count: items * outputSize, activation)
+        // The activation was fused into forward; its derivative is applied here on NHWC values
+        // (ReLU's or none on a bf16 output: the shim refuses others there).
+        let count = items * outputSize
+        if formats.output == .bf16 {
+            if activation == .relu {
+                UnsafeMutableRawPointer(outputGradient).withMemoryRebound(to: UInt16.self, capacity: count) { gradient in
+                    UnsafeRawPointer(output).withMemoryRebound(to: UInt16.self, capacity: count) {
+                        sitelens_bf16_relu_backward(gradient, $0, count)
+                    }
+                }
+            }
+        } else {
+            activationBackward(outputGradient, output: output, count: count, activation)
+        }
         let status = sitelens_conv_backward(try conv(items: items), input, outputGradient, p + parameters.weights.lowerBound,
                                             gradients + parameters.weights.lowerBound,
                                             parameters.bias.map { gradients + $0.lowerBound }, inputGradient)
@@ -134,6 +150,7 @@ final class DNNLConvolution: LayerKernel {
         shape.has_bias = parameters.bias == nil ? 0 : 1
         shape.blocked_activations = layout == .blocked ? 1 : 0
         shape.bf16 = precision == .bf16 ? 1 : 0
+        (shape.src_bf16, shape.dst_bf16) = (formats.input == .bf16 ? 1 : 0, formats.output == .bf16 ? 1 : 0)
         var message = [CChar](repeating: 0, count: 512)
         guard let conv = sitelens_conv_create(&shape, &message, message.count) else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -5,8 +5,9 @@ struct Im2colEngine: ConvolutionEngine {
     var summary: String { "OpenBLAS GEMMs, the reference" }
 
     func makeKernel(_ geometry: ConvGeometry, activation: Activation, parameters: LayerParameters,
-                    precision: ConvolutionPrecision) throws -> any LayerKernel {
-        Im2colConvolution(geometry, activation: activation, parameters: parameters)
+                    precision: ConvolutionPrecision, formats: ActivationFormats) throws -> any LayerKernel {
+        precondition(formats == .float, "im2col holds no bf16 activations")
+        return Im2colConvolution(geometry, activation: activation, parameters: parameters)
     }
 }
 

@@ -5,9 +5,26 @@ struct LayerParameters: Equatable {
     let fanIn: Int, fanOut: Int
 }
 
+/// How the values on one side of a layer are held: the activations there and their gradients.
+enum ActivationFormat: Equatable {
+    /// Float, what every kernel reads and writes unless the network says otherwise.
+    case float
+    /// bf16 (one UInt16 each), between two bf16 convolutions of a backend that reads and writes
+    /// bf16 itself (`ConvolutionEngine.holdsBF16Activations`): those values would be rounded to
+    /// bf16 before use anyway, so holding them so skips a conversion each way and half the bytes.
+    case bf16
+}
+
+/// A layer's two sides, in `ActivationFormat`s.
+struct ActivationFormats: Equatable {
+    var input = ActivationFormat.float, output = ActivationFormat.float
+    static let float = ActivationFormats()
+}
+
 /// One layer's computation and the state it needs (library primitives, scratch memory).
 ///
-/// Tensors are channels-last (NHWC) rows of Float, `items` of them back to back. Parameters and
+/// Tensors are channels-last (NHWC) rows of Float (or of bf16 on a side `formats` says so,
+/// behind the same pointer types), `items` of them back to back. Parameters and
 /// gradients are the network's one flat buffer each (llm.c's shape): a kernel reads its own
 /// ranges of them, ADDS into its parameter gradients and WRITES its input gradient.
 protocol LayerKernel: AnyObject {
@@ -19,6 +36,8 @@ protocol LayerKernel: AnyObject {
     var activation: Activation { get }
     /// Multiply-adds of one item's forward pass.
     var multiplyAddsPerItem: Int { get }
+    /// How its input and output sides are held (Float unless the network asked for bf16).
+    var formats: ActivationFormats { get }
 
     /// Throws when a library fails at run time (oneDNN out of memory, say): the trainer then
     /// ends the job with the message instead of the process dying mid-collective.
@@ -32,6 +51,10 @@ protocol LayerKernel: AnyObject {
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   items: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?) throws
+}
+
+extension LayerKernel {
+    var formats: ActivationFormats { .float }
 }
 
 /// Dense layers on OpenBLAS: one GEMM per pass over all items.

@@ -30,9 +30,18 @@ public final class Network {
 
     /// `convolutionBackend` makes the kernels of the convolution layers, computing in `precision`;
     /// neither changes the (Float) parameter layout, so a model file or checkpoint runs on any backend.
-    public init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .standard,
-                precision: ConvolutionPrecision = .standard) throws {
+    public convenience init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend = .standard,
+                            precision: ConvolutionPrecision = .standard) throws {
+        try self.init(architecture, convolutionBackend: convolutionBackend, precision: precision,
+                      bf16Activations: convolutionBackend.engine.holdsBF16Activations)
+    }
+
+    /// `bf16Activations`: whether activations between two bf16 convolutions are held in bf16
+    /// (`ActivationFormat`; tests compare it with the Float-held network it must equal).
+    init(_ architecture: Architecture, convolutionBackend: ConvolutionBackend, precision: ConvolutionPrecision,
+         bf16Activations: Bool) throws {
         self.architecture = architecture
+        let bf16After = precision == .bf16 && bf16Activations ? Self.bf16Boundaries(architecture.layers) : []
         var layout = ParameterLayout()
         var kernels: [any LayerKernel] = []
         var convolves = false
@@ -65,8 +74,10 @@ public final class Network {
                 let parameters = LayerParameters(weights: weights, bias: biases, fanIn: kernel * kernel * c,
                                                  fanOut: kernel * kernel * filters)
                 if let refusal = convolutionBackend.refusal(of: precision) { throw NetworkError(refusal) }
+                let formats = ActivationFormats(input: bf16After.contains(index - 1) ? .bf16 : .float,
+                                                output: bf16After.contains(index) ? .bf16 : .float)
                 kernels.append(try convolutionBackend.engine.makeKernel(g, activation: activation, parameters: parameters,
-                                                                         precision: precision))
+                                                                         precision: precision, formats: formats))
                 convolves = true
                 (h, w, c) = (g.outHeight, g.outWidth, filters)
             }
@@ -76,6 +87,17 @@ public final class Network {
         self.kernels = kernels
         self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: kernels.count)
         itemMultiple = convolves && architecture.kind.itemCountVaries ? convolutionBackend.engine.itemMultiple : 1
+    }
+
+    /// The layers (indices into `layers`) whose output is held in bf16 under bf16 convolutions:
+    /// a convolution whose output goes straight into another and whose activation is ReLU or none
+    /// (whose derivative reads the same off a bf16 output as off the Float one).
+    static func bf16Boundaries(_ layers: [LayerSpec]) -> Set<Int> {
+        Set(layers.indices.dropLast().filter { index in
+            guard case .conv(_, _, _, let activation, _) = layers[index], activation != .tanh,
+                  case .conv = layers[index + 1] else { return false }
+            return true
+        })
     }
 
     deinit {
@@ -148,6 +170,7 @@ public final class Network {
     /// Layer `l`'s output (after its activation) for the `items` items of the last forward pass.
     func output(ofLayer l: Int, items: Int) -> [Float] {
         precondition(forwardItems == items, "the outputs of a forward of \(items) items")
+        precondition(kernels[l].formats.output == .float, "layer \(l)'s output is held in bf16")
         return Array(UnsafeBufferPointer(start: activations[l].baseAddress, count: items * kernels[l].outputSize))
     }
 

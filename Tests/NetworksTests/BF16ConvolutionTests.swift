@@ -125,6 +125,42 @@ struct BF16ConvolutionTests {
         #expect(wrong == 0, "a backward of another input used forward's copy: \(wrong) of \(ofOther.count) gradients differ")
     }
 
+    /// Activations held in bf16 between two bf16 convolutions give the same outputs and
+    /// gradients, bit for bit, as Float activations converted before each use: the values are
+    /// rounded once either way, and ReLU's derivative reads the same off either.
+    @Test func bf16ActivationsBetweenConvolutionsChangeNoBit() throws {
+        let architectures: [(Architecture, items: Int)] = [
+            (.ryczko(grid: 32, channels: 1, blocks: 2, dense: 16), 5),
+            (.atomic(patch: 9, channels: 2, filters: 16, hidden: 8), 11),  // padded to 16 items
+            (Architecture(kind: .ryczko, itemHeight: 8, itemWidth: 8, itemChannels: 2,   // an identity activation between
+                          layers: [.conv(filters: 16, kernel: 3, stride: 1, activation: .identity, bias: false),
+                                   .conv(filters: 16, kernel: 3, stride: 2, activation: .relu, bias: true),
+                                   .conv(filters: 8, kernel: 3, stride: 1, activation: .tanh, bias: true),
+                                   .conv(filters: 1, kernel: 4, stride: 4, activation: .identity, bias: true)]), 3),
+        ]
+        for (architecture, items) in architectures {
+            let held = try Network(architecture, convolutionBackend: .dnnl, precision: .bf16, bf16Activations: true)
+            let converted = try Network(architecture, convolutionBackend: .dnnl, precision: .bf16, bf16Activations: false)
+            #expect(held.kernels.contains { $0.formats.output == .bf16 } && converted.kernels.allSatisfy { $0.formats == .float })
+            // tanh's derivative needs the Float output: a tanh layer's output stays Float.
+            #expect(!held.kernels.contains { $0.activation == .tanh && $0.formats.output == .bf16 })
+            var generator = SeededGenerator(seed: 21)
+            let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(0, 1)) }
+            let outputGradient = (0..<items).map { _ in Float(generator.uniform(-1, 1)) }
+            let parameters = held.initialParameters(seed: 4)
+            func run(_ network: Network) throws -> (outputs: [Float], gradients: [Float]) {
+                var gradients = [Float](repeating: 0, count: network.parameterCount)
+                let outputs = try network.forward(input, items: items, parameters: parameters)
+                try network.backward(outputGradient, input: input, items: items, parameters: parameters, gradients: &gradients)
+                return (outputs, gradients)
+            }
+            let (a, b) = (try run(held), try run(converted))
+            #expect(a.outputs == b.outputs, "\(architecture.layers.count) layers: outputs \(a.outputs) against \(b.outputs)")
+            let differing = zip(a.gradients, b.gradients).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0 && a.gradients.contains { $0 != 0 }, "\(differing) of \(a.gradients.count) gradients differ")
+        }
+    }
+
     /// A network made for bf16 keeps the fp32 parameter layout, so files and checkpoints are the same.
     @Test func bf16NetworksKeepTheFloatParameterLayout() throws {
         let architecture = Architecture.ryczko(grid: 16, channels: 1, blocks: ModelOptions().ryczkoBlocks, dense: ModelOptions().ryczkoDense)

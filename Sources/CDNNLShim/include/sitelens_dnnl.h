@@ -27,6 +27,12 @@ typedef struct {
     /// f32 by reorders); dst, dSrc, dW and db come back in f32, accumulated in f32. Callers check
     /// `sitelens_dnnl_has_bf16` first; creation fails where only a reference kernel would run.
     int bf16;
+    /// Under bf16 only. 1: the caller holds this side's activations and their gradients in bf16
+    /// (NHWC, one uint16 each: src and src_gradient for `src_bf16`, dst and dst_gradient for
+    /// `dst_bf16`), as between two bf16 convolutions; oneDNN reads and writes them directly, with
+    /// no conversion. A bf16 output is the Float result rounded once (to nearest even), as the
+    /// conversion the next layer would make gives; the activation must be none or ReLU.
+    int src_bf16, dst_bf16;
 } sitelens_conv_shape;
 
 /// Primitives (forward, backward-data, backward-weights) and reorders of one convolution shape.
@@ -36,15 +42,20 @@ typedef struct sitelens_conv sitelens_conv;
 sitelens_conv *sitelens_conv_create(const sitelens_conv_shape *shape, char *error, size_t error_length);
 void sitelens_conv_destroy(sitelens_conv *conv);
 
-/// dst = act(conv(src, weights) + bias). NHWC src/dst, hwio weights. Returns 0 on success.
-int sitelens_conv_forward(sitelens_conv *conv, const float *src, const float *weights, const float *bias, float *dst);
+/// dst = act(conv(src, weights) + bias). NHWC src/dst (Float, or bf16 where the shape says so),
+/// hwio weights. Returns 0 on success.
+int sitelens_conv_forward(sitelens_conv *conv, const void *src, const float *weights, const float *bias, void *dst);
 
 /// Given dZ (the output gradient already multiplied by act'), ADDS dW (hwio) and db into
 /// `weight_gradient`/`bias_gradient` and, when `src_gradient` is not NULL, WRITES dSrc (NHWC).
 /// When `src` is the address the last successful forward on this `conv` read, it must still
 /// hold the values read then: backward may use the copy forward converted instead of `src`.
-int sitelens_conv_backward(sitelens_conv *conv, const float *src, const float *dst_gradient, const float *weights,
-                           float *weight_gradient, float *bias_gradient, float *src_gradient);
+int sitelens_conv_backward(sitelens_conv *conv, const void *src, const void *dst_gradient, const float *weights,
+                           float *weight_gradient, float *bias_gradient, void *src_gradient);
+
+/// ReLU's backward on bf16 values: zeroes `gradient[i]` where `output[i]` is not above zero
+/// (NaN included), as the Float version does.
+void sitelens_bf16_relu_backward(unsigned short *gradient, const unsigned short *output, size_t count);
 
 /// The oneDNN version and CPU threading runtime, e.g. "oneDNN 2.6.3 (GNU OpenMP)".
 const char *sitelens_dnnl_description(void);
