@@ -62,7 +62,7 @@ public struct TrainingSpeedBenchmark: Sendable {
         var peaks: [ConvolutionPrecision: Double] = [.fp32: peak]
         if configuration.precisions.contains(.bf16), let bf16 = try measuredConvolutionPeak(.bf16), let fp32 = try measuredConvolutionPeak(.fp32) {
             peaks[.bf16] = bf16
-            log(String(format: "Machine bf16 peak: %.1f GFLOP/s (best of three 1×1 oneDNN convolutions, 1024 × 1024 × 4096, bf16 in, "
+            log(String(format: "Machine bf16 peak: %.1f GFLOP/s (best of five 1×1 oneDNN convolutions, 1024 × 1024 × 4096, bf16 in, "
                        + "Float sums; fp32 the same way: %.1f, so bf16 ÷ fp32 = %.2f×); bf16 rows are read against it.", bf16, fp32, bf16 / fp32))
         }
         return Outcome(ryczko: try ryczkoTable(world: world, peaks: peaks), atomic: try atomicTable(world: world, peak: peak),

@@ -11,10 +11,9 @@ public final class Network {
 
     /// Each layer's output for every item of the batch. Owned memory (not arrays) so that
     /// pointers into it stay valid across layers.
-    private var activations: [UnsafeMutableBufferPointer<Float>]
+    private var activations: [StaggeredBuffer]
     /// Two input/output gradient buffers used in turn by backward.
-    private var gradientA: [Float] = []
-    private var gradientB: [Float] = []
+    private var gradientA = StaggeredBuffer(), gradientB = StaggeredBuffer()
     /// Items of the last forward pass: backward must follow a forward of the same items.
     private var forwardItems: Int?
     /// Every layer runs on a multiple of this many items, zero items padding the rest: the
@@ -26,7 +25,7 @@ public final class Network {
     /// zero, so padding adds exact zeros to the parameter gradients.
     public let itemMultiple: Int
     /// The input copied with its padding items, when the item count needs them (backward reads it).
-    private var paddedInput = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private var paddedInput = StaggeredBuffer()
 
     /// `convolutionBackend` makes the kernels of the convolution layers, computing in `precision`;
     /// neither changes the (Float) parameter layout, so a model file or checkpoint runs on any backend.
@@ -85,7 +84,7 @@ public final class Network {
         guard h * w * c == 1 else { throw NetworkError("the network must end in one number per item, not \(h)×\(w)×\(c)") }
         self.layout = layout
         self.kernels = kernels
-        self.activations = Array(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: kernels.count)
+        self.activations = Array(repeating: StaggeredBuffer(), count: kernels.count)
         itemMultiple = convolves && architecture.kind.itemCountVaries ? convolutionBackend.engine.itemMultiple : 1
     }
 
@@ -101,8 +100,7 @@ public final class Network {
     }
 
     deinit {
-        for buffer in activations { buffer.deallocate() }
-        paddedInput.deallocate()
+        for buffer in activations + [paddedInput, gradientA, gradientB] { buffer.deallocate() }
     }
 
     /// `items` rounded up to a multiple of `itemMultiple`.
@@ -117,19 +115,26 @@ public final class Network {
         let (count, total) = (items * architecture.itemSize, padded * architecture.itemSize)
         if paddedInput.count < total {
             paddedInput.deallocate()
-            paddedInput = UnsafeMutableBufferPointer.allocate(capacity: total)
+            paddedInput = StaggeredBuffer(count: total, pageOffset: PageOffset.input)
         }
         paddedInput.baseAddress!.update(from: input, count: count)
         (paddedInput.baseAddress! + count).update(repeating: 0, count: total - count)
         return UnsafePointer(paddedInput.baseAddress!)
     }
 
+    /// Where in a page each buffer starts (`StaggeredBuffer`), so that no two a kernel streams
+    /// together start at the same offset: neighbouring layers' outputs 512 bytes apart, the
+    /// gradient buffers and the padded input on the odd multiples of 256 between them.
+    private enum PageOffset {
+        static func activation(_ l: Int) -> Int { l % 8 * 512 }
+        static let gradientA = 256, gradientB = 768, input = 1280
+    }
+
     /// Layer `l`'s output buffer, grown to hold at least `count` values.
     private func activation(_ l: Int, holding count: Int) -> UnsafeMutablePointer<Float> {
         if activations[l].count < count {
             activations[l].deallocate()
-            activations[l] = UnsafeMutableBufferPointer.allocate(capacity: count)
-            activations[l].initialize(repeating: 0)
+            activations[l] = StaggeredBuffer(count: count, pageOffset: PageOffset.activation(l))
         }
         return activations[l].baseAddress!
     }
@@ -196,21 +201,20 @@ public final class Network {
         // Forward copied a padded input where it needed one; its padding items get zero gradients.
         let networkInput = padded == items ? input : UnsafePointer(paddedInput.baseAddress!)
         let largest = kernels.map { max($0.inputSize, $0.outputSize) }.max()! * padded
-        if gradientA.count < largest { gradientA = [Float](repeating: 0, count: largest) }
-        if gradientB.count < largest { gradientB = [Float](repeating: 0, count: largest) }
-        try gradientA.withUnsafeMutableBufferPointer { a in
-            try gradientB.withUnsafeMutableBufferPointer { b in
-                var dOut = a.baseAddress!, dIn = b.baseAddress!
-                dOut.update(from: outputGradient, count: items)
-                (dOut + items).update(repeating: 0, count: padded - items)
-                for l in stride(from: kernels.count - 1, through: 0, by: -1) {
-                    let layerInput: UnsafePointer<Float> = l == 0 ? networkInput : UnsafePointer(activations[l - 1].baseAddress!)
-                    try kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: padded,
-                                        parameters: parameters, gradients: gradients, inputGradient: l == 0 ? nil : dIn)
-                    try afterLayer(l)
-                    swap(&dOut, &dIn)
-                }
-            }
+        if gradientA.count < largest {
+            for buffer in [gradientA, gradientB] { buffer.deallocate() }
+            gradientA = StaggeredBuffer(count: largest, pageOffset: PageOffset.gradientA)
+            gradientB = StaggeredBuffer(count: largest, pageOffset: PageOffset.gradientB)
+        }
+        var dOut = gradientA.baseAddress!, dIn = gradientB.baseAddress!
+        dOut.update(from: outputGradient, count: items)
+        (dOut + items).update(repeating: 0, count: padded - items)
+        for l in stride(from: kernels.count - 1, through: 0, by: -1) {
+            let layerInput: UnsafePointer<Float> = l == 0 ? networkInput : UnsafePointer(activations[l - 1].baseAddress!)
+            try kernels[l].backward(dOut, output: UnsafePointer(activations[l].baseAddress!), input: layerInput, items: padded,
+                                    parameters: parameters, gradients: gradients, inputGradient: l == 0 ? nil : dIn)
+            try afterLayer(l)
+            swap(&dOut, &dIn)
         }
     }
 

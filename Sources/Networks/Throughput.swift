@@ -54,7 +54,7 @@ extension Network {
 /// with Float sums for `.bf16`), the best of `repeats` forward calls after one warm-up. The bf16
 /// figure is what a bf16 trainer is read against: cblas_sgemm knows no bf16, and Debian's
 /// OpenBLAS has no cblas_sbgemm. Nil when this CPU cannot run `precision` in hardware.
-public func measuredConvolutionPeak(_ precision: ConvolutionPrecision, repeats: Int = 3) throws -> Double? {
+public func measuredConvolutionPeak(_ precision: ConvolutionPrecision, repeats: Int = 5) throws -> Double? {
     precondition(repeats >= 1)
     if precision == .bf16, ConvolutionPrecision.bf16HardwareProblem != nil { return nil }
     let geometry = ConvGeometry(inHeight: 32, inWidth: 32, inChannels: 1024, kernel: 1, stride: 1, filters: 4096)
