@@ -9,8 +9,9 @@ public final class Network {
     public let layout: ParameterLayout
     let kernels: [any LayerKernel]
 
-    /// Each layer's output for every item of the batch. Owned memory (not arrays) so that
-    /// pointers into it stay valid across layers.
+    /// Each layer's output for every item of the batch (bf16 in the buffer's first half where
+    /// the layer's `formats.output` says so). Owned memory (not arrays) so that pointers into it
+    /// stay valid across layers, each buffer at its own offset within a page (`PageOffset`).
     private var activations: [StaggeredBuffer]
     /// Two input/output gradient buffers used in turn by backward.
     private var gradientA = StaggeredBuffer(), gradientB = StaggeredBuffer()
