@@ -2,6 +2,19 @@ import Basics
 import CBLAS
 import Foundation
 
+/// The shortest time in seconds of `repeats` runs of `body`, after one warm-up run that is not
+/// counted (it pays for first-touch memory, JIT code and thread start-up).
+private func bestSeconds(of repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for attempt in 0...repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if attempt > 0 { best = min(best, seconds) }
+    }
+    return best
+}
+
 /// The machine's single-precision GEMM rate in GFLOP/s: the best of `repeats` n×n×n
 /// cblas_sgemm calls (after one warm-up) on the current BLAS threads. Benchmarks print it
 /// beside their own GFLOP/s, so the figure is read against this machine, not a datasheet.
@@ -9,15 +22,11 @@ public func measuredSGEMMPeak(size n: Int = 2048, repeats: Int = 3) -> Double {
     precondition(n >= 1 && n <= 8192 && repeats >= 1)
     let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
     var c = [Float](repeating: 0, count: n * n)
-    var best = Double.infinity
-    for attempt in 0...repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
+    let best = bestSeconds(of: repeats) {
         c.withUnsafeMutableBufferPointer { out in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n),
                         0, out.baseAddress!, Int32(n))
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if attempt > 0 { best = min(best, seconds) }
     }
     return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
 }
@@ -31,9 +40,7 @@ extension Network {
         let input = (0..<(items * architecture.itemSize)).map { _ in Float(generator.uniform(0, 1)) }
         let parameters = initialParameters(seed: seed)
         var gradients = [Float](repeating: 0, count: parameterCount)
-        var best = Double.infinity
-        for attempt in 0...repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let best = try bestSeconds(of: repeats) {
             try input.withUnsafeBufferPointer { x in
                 try parameters.withUnsafeBufferPointer { p in
                     let outputs = try forward(x.baseAddress!, items: items, parameters: p.baseAddress!)
@@ -42,8 +49,6 @@ extension Network {
                     }
                 }
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if attempt > 0 { best = min(best, seconds) }
         }
         return Double(items) / best
     }
@@ -63,14 +68,10 @@ public func measuredConvolutionPeak(_ precision: ConvolutionPrecision, repeats: 
     let convolution = try DNNLConvolution(geometry, activation: .identity, parameters: layer, precision: precision)
     let input = [Float](repeating: 0.5, count: geometry.inSize), weights = [Float](repeating: 0.25, count: weightCount)
     var output = [Float](repeating: 0, count: geometry.outSize)
-    var best = Double.infinity
-    for attempt in 0...repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
+    let best = try bestSeconds(of: repeats) {
         try output.withUnsafeMutableBufferPointer { out in
             try convolution.forward(input, into: out.baseAddress!, items: 1, parameters: weights)
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if attempt > 0 { best = min(best, seconds) }
     }
     return 2 * Double(geometry.multiplyAddsPerItem) / best / 1e9
 }
